@@ -1,0 +1,1 @@
+"""The STS meter keypad simulator app."""
