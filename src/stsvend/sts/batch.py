@@ -177,7 +177,7 @@ def _class_subclass(case: Mapping[str, Any]) -> tuple[int, int]:
 def encode_case(case: Mapping[str, Any]) -> dict[str, Any]:
     """Encode one token case object → ``{"id", "token"}``."""
     token_class, subclass = _class_subclass(case)
-    fields = case.get("fields") or {}
+    fields = case.get("fields", {})
     if not isinstance(fields, Mapping):
         raise InputError("fields must be an object")
     key = key_from_case(case.get("key"), case.get("ea"))

@@ -1,0 +1,3 @@
+from stsvend_cli.main import main
+
+main()

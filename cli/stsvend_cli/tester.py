@@ -1,0 +1,263 @@
+"""The tester's commands: ``stsvend token encode|decode`` and ``stsvend key derive``.
+
+They compute tokens from keys handed to them (published test keys, conformance rigs): they never
+open the key store, never write the token log, and say that what they print was computed, not
+issued.  Keys come from a file, an environment variable or standard input — never from the
+command line, where they would end up in shell history and process listings.
+
+With ``--jsonl`` they follow the batch contract of ``vectors/README.md``: one JSON object in per
+line, one out per line in the same order, errors as objects, exit status 1 if any line failed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
+
+import click
+
+from stsvend.errors import InputError, StsError
+
+__all__ = ["key", "token"]
+
+_COMPUTED_NOTE = "computed from the key given, not issued: this token is in no log"
+
+
+def _batch_worker(kind: str, lines: list[bytes]) -> tuple[bytes, int]:
+    """Process a chunk of JSON lines; returns the output bytes and the number of failures."""
+    from stsvend.sts import batch
+
+    fn = {"encode": batch.encode_case, "decode": batch.decode_case, "derive": batch.derive_case}[
+        kind
+    ]
+    loads, dumps = json.loads, json.dumps
+    out: list[str] = []
+    failed = 0
+    for raw in lines:
+        try:
+            case: Any = loads(raw)
+        except ValueError as exc:
+            result: dict[str, Any] = {
+                "id": None,
+                "error": {"code": "input", "message": f"not a JSON object: {exc}"},
+            }
+        else:
+            result = fn(case)
+        if "error" in result:
+            failed += 1
+        out.append(dumps(result, separators=(",", ":")))
+    return ("\n".join(out) + "\n").encode() if out else b"", failed
+
+
+def _chunks(stream: Iterable[bytes], size: int) -> Iterator[list[bytes]]:
+    chunk: list[bytes] = []
+    for line in stream:
+        if not line.strip():
+            continue  # blank lines carry no case
+        chunk.append(line)
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def run_batch(kind: str, workers: int) -> int:
+    """Stream standard input to standard output; returns the exit status."""
+    stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
+    failed = 0
+    if workers <= 1:
+        for chunk in _chunks(stdin, 512):
+            data, bad = _batch_worker(kind, chunk)
+            stdout.write(data)
+            failed += bad
+    else:
+        import multiprocessing
+        from functools import partial
+
+        # fork keeps start-up cheap; imap keeps the output in input order.
+        ctx = multiprocessing.get_context("fork" if sys.platform != "win32" else "spawn")
+        with ctx.Pool(workers) as pool:
+            work = partial(_batch_worker, kind)
+            for data, bad in pool.imap(work, _chunks(stdin, 2048)):
+                stdout.write(data)
+                failed += bad
+    stdout.flush()
+    return 1 if failed else 0
+
+
+def _read_key_hex(key_file: str | None, key_env: str | None, key_stdin: bool, what: str) -> bytes:
+    sources = [s for s in (key_file, key_env, key_stdin or None) if s]
+    if len(sources) != 1:
+        raise InputError(
+            f"give the {what} with exactly one of --key-file PATH, --key-env VAR or --key-stdin"
+        )
+    if key_file:
+        try:
+            with open(key_file, encoding="ascii") as fh:
+                text = fh.read()
+        except (OSError, UnicodeDecodeError) as exc:
+            raise InputError(f"cannot read the key file {key_file}: {exc}") from None
+    elif key_env:
+        text = os.environ.get(key_env, "")
+        if not text:
+            raise InputError(f"the environment variable {key_env} is not set or empty")
+    else:
+        text = sys.stdin.readline()
+    try:
+        return bytes.fromhex(text.strip())
+    except ValueError:
+        raise InputError(f"the {what} must be hexadecimal") from None
+
+
+def _key_options(fn: Callable[..., Any]) -> Callable[..., Any]:
+    options = [
+        click.option("--key-file", type=click.Path(dir_okay=False), help="File holding the key (hex)."),
+        click.option("--key-env", metavar="VAR", help="Environment variable holding the key (hex)."),
+        click.option("--key-stdin", is_flag=True, help="Read the key (hex) from the first line of stdin."),
+        click.option("--decoder-key", "is_decoder_key", is_flag=True,
+                     help="The key given is the meter's decoder key, not a vending key."),
+        click.option("--dkga", type=click.Choice(["02", "04"]), default="02", show_default=True),
+        click.option("--ea", type=click.Choice(["07", "11"]), default="07", show_default=True),
+        click.option("--iin", default=None, help="Issuer number (default: 600727, or 0000 for 13-digit DRNs)."),
+        click.option("--drn", help="Meter number (11 or 13 digits with its check digit)."),
+        click.option("--sgc", help="Supply group code (6 digits)."),
+        click.option("--ti", type=int, help="Tariff index."),
+        click.option("--krn", type=int, help="Key revision number (1-9)."),
+        click.option("--key-type", type=int, default=2, show_default=True),
+        click.option("--base-date", type=click.Choice(["1993", "2014", "2035"]), default="1993",
+                     show_default=True),
+    ]  # fmt: skip
+    for option in reversed(options):
+        fn = option(fn)
+    return fn
+
+
+def _decoder_key(opts: dict[str, Any]) -> Any:
+    from stsvend import sts
+
+    raw = _read_key_hex(opts["key_file"], opts["key_env"], opts["key_stdin"], "key")
+    if opts["is_decoder_key"]:
+        return sts.DecoderKey(raw, opts["ea"])
+    missing = [n for n in ("drn", "sgc", "ti", "krn") if opts.get(n) is None]
+    if missing:
+        raise InputError("deriving a decoder key needs --" + ", --".join(missing))
+    meter = sts.MeterIdentity.parse(opts["iin"], opts["drn"])
+    data = sts.KeyData(
+        sgc=opts["sgc"], ti=opts["ti"], krn=opts["krn"], key_type=opts["key_type"],
+        ea=opts["ea"], base_date=opts["base_date"],
+    )  # fmt: skip
+    return sts.derive_decoder_key(raw, meter, data, opts["dkga"])
+
+
+def _grouped(token: str) -> str:
+    return " ".join(token[i : i + 4] for i in range(0, 20, 4))
+
+
+def _parse_fields(pairs: tuple[str, ...]) -> dict[str, Any]:
+    fields: dict[str, Any] = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or not name:
+            raise InputError(f"--field takes NAME=VALUE, got {pair!r}")
+        value = value.strip()
+        try:
+            fields[name.strip()] = int(value, 0)
+        except ValueError:
+            fields[name.strip()] = value  # hex key material stays a string
+    return fields
+
+
+def _console() -> Any:
+    from rich.console import Console
+
+    return Console(highlight=False)
+
+
+@click.group()
+def token() -> None:
+    """Compute and read tokens from test keys (never issues, never logs)."""
+
+
+@token.command("encode")
+@click.option("--jsonl", is_flag=True, help="Batch: JSON case objects on stdin, one per line.")
+@click.option("--workers", type=click.IntRange(1, 64), default=1, show_default=True,
+              help="Processes for --jsonl (output order is kept).")  # fmt: skip
+@click.option("--class", "token_class", type=click.IntRange(0, 2), help="Token class.")
+@click.option("--subclass", type=click.IntRange(0, 15), help="Token subclass.")
+@click.option("--field", "fields", multiple=True, metavar="NAME=VALUE",
+              help="A token field, e.g. tid=5871715, rnd=5, transfer_amount=100.")  # fmt: skip
+@_key_options
+def encode_cmd(jsonl: bool, workers: int, token_class: int | None, subclass: int | None,
+               fields: tuple[str, ...], **opts: Any) -> None:  # fmt: skip
+    """Encode a token from its fields (or a batch of case objects with --jsonl)."""
+    if jsonl:
+        raise SystemExit(run_batch("encode", workers))
+    from stsvend.sts.batch import _raw_fields
+    from stsvend.sts.codec import encode_token
+    from stsvend.sts.layouts import layout_for
+
+    if token_class is None or subclass is None:
+        raise InputError("give --class and --subclass (or use --jsonl)")
+    key = None if token_class == 1 else _decoder_key(opts)
+    ea = key.ea if key is not None else None
+    layout = layout_for(token_class, subclass, ea.value if ea else None)
+    raw = _raw_fields(layout, _parse_fields(fields), ea)
+    digits = encode_token(token_class, subclass, raw, key)
+    console = _console()
+    console.print(f"[bold]{_grouped(digits)}[/bold]   {layout.name}")
+    console.print(f"[dim]{_COMPUTED_NOTE}[/dim]")
+
+
+@token.command("decode")
+@click.argument("token_digits", required=False, metavar="TOKEN")
+@click.option("--jsonl", is_flag=True, help="Batch: {id, token, ea, key} objects on stdin.")
+@click.option("--workers", type=click.IntRange(1, 64), default=1, show_default=True)
+@click.option("--no-key", is_flag=True, help="Decode a class 1 token (not encrypted).")
+@_key_options
+def decode_cmd(token_digits: str | None, jsonl: bool, workers: int, no_key: bool,
+               **opts: Any) -> None:  # fmt: skip
+    """Decrypt a token with a key and show its fields."""
+    if jsonl:
+        raise SystemExit(run_batch("decode", workers))
+    from rich.table import Table
+
+    from stsvend.sts import decode_token
+    from stsvend.sts.batch import _meaningful
+
+    if not token_digits:
+        raise InputError("give the 20-digit TOKEN (or use --jsonl)")
+    key = None if no_key else _decoder_key(opts)
+    decoded = decode_token(token_digits, key)
+    table = Table(title=f"class {decoded.token_class} subclass {decoded.subclass}: {decoded.name}")
+    table.add_column("field")
+    table.add_column("value", justify="right")
+    for name, value in _meaningful(decoded.token_class, decoded.subclass, decoded.fields).items():
+        table.add_row(name, str(value))
+    _console().print(table)
+
+
+@click.group()
+def key() -> None:
+    """Decoder keys from test vending keys (never the key store)."""
+
+
+@key.command("derive")
+@click.option("--jsonl", is_flag=True, help="Batch: {id, key, ea} objects on stdin.")
+@click.option("--workers", type=click.IntRange(1, 64), default=1, show_default=True)
+@_key_options
+def derive_cmd(jsonl: bool, workers: int, **opts: Any) -> None:
+    """Derive a meter's decoder key from a vending key handed in (test rigs only)."""
+    if jsonl:
+        raise SystemExit(run_batch("derive", workers))
+    if opts["is_decoder_key"]:
+        raise InputError("key derive takes a vending key, not --decoder-key")
+    decoder_key = _decoder_key(opts)
+    click.echo(decoder_key.hex())
+
+
+# Keep StsError importable from here for callers that wrap these commands.
+_ = StsError
