@@ -115,14 +115,18 @@ def _read_key_hex(key_file: str | None, key_env: str | None, key_stdin: bool, wh
 
 def _key_options(fn: Callable[..., Any]) -> Callable[..., Any]:
     options = [
-        click.option("--key-file", type=click.Path(dir_okay=False), help="File holding the key (hex)."),
-        click.option("--key-env", metavar="VAR", help="Environment variable holding the key (hex)."),
-        click.option("--key-stdin", is_flag=True, help="Read the key (hex) from the first line of stdin."),
+        click.option("--key-file", type=click.Path(dir_okay=False),
+                     help="File holding the key (hex)."),
+        click.option("--key-env", metavar="VAR",
+                     help="Environment variable holding the key (hex)."),
+        click.option("--key-stdin", is_flag=True,
+                     help="Read the key (hex) from the first line of stdin."),
         click.option("--decoder-key", "is_decoder_key", is_flag=True,
                      help="The key given is the meter's decoder key, not a vending key."),
         click.option("--dkga", type=click.Choice(["02", "04"]), default="02", show_default=True),
         click.option("--ea", type=click.Choice(["07", "11"]), default="07", show_default=True),
-        click.option("--iin", default=None, help="Issuer number (default: 600727, or 0000 for 13-digit DRNs)."),
+        click.option("--iin", default=None,
+                     help="Issuer number (default 600727; 0000 for 13-digit DRNs)."),
         click.option("--drn", help="Meter number (11 or 13 digits with its check digit)."),
         click.option("--sgc", help="Supply group code (6 digits)."),
         click.option("--ti", type=int, help="Tariff index."),

@@ -153,7 +153,7 @@ def test_currency_amount_refusals() -> None:
 def test_tid_refusals() -> None:
     base = sts.BaseDate.Y1993
     with pytest.raises(TidError, match="timezone-aware"):
-        sts.tid_at(datetime(2020, 1, 1), base)  # noqa: DTZ001 - the point of the test
+        sts.tid_at(datetime(2020, 1, 1), base)
     with pytest.raises(TidError, match="before the base date"):
         sts.tid_at(datetime(1992, 12, 31, 23, 59, tzinfo=UTC), base)
     with pytest.raises(TidError, match="rollover"):
@@ -280,10 +280,10 @@ def test_test_token_refusals() -> None:
 
 
 def test_sta_table_refusals(tmp_path: Path) -> None:
-    with pytest.raises(KeyMaterialError, match="permute 0..15"):
-        sta_tables.StaTables("bad", tuple(range(15)) + (0,), tuple(range(16)), tuple(range(64)))
-    with pytest.raises(KeyMaterialError, match="permute 0..63"):
-        sta_tables.StaTables("bad", tuple(range(16)), tuple(range(16)), tuple(range(63)) + (0,))
+    with pytest.raises(KeyMaterialError, match=r"permute 0\.\.15"):
+        sta_tables.StaTables("bad", (*range(15), 0), tuple(range(16)), tuple(range(64)))
+    with pytest.raises(KeyMaterialError, match=r"permute 0\.\.63"):
+        sta_tables.StaTables("bad", tuple(range(16)), tuple(range(16)), (*range(63), 0))
     missing = tmp_path / "none.toml"
     with pytest.raises(KeyMaterialError, match="cannot load"):
         sta_tables.load_sta_tables(missing)

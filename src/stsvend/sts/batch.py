@@ -43,18 +43,29 @@ _DERIVATION_FIELDS = ("dkga", "vending_key", "iin", "drn", "key_type", "sgc", "t
                       "base_date")  # fmt: skip
 
 
+@lru_cache(maxsize=256)
+def _key_data_cached(kt: Any, sgc: Any, ti: Any, krn: Any, bd: Any, ea: Any) -> KeyData:
+    return KeyData(sgc=sgc, ti=ti, krn=krn, key_type=kt, ea=ea,
+                   base_date=1993 if bd is None else bd)  # fmt: skip
+
+
+@lru_cache(maxsize=64)
+def _vending_key_cached(vk: Any) -> bytes:
+    try:
+        return bytes.fromhex(vk)
+    except (TypeError, ValueError):
+        raise InputError("vending_key must be a hexadecimal string") from None
+
+
 @lru_cache(maxsize=65536)
 def _derive_cached(
     dkga: Any, vk: Any, iin: Any, drn: Any, kt: Any, sgc: Any, ti: Any, krn: Any, bd: Any, ea: Any
 ) -> DecoderKey:
-    try:
-        vending_key = bytes.fromhex(vk)
-    except (TypeError, ValueError):
-        raise InputError("vending_key must be a hexadecimal string") from None
+    # Batches name few supply groups and many meters: the key data and vending key are
+    # shared (cached separately), the meter is parsed for each new line.
+    data = _key_data_cached(kt, sgc, ti, krn, bd, ea)
     meter = MeterIdentity.parse(iin, drn)
-    data = KeyData(sgc=sgc, ti=ti, krn=krn, key_type=kt, ea=ea,
-                   base_date=1993 if bd is None else bd)  # fmt: skip
-    return derive_decoder_key(vending_key, meter, data, dkga)
+    return derive_decoder_key(_vending_key_cached(vk), meter, data, dkga)
 
 
 @lru_cache(maxsize=65536)

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import enum
 import hmac
+from functools import lru_cache
 from typing import Any
 
 from attrs import field, frozen
@@ -227,6 +228,12 @@ def control_block(data: KeyData) -> bytes:
     return bytes.fromhex(f"{int(data.key_type):1d}{data.sgc:06d}{data.ti:02d}{data.krn:1d}FFFFFF")
 
 
+@lru_cache(maxsize=16)
+def _des(vending_key: bytes) -> Any:
+    # One vending key serves a whole supply group: keep its DES schedule for the next meter.
+    return DES.new(vending_key, DES.MODE_ECB)
+
+
 def _dkga02(vending_key: bytes, meter: MeterIdentity, data: KeyData) -> bytes:
     if data.ea is not EA.STA:
         raise KeyMaterialError("DKGA02 makes 64-bit keys for EA07; EA11 needs DKGA04")
@@ -234,7 +241,7 @@ def _dkga02(vending_key: bytes, meter: MeterIdentity, data: KeyData) -> bytes:
         control_block(data), "big"
     )
     xb = x.to_bytes(8, "big")
-    y = int.from_bytes(DES.new(vending_key, DES.MODE_ECB).encrypt(xb), "big")
+    y = int.from_bytes(_des(vending_key).encrypt(xb), "big")
     # The raw VK (not parity-adjusted) enters the final XOR: this reproduces every vector,
     # including one whose VK lacks odd parity (sts-reference.md §7.3).
     return (y ^ x ^ int.from_bytes(vending_key, "big")).to_bytes(8, "big")
