@@ -19,7 +19,9 @@ and HTTP statuses) and a default message; the instance message says what exactly
     ├── KeyMaterialError           key inputs wrong (KRN, KT, SGC, TI, VK size) code "key"
     │   └── KeyExpiredError        TID beyond the key expiry number (KEN)       code "key_expired"
     ├── InputError                 a request/line is not of the expected shape  code "input"
-    └── (the shell layers add their own branches: vending, store, keystore, meter)
+    └── the other layers' branches, each in its package's ``errors`` module:
+        MeterError (stsvend.meter.errors), VendingError (stsvend.vending.errors),
+        KeystoreError (stsvend.keystore.errors), StoreError (stsvend.store.errors)
 
 >>> from stsvend.errors import CheckDigitError, StsError
 >>> issubclass(CheckDigitError, StsError)

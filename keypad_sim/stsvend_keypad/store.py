@@ -1,0 +1,65 @@
+"""The meter's state file, kept between runs (``<profile>.state.json``).
+
+Written atomically (a temporary file renamed over the old one) after every step, so that a
+killed simulator loses at most the step in progress.  The file holds the meter's current decoder
+key (key change tokens replace it), so it is created readable by its owner only.
+
+>>> import tempfile, pathlib
+>>> path = pathlib.Path(tempfile.mkdtemp()) / "m.state.json"
+>>> store = StateStore(path)
+>>> store.load() is None
+True
+>>> store.save({"format": "x"})
+>>> store.load()["meter"]
+{'format': 'x'}
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from stsvend.meter import MeterStateError
+
+__all__ = ["STATE_FILE_FORMAT", "StateStore"]
+
+STATE_FILE_FORMAT = "stsvend-keypad-state"
+
+
+class StateStore:
+    """Load and save one meter's snapshot."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def load(self) -> dict[str, Any] | None:
+        """The saved file's content, or None when there is none yet."""
+        try:
+            text = self.path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            return None
+        except OSError as err:
+            raise MeterStateError(f"cannot read {self.path}: {err.strerror}") from None
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as err:
+            raise MeterStateError(f"{self.path} is not JSON ({err}); use --reset") from None
+        if not isinstance(data, dict) or data.get("format") != STATE_FILE_FORMAT:
+            raise MeterStateError(f"{self.path} is not a stsvend-keypad state file; use --reset")
+        return data
+
+    def save(self, meter_snapshot: dict[str, Any]) -> None:
+        data = {"format": STATE_FILE_FORMAT, "version": 1, "meter": meter_snapshot}
+        tmp = self.path.with_name(self.path.name + ".tmp")
+        try:
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "w", encoding="utf-8") as out:
+                json.dump(data, out, indent=1, sort_keys=True)
+                out.write("\n")
+            os.replace(tmp, self.path)
+        except OSError as err:
+            raise MeterStateError(
+                f"cannot save the meter state to {self.path}: {err.strerror}"
+            ) from None

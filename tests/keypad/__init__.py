@@ -1,0 +1,1 @@
+"""Tests of the keypad simulator app (stsvend_keypad)."""

@@ -1,0 +1,1 @@
+"""Tests of the sans-IO meter model (stsvend.meter)."""
