@@ -31,17 +31,20 @@ EXIT_INTERNAL = 70
 
 # Error codes (StsError.code) by exit code; anything not listed that is an StsError is input.
 _BY_CODE: dict[str, int] = {
-    "key": EXIT_KEY,
-    "key_expired": EXIT_KEY,
-    "keystore": EXIT_KEY,
-    "not_found": EXIT_NOT_FOUND,
-    "permission": EXIT_NOT_ALLOWED,
-    "blocked": EXIT_NOT_ALLOWED,
-    "limit": EXIT_REFUSED,
-    "refused": EXIT_REFUSED,
-    "storage": EXIT_STORAGE,
-    "config": EXIT_STORAGE,
-}
+    **dict.fromkeys(
+        ("key", "key_expired", "keystore", "kek", "wrong_kek", "keystore_file", "keystore_mode",
+         "key_use", "key_file", "kcv"),
+        EXIT_KEY,
+    ),
+    **dict.fromkeys(("not_found", "key_not_found"), EXIT_NOT_FOUND),
+    **dict.fromkeys(("permission", "blocked", "meter_blocked"), EXIT_NOT_ALLOWED),
+    **dict.fromkeys(
+        ("limit", "refused", "vend_limit", "amount_too_small", "amount_too_large", "daily_limit",
+         "reversal", "key_change", "free_issue", "emergency_credit", "engineering"),
+        EXIT_REFUSED,
+    ),
+    **dict.fromkeys(("storage", "config", "time_zone"), EXIT_STORAGE),
+}  # fmt: skip
 
 
 def exit_code_for(error_code: str) -> int:

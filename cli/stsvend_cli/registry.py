@@ -8,4 +8,25 @@ from __future__ import annotations
 
 __all__ = ["COMMANDS"]
 
-COMMANDS: dict[str, str] = {}
+COMMANDS: dict[str, str] = {
+    "init": "stsvend_cli.admin_cmds:init",
+    "db": "stsvend_cli.admin_cmds:db",
+    "keys": "stsvend_cli.admin_cmds:keys",
+    "operators": "stsvend_cli.admin_cmds:operators",
+    "shift": "stsvend_cli.admin_cmds:shift",
+    "supply-groups": "stsvend_cli.registry_cmds:supply_groups",
+    "meters": "stsvend_cli.registry_cmds:meters",
+    "customers": "stsvend_cli.registry_cmds:customers",
+    "tariffs": "stsvend_cli.registry_cmds:tariffs",
+    "vend": "stsvend_cli.sale_cmds:vend",
+    "trial": "stsvend_cli.sale_cmds:trial",
+    "reprint": "stsvend_cli.sale_cmds:reprint",
+    "reverse": "stsvend_cli.sale_cmds:reverse",
+    "emergency": "stsvend_cli.sale_cmds:emergency",
+    "free-issue": "stsvend_cli.sale_cmds:free_issue",
+    "engineering": "stsvend_cli.sale_cmds:engineering",
+    "test-token": "stsvend_cli.sale_cmds:test_token",
+    "key-change": "stsvend_cli.keychange_cmds:key_change",
+    "log": "stsvend_cli.log_cmds:log",
+    "report": "stsvend_cli.log_cmds:report",
+}

@@ -1,0 +1,248 @@
+"""Committed vends per second (SQLite and PostgreSQL) and a supply-group key change.
+
+Run: ``pytest benchmarks/bench_vend.py --benchmark-only -p no:cacheprovider`` (PostgreSQL cases
+need ``STSVEND_TEST_POSTGRES_URL``), or ``python benchmarks/bench_vend.py`` for a print-out.
+
+What is measured (issue 5's bars in brackets):
+
+* **vends/s** — complete credit vends through :func:`stsvend.services.vend.vend`, each one
+  committed transaction (lock meter, TIDs, token through the security module, sale, ledger,
+  month counters, account, token log row; periodic log seals), on 10 000 meters with accounts,
+  random meters and amounts.  SQLite: WAL, ``synchronous=FULL``, one process (SQLite has one
+  writer) [500/s].  PostgreSQL: ``synchronous_commit`` on, worker processes vending at once
+  (``VEND_WORKERS``, default 2: the best on this 2-core machine) [1 000/s].
+* **key change meters/s** — a supply-group key change of 10 000 EA07 meters (two tokens a
+  meter, both logged), batches of 1 000, each one transaction; SQLite one process,
+  PostgreSQL ``KEY_CHANGE_WORKERS`` processes on disjoint parts (default 2) [5 000/s].
+
+Each figure is the median of three rounds.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import random
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+METERS = 10_000
+VENDS_PER_WORKER = int(os.environ.get("VENDS_PER_WORKER", "1500"))
+PG_WORKERS = int(os.environ.get("VEND_WORKERS", "2"))
+KC_WORKERS = int(os.environ.get("KEY_CHANGE_WORKERS", "2"))
+SPAWN = multiprocessing.get_context("spawn")
+
+
+def _drn(n: int) -> str:
+    from stsvend import sts
+
+    body = f"01{n:08d}"
+    return body + str(sts.luhn_check_digit(body))
+
+
+def populate(url: str, meters: int = METERS) -> None:
+    """An installation with ``meters`` meters and accounts (bulk inserts: setup, not measured)."""
+    from sqlalchemy import insert, select
+    from tests.services.helpers import PINS, Installation
+
+    from stsvend.services import auth, registry, tariffs
+    from stsvend.store.models import Account, Customer, Meter, Tariff
+    from stsvend.store.repos.settings import put_setting
+    from stsvend.tokenlog.writer import open_chains
+
+    inst = Installation(url, create=False)
+    try:
+        assert inst.svc.config.terminal == "T1"
+        registry.add_group(inst.svc, inst.admin, 123457, name="Bench", krn=1)
+        tariffs.add_tariff(inst.svc, inst.admin, "IBT", name="Inclining",
+                           blocks=[(500, "1.50"), (None, "2.50")], tax_percent="15")  # fmt: skip
+        now = datetime.now(UTC)
+        with inst.svc.store.transaction() as conn:
+            put_setting(conn, "keyset_mode", "test")
+            tariff_id = conn.execute(select(Tariff.id).where(Tariff.code == "IBT")).scalar_one()
+            conn.execute(insert(Meter), [
+                {"drn": _drn(i), "iin": "600727", "resource": 0, "status": "active",
+                 "sgc": 123456, "ti": 1, "krn": 1, "key_type": 2, "ea": "07", "base_date": 2014,
+                 "ken": 255, "dkga": "02", "created_at": now} for i in range(meters)
+            ])  # fmt: skip
+            conn.execute(insert(Customer), [
+                {"customer_number": f"C{i}", "created_at": now} for i in range(meters)
+            ])  # fmt: skip
+            open_chains(conn, [_drn(i) for i in range(meters)])
+            ids = dict(conn.execute(select(Meter.drn, Meter.id)).all())
+            cids = dict(conn.execute(select(Customer.customer_number, Customer.id)).all())
+            conn.execute(insert(Account), [
+                {"contract_number": f"K{i}", "customer_id": cids[f"C{i}"],
+                 "meter_id": ids[_drn(i)], "tariff_id": tariff_id, "credit_balance": 0,
+                 "debt": 0, "debt_recovery_bp": 0, "emergency_debt": 0, "opened_at": now}
+                for i in range(meters)
+            ])  # fmt: skip
+        assert auth.login(inst.svc, "clerk", PINS["clerk"]).shift_id is not None
+    finally:
+        inst.close()
+
+
+def _services(url: str) -> Any:
+    from tests.services.helpers import LOG_KEY, config, hsm
+
+    from stsvend.services.context import Services
+    from stsvend.store.uow import Store
+
+    return Services(Store.open(url), config(), hsm=hsm(), log_key=LOG_KEY)
+
+
+def vend_worker(url: str, count: int, seed: int, start_at: float) -> int:
+    """``count`` vends on random meters; returns how many committed."""
+    from tests.services.helpers import PINS
+
+    from stsvend.services import auth, vend
+
+    svc = _services(url)
+    actor = auth.login(svc, "clerk", PINS["clerk"])
+    rng = random.Random(seed)
+    while time.time() < start_at:  # every worker starts together
+        time.sleep(0.001)
+    done = 0
+    for _ in range(count):
+        vend.vend(svc, actor, _drn(rng.randrange(METERS)), f"{rng.randint(5, 200)}.00")
+        done += 1
+    svc.store.dispose()
+    return done
+
+
+def vends_per_second(url: str, workers: int, per_worker: int) -> float:
+    if workers == 1:
+        start = time.perf_counter()
+        done = vend_worker(url, per_worker, 1, 0.0)
+        return done / (time.perf_counter() - start)
+    with SPAWN.Pool(workers) as pool:
+        begin = time.time() + 3.0  # imports and logins happen before the clock starts
+        result = pool.starmap_async(
+            vend_worker, [(url, per_worker, seed, begin) for seed in range(workers)]
+        )
+        done = sum(result.get())
+        elapsed = time.time() - begin
+    return done / elapsed
+
+
+def key_change_meters_per_second(url: str, round_no: int, workers: int = 1) -> float:
+    """Key-change every meter of the group (KRN 1 → 2); open changes of earlier rounds are
+    cancelled first so that each round does all 10 000 meters.  ``workers`` processes take
+    disjoint parts of the group (PostgreSQL)."""
+    import functools
+
+    from sqlalchemy import text
+    from tests.services.helpers import PINS
+
+    from stsvend.services import auth, keychange
+
+    svc = _services(url)
+    try:
+        with svc.store.transaction() as conn:
+            conn.execute(text("UPDATE key_change SET state = 'cancelled' WHERE state <> 'skipped'"))
+        actor = auth.login(svc, "engineer", PINS["engineer"])
+        job = keychange.start_job(svc, actor, 123456, krn=2, request_id=f"bench-{round_no}")
+        start = time.perf_counter()
+        result = keychange.run_job(
+            svc, actor, job["job"], batch_size=1000, workers=workers,
+            opener=functools.partial(_services, url),
+        )  # fmt: skip
+        elapsed = time.perf_counter() - start
+        assert result["by_state"].get("pending") == METERS, result
+        # The group now names KRN 2; put it back for the next round.
+        with svc.store.transaction() as conn:
+            conn.execute(text("UPDATE supply_group SET krn = 1 WHERE sgc = 123456"))
+    finally:
+        svc.store.dispose()
+    return METERS / elapsed
+
+
+@contextmanager
+def database(kind: str) -> Iterator[str]:
+    if kind == "sqlite":
+        with tempfile.TemporaryDirectory() as folder:
+            yield f"sqlite:///{Path(folder) / 'bench.db'}"
+    else:
+        from tests.store.pgdb import temporary_database
+
+        with temporary_database("stsvend_bench") as url:
+            yield url
+
+
+def _median(figure: Callable[[int], float], rounds: int = 3) -> tuple[float, list[float]]:
+    values = [figure(i) for i in range(rounds)]
+    return statistics.median(values), values
+
+
+needs_pg = pytest.mark.skipif(
+    not os.environ.get("STSVEND_TEST_POSTGRES_URL"), reason="STSVEND_TEST_POSTGRES_URL unset"
+)
+
+
+def _bench(benchmark: Any, kind: str, what: str) -> None:
+    with database(kind) as url:
+        populate(url)
+        workers = 1 if kind == "sqlite" else PG_WORKERS
+        figures: list[float] = []
+
+        def one_round() -> None:
+            if what == "vend":
+                figures.append(vends_per_second(url, workers, VENDS_PER_WORKER))
+            else:
+                kc_workers = 1 if kind == "sqlite" else KC_WORKERS
+                figures.append(key_change_meters_per_second(url, len(figures), kc_workers))
+
+        benchmark.pedantic(one_round, rounds=3, iterations=1)
+        benchmark.extra_info.update(
+            per_second_median=round(statistics.median(figures)),
+            per_second_rounds=[round(f) for f in figures],
+            workers=workers if what == "vend" else (1 if kind == "sqlite" else KC_WORKERS),
+            meters=METERS,
+        )
+        print(f"\n{kind} {what}: median {statistics.median(figures):.0f}/s {figures}")
+
+
+def test_vends_per_second_sqlite(benchmark: Any) -> None:
+    _bench(benchmark, "sqlite", "vend")
+
+
+@needs_pg
+def test_vends_per_second_postgres(benchmark: Any) -> None:
+    _bench(benchmark, "postgresql", "vend")
+
+
+def test_group_key_change_sqlite(benchmark: Any) -> None:
+    _bench(benchmark, "sqlite", "key_change")
+
+
+@needs_pg
+def test_group_key_change_postgres(benchmark: Any) -> None:
+    _bench(benchmark, "postgresql", "key_change")
+
+
+if __name__ == "__main__":  # a plain print-out: python benchmarks/bench_vend.py [sqlite|postgresql]
+    kinds = sys.argv[1:] or ["sqlite", "postgresql"]
+    for kind in kinds:
+        with database(kind) as url:
+            populate(url)
+            workers = 1 if kind == "sqlite" else PG_WORKERS
+            median, rounds = _median(
+                lambda _, u=url, w=workers: vends_per_second(u, w, VENDS_PER_WORKER)
+            )
+            print(f"{kind}: {median:.0f} vends/s (workers {workers}, rounds {rounds})")
+            kc_workers = 1 if kind == "sqlite" else KC_WORKERS
+            median, rounds = _median(
+                lambda i, u=url, w=kc_workers: key_change_meters_per_second(u, i, w)
+            )
+            print(f"{kind}: {median:.0f} key-changed meters/s (workers {kc_workers}, {rounds})")

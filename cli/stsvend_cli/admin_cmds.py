@@ -1,0 +1,342 @@
+"""``stsvend init``, ``db``, ``operators``, ``shift`` and ``keys``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+
+from stsvend_cli.common import (
+    Session,
+    console,
+    emit,
+    json_option,
+    load_config,
+    money,
+    operator_options,
+    read_pin,
+    session,
+    table,
+    units,
+    with_session,
+)
+
+__all__ = ["db", "init", "keys", "operators", "shift"]
+
+
+@click.command()
+@click.option("--admin", "admin_name", metavar="NAME", help="Name of the first admin (new store).")
+@operator_options
+@json_option
+def init(admin_name: str | None, operator: str | None, pin_env: str, as_json: bool) -> None:
+    """Create or upgrade the store; on a new store, create the first admin.
+
+    The admin's PIN comes from the variable named by --pin-env, or a prompt.
+    """
+    from stsvend.errors import InputError
+    from stsvend.services.auth import authorize, bootstrap_admin, login
+    from stsvend.services.bootstrap import open_services
+    from stsvend.store.repos.operators import count_operators
+    from stsvend.vending.roles import Action
+
+    config = load_config()
+    config.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    svc = open_services(config, keys=False, migrate=True)
+    try:
+        with svc.store.transaction() as conn:
+            fresh = count_operators(conn) == 0
+        if fresh:
+            if not admin_name:
+                raise InputError("a new store needs its first admin: --admin NAME")
+            bootstrap_admin(svc, admin_name, read_pin(pin_env, "New admin PIN"))
+            who = admin_name
+        else:
+            if not operator:
+                raise InputError("the store exists: log in as an admin with --operator NAME")
+            actor = login(svc, operator, read_pin(pin_env))
+            authorize(svc, actor, Action.INIT)
+            who = actor.username
+        from stsvend.store.migrate import current_revision
+
+        result = {
+            "data_dir": str(config.data_dir),
+            "database": svc.store.engine.url.render_as_string(hide_password=True),
+            "revision": current_revision(svc.store.engine),
+            "created_admin": admin_name if fresh else None,
+            "by": who,
+        }
+    finally:
+        svc.store.dispose()
+
+    def show(r: dict[str, Any]) -> None:
+        console().print(f"store ready: {r['database']} (schema {r['revision']})")
+        if r["created_admin"]:
+            console().print(f"first admin: {r['created_admin']}")
+
+    emit(result, as_json, show)
+
+
+@click.group()
+def db() -> None:
+    """Database schema: upgrade, check for drift, show the revision."""
+
+
+@db.command("upgrade")
+def db_upgrade() -> None:
+    """Migrate the database to the code's schema (what init does)."""
+    from stsvend.store.engine import make_engine
+    from stsvend.store.migrate import current_revision, upgrade
+
+    engine = make_engine(load_config().database_url)
+    try:
+        upgrade(engine)
+        click.echo(f"schema at {current_revision(engine)}")
+    finally:
+        engine.dispose()
+
+
+@db.command("check")
+def db_check() -> None:
+    """``alembic check``: fail if the models and the migrations differ."""
+    from stsvend.store.engine import make_engine
+    from stsvend.store.migrate import check
+
+    engine = make_engine(load_config().database_url)
+    try:
+        check(engine)
+        click.echo("no drift: the migrations match the models")
+    finally:
+        engine.dispose()
+
+
+@db.command("current")
+def db_current() -> None:
+    """Show the database's schema revision and the code's head."""
+    from stsvend.store.engine import make_engine
+    from stsvend.store.migrate import current_revision, head_revision
+
+    engine = make_engine(load_config().database_url)
+    try:
+        click.echo(f"database {current_revision(engine) or '(empty)'}, code {head_revision()}")
+    finally:
+        engine.dispose()
+
+
+# -- operators ---------------------------------------------------------------------------------
+
+
+@click.group()
+def operators() -> None:
+    """Operators and their roles (clerk, supervisor, engineer, auditor, admin)."""
+
+
+@operators.command("add")
+@click.argument("username")
+@click.option("--role", required=True, help="clerk, supervisor, engineer, auditor or admin")
+@click.option(
+    "--new-pin-env", default="STSVEND_NEW_PIN", show_default=True, metavar="VAR",
+    help="Variable holding the new operator's PIN (else a prompt).",
+)  # fmt: skip
+@with_session(keys=False)
+def operators_add(sess: Session, username: str, role: str, new_pin_env: str) -> None:
+    """Add an operator (admin)."""
+    from stsvend.services.auth import add_operator
+
+    add_operator(sess.svc, sess.actor, username, role, read_pin(new_pin_env, "New PIN"))
+    click.echo(f"operator {username} added ({role})")
+
+
+@operators.command("list")
+@json_option
+@with_session(keys=False)
+def operators_list(sess: Session, as_json: bool) -> None:
+    """List operators (no PINs, ever)."""
+    from stsvend.services.auth import list_operators
+
+    rows = list_operators(sess.svc, sess.actor)
+    emit(rows, as_json, lambda r: console().print(table(
+        "Operators", ["name", "role", "active", "failed logins"],
+        [[o["username"], o["role"], o["active"], o["failed_logins"]] for o in r],
+    )))  # fmt: skip
+
+
+@operators.command("set-pin")
+@click.argument("username")
+@click.option("--new-pin-env", default="STSVEND_NEW_PIN", show_default=True, metavar="VAR")
+@with_session(keys=False)
+def operators_set_pin(sess: Session, username: str, new_pin_env: str) -> None:
+    """Set an operator's PIN (admin; also unlocks after wrong PINs)."""
+    from stsvend.services.auth import set_pin
+
+    set_pin(sess.svc, sess.actor, username, read_pin(new_pin_env, "New PIN"))
+    click.echo(f"PIN of {username} set")
+
+
+@operators.command("disable")
+@click.argument("username")
+@with_session(keys=False)
+def operators_disable(sess: Session, username: str) -> None:
+    """Disable an operator (admin)."""
+    from stsvend.services.auth import set_operator_active
+
+    set_operator_active(sess.svc, sess.actor, username, False)
+    click.echo(f"operator {username} disabled")
+
+
+@operators.command("enable")
+@click.argument("username")
+@with_session(keys=False)
+def operators_enable(sess: Session, username: str) -> None:
+    """Enable an operator again (admin)."""
+    from stsvend.services.auth import set_operator_active
+
+    set_operator_active(sess.svc, sess.actor, username, True)
+    click.echo(f"operator {username} enabled")
+
+
+# -- shifts ------------------------------------------------------------------------------------
+
+
+@click.group()
+def shift() -> None:
+    """Shifts: PIN login opens one at this terminal; ending it prints its totals."""
+
+
+@shift.command("start")
+@json_option
+@with_session(keys=False)
+def shift_start(sess: Session, as_json: bool) -> None:
+    """Open a shift for the operator at this terminal."""
+    from stsvend.services.auth import start_shift
+
+    actor = start_shift(sess.svc, sess.actor)
+    data = {"shift": actor.shift_id, "operator": actor.username, "terminal": actor.terminal}
+    emit(data, as_json, lambda d: click.echo(
+        f"shift {d['shift']} open: {d['operator']} at terminal {d['terminal']}"
+    ))  # fmt: skip
+
+
+def _totals_table(title: str, rows: list[dict[str, Any]], currency: str) -> Any:
+    return table(
+        title,
+        ["kind", "count", "amount", "units", "reversed", "TEST"],
+        [
+            [r["kind"], r["count"], money(r["amount"], currency), units(r["units"], ""),
+             r["reversed"], r["test"] or ""]
+            for r in rows
+        ],
+    )  # fmt: skip
+
+
+@shift.command("end")
+@json_option
+@with_session(keys=False)
+def shift_end(sess: Session, as_json: bool) -> None:
+    """Close the operator's shift and print its totals."""
+    from stsvend.services.auth import end_shift
+
+    report = end_shift(sess.svc, sess.actor)
+    currency = sess.svc.config.currency
+
+    def show(r: dict[str, Any]) -> None:
+        console().print(
+            f"shift {r['shift']} closed: {r['operator']} at {r['terminal']}, "
+            f"{r['opened_at']} - {r['closed_at']}"
+        )
+        console().print(_totals_table("Shift totals", r["totals"], currency))
+
+    emit(report, as_json, show)
+
+
+@shift.command("status")
+@json_option
+@with_session(keys=False)
+def shift_status(sess: Session, as_json: bool) -> None:
+    """Show the operator's open shift at this terminal, if any."""
+    data = {
+        "operator": sess.actor.username,
+        "terminal": sess.actor.terminal,
+        "shift": sess.actor.shift_id,
+    }
+    emit(data, as_json, lambda d: click.echo(
+        f"{d['operator']} at {d['terminal']}: "
+        + (f"shift {d['shift']} open" if d["shift"] else "no open shift")
+    ))  # fmt: skip
+
+
+# -- keys --------------------------------------------------------------------------------------
+
+
+@click.group()
+def keys() -> None:
+    """Vending keys: import a key file, list the keys (never their material)."""
+
+
+@keys.command("import")
+@click.argument("key_file", type=click.Path(dir_okay=False, path_type=Path))
+@json_option
+@operator_options
+def keys_import(key_file: Path, as_json: bool, operator: str | None, pin_env: str) -> None:
+    """Import a key file (KCVs checked) into the sealed keystore (admin).
+
+    The keystore is created on first use, sealed under the key-encryption key from
+    STSVEND_KEK, STSVEND_KEK_FILE or STSVEND_KEK_PASSPHRASE.
+    """
+    from stsvend.keystore import KekSource, SealedKeystore, load_key_file
+    from stsvend.keystore.errors import KeystoreModeError
+    from stsvend.services.auth import authorize
+    from stsvend.services.bootstrap import create_keystore, keystore_path
+    from stsvend.store.repos.oplog import log_operation
+    from stsvend.store.repos.settings import get_setting
+    from stsvend.vending.roles import Action
+
+    sess = session(operator, pin_env, keys=False)
+    try:
+        authorize(sess.svc, sess.actor, Action.KEYS_IMPORT)
+        parsed = load_key_file(key_file)
+        config = sess.svc.config
+        with sess.svc.store.transaction() as conn:
+            mode = get_setting(conn, "keyset_mode")
+        if mode is not None and (mode == "test") is not parsed.test:
+            raise KeystoreModeError(
+                f"this store holds {mode.upper()} data: a "
+                f"{'TEST' if parsed.test else 'PRODUCTION'} key file cannot be used with it"
+            )
+        create_keystore(config, test=parsed.test)
+        store = SealedKeystore.open(keystore_path(config), KekSource.from_environment())
+        result = store.import_key_file(parsed)
+        with sess.svc.store.transaction() as conn:
+            log_operation(
+                conn, at=sess.svc.now(), operator=sess.actor.username,
+                terminal=sess.actor.terminal, action="keys.import",
+                detail={"added": [r.key_id for r in result.records], "unchanged": result.unchanged},
+            )  # fmt: skip
+    finally:
+        sess.close()
+    data = {
+        "added": [r.as_dict() for r in result.records],
+        "unchanged": result.unchanged,
+        "test": parsed.test,
+    }
+    emit(data, as_json, lambda d: click.echo(
+        f"{len(d['added'])} key(s) added, {d['unchanged']} already there"
+        + (" (TEST keys)" if d["test"] else "")
+    ))  # fmt: skip
+
+
+@keys.command("list")
+@json_option
+@with_session()
+def keys_list(sess: Session, as_json: bool) -> None:
+    """List the vending keys: identity, DKGA, KCV, TEST mark; never key material."""
+    from stsvend.services.auth import authorize
+    from stsvend.vending.roles import Action
+
+    authorize(sess.svc, sess.actor, Action.KEYS_LIST)
+    records = [r.as_dict() for r in sess.svc.hsm.key_records()]
+    emit(records, as_json, lambda rows: console().print(table(
+        "Vending keys", ["key", "DKGA", "KCV", "base date", "KEN", "TEST", "label"],
+        [[r["key_id"], r["dkga"], r["kcv"], r["base_date"] or "any", r["ken"] or "",
+          "TEST" if r["test"] else "", r["label"]] for r in rows],
+    )))  # fmt: skip

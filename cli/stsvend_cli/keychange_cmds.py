@@ -1,0 +1,200 @@
+"""``stsvend key-change``: one meter, a whole supply group (with a progress bar), confirm,
+cancel, jobs, and the key expiry / rollover report."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from stsvend_cli.common import Session, console, emit, json_option, table, with_session
+from stsvend_cli.receipt import print_receipt
+
+__all__ = ["key_change"]
+
+
+def _sgc(text: str) -> int:
+    from stsvend import sts
+
+    return sts.KeyData(sgc=text, ti=0, krn=1, key_type=2).sgc
+
+
+@click.group("key-change")
+def key_change() -> None:
+    """Key changes: commissioning, KRN/TI/SGC/KEN changes, the base date rollover."""
+
+
+@key_change.command("meter")
+@click.argument("drn")
+@click.option("--rollover", is_flag=True, help="Move to the next base date (RO bit).")
+@click.option("--sgc", default=None, help="New supply group.")
+@click.option("--krn", type=int, default=None, help="New key revision.")
+@click.option("--ti", type=int, default=None, help="New tariff index.")
+@click.option("--ken", type=int, default=None, help="New key expiry number.")
+@click.option("--key-type", type=int, default=None, help="New key type (2 or 3).")
+@click.option("--sgc-token", is_flag=True, help="EA07: add the 3rd token carrying the SGC.")
+@click.option("--issue", is_flag=True, help="Hand the tokens out now (else: with the next sale).")
+@click.option("--request-id", default=None, metavar="ID")
+@json_option
+@with_session()
+def kc_meter(
+    sess: Session, drn: str, rollover: bool, sgc: str | None, krn: int | None, ti: int | None,
+    ken: int | None, key_type: int | None, sgc_token: bool, issue: bool,
+    request_id: str | None, as_json: bool,
+) -> None:  # fmt: skip
+    """Key-change one meter (supervisor or engineer)."""
+    from stsvend.services.keychange import key_change_meter
+
+    result = key_change_meter(
+        sess.svc, sess.actor, drn, rollover=rollover, sgc=None if sgc is None else _sgc(sgc),
+        krn=krn, ti=ti, ken=ken, key_type=key_type, sgc_token=sgc_token, issue=issue,
+        request_id=request_id,
+    )  # fmt: skip
+    emit(result, as_json, print_receipt)
+
+
+@key_change.command("group")
+@click.argument("sgc")
+@click.option("--rollover", is_flag=True, help="Move every meter to the next base date.")
+@click.option("--krn", type=int, default=None, help="New key revision.")
+@click.option("--ken", type=int, default=None, help="New key expiry number.")
+@click.option("--batch-size", type=int, default=1000, show_default=True)
+@click.option("--max-batches", type=int, default=None, help="Stop after this many batches.")
+@click.option(
+    "--workers",
+    type=int,
+    default=1,
+    show_default=True,
+    help="Processes working disjoint parts of the group (PostgreSQL).",
+)
+@click.option(
+    "--request-id",
+    default=None,
+    metavar="ID",
+    help="Names the job: run again with the same id to resume it.",
+)
+@json_option
+@with_session()
+def kc_group(
+    sess: Session, sgc: str, rollover: bool, krn: int | None, ken: int | None,
+    batch_size: int, max_batches: int | None, workers: int, request_id: str | None,
+    as_json: bool,
+) -> None:  # fmt: skip
+    """Key-change a whole supply group in batches (resumable; every meter exactly once)."""
+    from stsvend.services.keychange import start_job
+
+    job = start_job(sess.svc, sess.actor, _sgc(sgc), rollover=rollover, krn=krn, ken=ken,
+                    request_id=request_id)  # fmt: skip
+    _run(sess, job["job"], batch_size, max_batches, as_json, workers)
+
+
+@key_change.command("resume")
+@click.argument("job", type=int)
+@click.option("--batch-size", type=int, default=1000, show_default=True)
+@click.option("--max-batches", type=int, default=None)
+@click.option("--workers", type=int, default=1, show_default=True)
+@json_option
+@with_session()
+def kc_resume(
+    sess: Session, job: int, batch_size: int, max_batches: int | None, workers: int,
+    as_json: bool,
+) -> None:  # fmt: skip
+    """Go on with a supply group job from where it stopped."""
+    _run(sess, job, batch_size, max_batches, as_json, workers)
+
+
+def _run(
+    sess: Session,
+    job_id: int,
+    batch_size: int,
+    max_batches: int | None,
+    as_json: bool,
+    workers: int = 1,
+) -> None:
+    from stsvend.services.bootstrap import open_from_environment
+    from stsvend.services.keychange import run_job
+
+    parallel: dict[str, Any] = {"workers": workers, "opener": open_from_environment}
+    if as_json:
+        result = run_job(sess.svc, sess.actor, job_id, batch_size=batch_size,
+                         max_batches=max_batches, **parallel)  # fmt: skip
+    else:
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+        with Progress(
+            "[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
+            TimeElapsedColumn(), console=console(),
+        ) as bar:  # fmt: skip
+            task = bar.add_task(f"key change job {job_id}", total=None)
+
+            def progress(done: int, total: int) -> None:
+                bar.update(task, completed=done, total=total)
+
+            result = run_job(sess.svc, sess.actor, job_id, batch_size=batch_size,
+                             max_batches=max_batches, progress=progress,
+                             **parallel)  # fmt: skip
+
+    def show(r: dict[str, Any]) -> None:
+        states = ", ".join(f"{k} {v}" for k, v in sorted(r["by_state"].items())) or "none yet"
+        console().print(
+            f"job {r['job']} ({r['state']}): SGC {r['sgc']}, {r['done']} of {r['total']} "
+            f"meters done ({states})"
+        )
+
+    emit(result, as_json, show)
+
+
+@key_change.command("jobs")
+@json_option
+@with_session()
+def kc_jobs(sess: Session, as_json: bool) -> None:
+    """List supply group key change jobs."""
+    from stsvend.services.keychange import list_jobs
+
+    rows = list_jobs(sess.svc, sess.actor)
+    emit(rows, as_json, lambda r: console().print(table(
+        "Key change jobs", ["job", "SGC", "target", "state", "done", "total"],
+        [[j["job"], j["sgc"], j["target"], j["state"], j["done"], j["total"]] for j in r],
+    )))  # fmt: skip
+
+
+@key_change.command("confirm")
+@click.argument("drn")
+@json_option
+@with_session(keys=False)
+def kc_confirm(sess: Session, drn: str, as_json: bool) -> None:
+    """The meter took its key change: it now runs on the new key data."""
+    from stsvend.services.keychange import confirm
+
+    data = confirm(sess.svc, sess.actor, drn)
+    emit(data, as_json, lambda d: click.echo(f"key change of {d['meter']} {d['state']}"))
+
+
+@key_change.command("cancel")
+@click.argument("drn")
+@click.option("--reason", required=True)
+@json_option
+@with_session(keys=False)
+def kc_cancel(sess: Session, drn: str, reason: str, as_json: bool) -> None:
+    """Withdraw a meter's open key change (its tokens stay in the log)."""
+    from stsvend.services.keychange import cancel
+
+    data = cancel(sess.svc, sess.actor, drn, reason)
+    emit(data, as_json, lambda d: click.echo(f"key change of {d['meter']} {d['state']}"))
+
+
+@key_change.command("report")
+@click.option("--sgc", default=None)
+@json_option
+@with_session(keys=False)
+def kc_report(sess: Session, sgc: str | None, as_json: bool) -> None:
+    """Meters near key expiry, not yet rolled over, or with an unconfirmed key change."""
+    from stsvend.services.keychange import key_report
+
+    data = key_report(sess.svc, sess.actor, sgc=None if sgc is None else _sgc(sgc))
+    emit(data, as_json, lambda d: console().print(table(
+        f"Key report ({len(d['listed'])} of {d['meters']} meters need attention)",
+        ["DRN", "SGC", "KRN", "base date", "KEN", "status", "open key change"],
+        [[m["drn"], m["sgc"], m["krn"], m["base_date"], m["ken"], ", ".join(m["statuses"]),
+          m["open_key_change"] or ""] for m in d["listed"]],
+    )))  # fmt: skip

@@ -1,0 +1,195 @@
+"""``stsvend log`` (export, verify, seal) and ``stsvend report`` (daily, monthly)."""
+
+from __future__ import annotations
+
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import click
+
+from stsvend_cli.common import (
+    Session,
+    console,
+    emit,
+    json_option,
+    money,
+    table,
+    units,
+    with_session,
+)
+
+__all__ = ["log", "report"]
+
+
+def _when(text: str | None) -> datetime | None:
+    if text is None:
+        return None
+    from stsvend.errors import InputError
+
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        raise InputError(
+            f"a time is ISO 8601 (2026-01-31 or 2026-01-31T08:00Z), got {text!r}"
+        ) from None
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+@click.group()
+def log() -> None:
+    """The token log: export it, verify it, seal it."""
+
+
+@log.command("export")
+@click.option(
+    "--format", "fmt", type=click.Choice(["csv", "jsonl"]), default="csv", show_default=True
+)
+@click.option("--since", default=None, help="From this time (ISO 8601; UTC if no zone).")
+@click.option("--until", default=None, help="Before this time.")
+@click.option("--meter", default=None)
+@click.option("--by-operator", "by_operator", default=None, help="Rows of this operator.")
+@click.option("--terminal", default=None)
+@click.option(
+    "--key",
+    "key",
+    default=None,
+    metavar="SGC[/KRN]|KCV",
+    help="Rows of a supply group, a key revision, or a decoder key check value.",
+)
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Write to this file (default: standard output).",
+)
+@with_session()
+def log_export(
+    sess: Session, fmt: str, since: str | None, until: str | None, meter: str | None,
+    by_operator: str | None, terminal: str | None, key: str | None, output: Path | None,
+) -> None:  # fmt: skip
+    """Export the token log as CSV or JSON lines (digits only for roles allowed them)."""
+    from stsvend.errors import InputError
+    from stsvend.services.logs import export
+    from stsvend.tokenlog.reader import LogFilter
+
+    sgc = krn = None
+    kcv = None
+    if key is not None:
+        text = key.strip()
+        if "/" in text:
+            left, _, right = text.partition("/")
+            sgc, krn = int(left), int(right)
+        elif text.isdigit():
+            sgc = int(text)
+        elif len(text) == 6:
+            kcv = text.upper()
+        else:
+            raise InputError("--key is an SGC, SGC/KRN, or a 6-digit key check value")
+    where = LogFilter(since=_when(since), until=_when(until), meter=meter, operator=by_operator,
+                      terminal=terminal, sgc=sgc, krn=krn, kcv=kcv)  # fmt: skip
+    if output is None:
+        result = export(sess.svc, sess.actor, where, sys.stdout, fmt=fmt)
+    else:
+        with output.open("w", encoding="utf-8", newline="") as handle:
+            result = export(sess.svc, sess.actor, where, handle, fmt=fmt)
+        click.echo(
+            f"{result['rows']} row(s) written to {output}"
+            + ("" if result["digits"] else " (token digits withheld for this role)"),
+            err=True,
+        )
+
+
+@log.command("verify")
+@json_option
+@with_session()
+def log_verify(sess: Session, as_json: bool) -> None:
+    """Verify every chain and seal; report each row changed, deleted or inserted."""
+    from stsvend.services.logs import verify
+
+    result = verify(sess.svc, sess.actor)
+
+    def show(r: dict[str, Any]) -> None:
+        if r["ok"]:
+            console().print(
+                f"token log verified: {r['rows']} rows in {r['chains']} chains, "
+                f"{r['seals']} seals, no finding"
+            )
+            return
+        console().print(table(
+            f"token log: {len(r['findings'])} finding(s)", ["kind", "chain", "seq", "row", "what"],
+            [[f["kind"], f["chain"], f["seq"], f["row_id"], f["message"]] for f in r["findings"]],
+        ))  # fmt: skip
+
+    emit(result, as_json, show)
+    if not result["ok"]:
+        from stsvend.services.logs import LogVerificationFailed
+
+        raise LogVerificationFailed(f"the token log has {len(result['findings'])} finding(s)")
+
+
+@log.command("seal")
+@json_option
+@with_session()
+def log_seal(sess: Session, as_json: bool) -> None:
+    """Seal every chain head that moved since the last seal (also automatic)."""
+    from stsvend.services.logs import seal
+
+    result = seal(sess.svc, sess.actor)
+    emit(result, as_json, lambda r: click.echo(
+        f"seal {r['seal']} over {r['heads']} chain head(s): {r['mac']}" if r["sealed"]
+        else r["reason"]
+    ))  # fmt: skip
+
+
+@click.group()
+def report() -> None:
+    """Daily and monthly reports (the utility's time zone)."""
+
+
+def _show_report(r: dict[str, Any], by: str) -> None:
+    cur = r["currency"]
+    console().print(f"{r['utility']}: {r['from']} to {r['until']}")
+    console().print(table(
+        "By kind", ["kind", "count", "amount", "units", "reversed", "TEST"],
+        [[k["kind"], k["count"], money(k["amount"], cur), units(k["units"], ""), k["reversed"],
+          k["test"] or ""] for k in r["by_kind"]],
+    ))  # fmt: skip
+    console().print(table(
+        f"By {by}", [by, "kind", "count", "amount", "units"],
+        [[k[by], k["kind"], k["count"], money(k["amount"], cur), units(k["units"], "")]
+         for k in r[f"by_{by}"]],
+    ))  # fmt: skip
+    console().print(table(
+        "Ledger", ["entry", "amount", "units"],
+        [[e["entry"], money(e["amount"], cur), units(e["units"], "")] for e in r["ledger"]],
+    ))  # fmt: skip
+    console().print(table(
+        "Tokens", ["class", "purpose", "count"],
+        [[t["class"], t["purpose"], t["count"]] for t in r["tokens"]],
+    ))  # fmt: skip
+    console().print(f"VAT contained: {money(r['tax'], cur)}")
+
+
+@report.command("daily")
+@click.argument("day", required=False)
+@json_option
+@with_session(keys=False)
+def report_daily(sess: Session, day: str | None, as_json: bool) -> None:
+    """Sales of a day (YYYY-MM-DD, default today) by kind and operator."""
+    from stsvend.services.reports import daily_report
+
+    emit(daily_report(sess.svc, sess.actor, day), as_json, lambda r: _show_report(r, "operator"))
+
+
+@report.command("monthly")
+@click.argument("month", required=False)
+@json_option
+@with_session(keys=False)
+def report_monthly(sess: Session, month: str | None, as_json: bool) -> None:
+    """Sales of a month (YYYY-MM, default this month) by kind and day."""
+    from stsvend.services.reports import monthly_report
+
+    emit(monthly_report(sess.svc, sess.actor, month), as_json, lambda r: _show_report(r, "day"))

@@ -1,0 +1,174 @@
+"""Configuration: defaults, then a TOML file, then environment variables.
+
+A new user needs none of it: the data directory comes from the platform's user data directory,
+the database is a SQLite file inside it, the terminal is the host name and the time zone UTC.
+
+Where each setting comes from, lowest priority first:
+
+1. the defaults below;
+2. the TOML file named by ``STSVEND_CONFIG``, else ``config.toml`` in the data directory;
+3. environment variables ``STSVEND_<NAME>`` (``STSVEND_DATA_DIR``, ``STSVEND_DATABASE_URL``,
+   ``STSVEND_TERMINAL``, ``STSVEND_TIMEZONE``, ``STSVEND_UTILITY_NAME``, ``STSVEND_TAX_NUMBER``,
+   ``STSVEND_CURRENCY``, ``STSVEND_LOG_SEAL_SECONDS``, ``STSVEND_MIN_VEND``,
+   ``STSVEND_MAX_VEND``, ``STSVEND_DAILY_LIMIT``, ``STSVEND_KEY_WARNING_DAYS``).
+
+The key-encryption key is never read from the file: only ``STSVEND_KEK``, ``STSVEND_KEK_FILE``
+or ``STSVEND_KEK_PASSPHRASE`` give it, so that a configuration file can be shared without
+sharing key custody.
+
+>>> cfg = load_config({"STSVEND_DATA_DIR": "/srv/sts", "STSVEND_TIMEZONE": "Africa/Nairobi"})
+>>> cfg.database_url
+'sqlite:////srv/sts/stsvend.db'
+>>> cfg.timezone, cfg.zone.key
+('Africa/Nairobi', 'Africa/Nairobi')
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from attrs import evolve, frozen
+
+from stsvend.errors import StsError
+
+__all__ = ["ENV_PREFIX", "Config", "ConfigError", "default_data_dir", "load_config"]
+
+ENV_PREFIX = "STSVEND_"
+
+
+class ConfigError(StsError):
+    """The configuration file or an environment variable is not usable."""
+
+    code = "config"
+    default_message = "the configuration is not valid"
+
+
+def default_data_dir() -> Path:
+    """The platform's per-user data directory for stsvend (created on first use, not here)."""
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir("stsvend", appauthor=False))
+
+
+@frozen
+class Config:
+    """Settings of one installation (one terminal)."""
+
+    data_dir: Path
+    database_url: str
+    terminal: str
+    timezone: str = "UTC"
+    utility_name: str = "Demo Utility"
+    tax_number: str = "TAX-000000"
+    currency: str = "USD"
+    #: A seal over every chain head of the token log is written at most this often.
+    log_seal_seconds: int = 60
+    #: Vend limits for meters that have none of their own (major units, as text).
+    min_vend: str = "1.00"
+    max_vend: str = "10000.00"
+    daily_limit: str = "20000.00"
+    #: Days ahead the key expiry / rollover report warns.
+    key_warning_days: int = 90
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """The utility's time zone: months, days and shifts follow it (TIDs are UTC)."""
+        return ZoneInfo(self.timezone)
+
+    @property
+    def keystore_dir(self) -> Path:
+        return self.data_dir / "keys"
+
+
+# name in the TOML file / environment → (attribute, converter)
+_INT_FIELDS = {"log_seal_seconds", "key_warning_days"}
+_STR_FIELDS = {
+    "database_url",
+    "terminal",
+    "timezone",
+    "utility_name",
+    "tax_number",
+    "currency",
+    "min_vend",
+    "max_vend",
+    "daily_limit",
+}
+
+
+def _convert(name: str, value: Any, source: str) -> Any:
+    if name in _INT_FIELDS:
+        if isinstance(value, bool):
+            raise ConfigError(f"{name} in {source} must be an integer, got {value!r}")
+        try:
+            number = int(value)
+        except (TypeError, ValueError):
+            raise ConfigError(f"{name} in {source} must be an integer, got {value!r}") from None
+        if number < 0:
+            raise ConfigError(f"{name} in {source} must not be negative, got {number}")
+        return number
+    if not isinstance(value, str) or not value.strip():
+        raise ConfigError(f"{name} in {source} must be a non-empty string, got {value!r}")
+    return value.strip()
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as fh:
+            data = tomllib.load(fh)
+    except FileNotFoundError:
+        return {}
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path} is not valid TOML: {exc}") from None
+    except OSError as exc:
+        raise ConfigError(f"cannot read {path}: {exc.strerror}") from None
+    # Settings may sit at the top level or in a [stsvend] table.
+    section = data.get("stsvend", data)
+    if not isinstance(section, dict):
+        raise ConfigError(f"{path}: [stsvend] must be a table")
+    return section
+
+
+def load_config(env: Mapping[str, str] | None = None, *, config_file: Path | None = None) -> Config:
+    """Build the configuration from defaults, the TOML file and ``env`` (default ``os.environ``)."""
+    env = os.environ if env is None else env
+    data_dir_text = env.get(ENV_PREFIX + "DATA_DIR")
+    data_dir = Path(data_dir_text).expanduser() if data_dir_text else default_data_dir()
+    path_text = env.get(ENV_PREFIX + "CONFIG")
+    path = config_file or (Path(path_text).expanduser() if path_text else None)
+    explicit = path is not None
+    path = path or data_dir / "config.toml"
+    if explicit and not path.is_file():
+        raise ConfigError(f"the configuration file {path} does not exist")
+    values: dict[str, Any] = {}
+    file_values = _read_toml(path)
+    if "data_dir" in file_values and not data_dir_text:
+        data_dir = Path(_convert("data_dir", file_values["data_dir"], str(path))).expanduser()
+    for name, value in file_values.items():
+        if name == "data_dir":
+            continue
+        if name in {"kek", "key_encryption_key"}:
+            raise ConfigError(f"{path}: the key-encryption key is taken only from STSVEND_KEK")
+        if name not in _INT_FIELDS | _STR_FIELDS:
+            raise ConfigError(f"{path}: unknown setting {name!r}")
+        values[name] = _convert(name, value, str(path))
+    for name in _INT_FIELDS | _STR_FIELDS:
+        text = env.get(ENV_PREFIX + name.upper())
+        if text:
+            values[name] = _convert(name, text, ENV_PREFIX + name.upper())
+    base = Config(
+        data_dir=data_dir,
+        database_url=f"sqlite:///{data_dir / 'stsvend.db'}",
+        terminal=socket.gethostname() or "terminal",
+    )
+    config = evolve(base, **values)
+    try:
+        config.zone  # noqa: B018  # validate the zone name now, not at the first sale
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(f"unknown time zone {config.timezone!r}") from None
+    return config

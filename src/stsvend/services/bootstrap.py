@@ -1,0 +1,134 @@
+"""Opening an installation: the store, the keystore behind the security module, the log key.
+
+Where things live (all under the data directory unless configured otherwise):
+
+* the database: ``stsvend.db`` (SQLite) or ``database_url``;
+* the production (or imported test) keystore: ``keystore.json``, sealed under the KEK given
+  by ``STSVEND_KEK`` / ``STSVEND_KEK_FILE`` / ``STSVEND_KEK_PASSPHRASE``;
+* the demo keystore: ``demo-keystore.json`` with its generated KEK ``demo-kek.hex`` (0600).
+
+The token log key is derived from the keystore's KEK (HMAC with a fixed label), so it is in the
+same custody as the vending keys and stored nowhere; its check value is kept in the store, and
+a store opened with another KEK is refused rather than silently producing unverifiable rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+
+from stsvend.config import Config
+from stsvend.keystore.demo import DEMO_KEYSTORE_FILE, open_demo_keystore
+from stsvend.keystore.errors import KekError
+from stsvend.keystore.kek import KekSource
+from stsvend.keystore.module import SecurityModule
+from stsvend.keystore.sealed import SealedKeystore
+from stsvend.services.context import Services, ServiceUnavailable
+from stsvend.store.repos.settings import get_setting, put_setting
+from stsvend.store.uow import Store
+from stsvend.tokenlog.chain import LogKey
+
+__all__ = [
+    "KEYSTORE_FILE",
+    "LogKeyMismatch",
+    "demo_keystore_path",
+    "keystore_path",
+    "open_from_environment",
+    "open_keystore",
+    "open_services",
+]
+
+KEYSTORE_FILE = "keystore.json"
+
+
+class LogKeyMismatch(ServiceUnavailable):
+    code = "keystore"
+    default_message = "the token log key does not match this store"
+
+
+def keystore_path(config: Config) -> Path:
+    return config.data_dir / KEYSTORE_FILE
+
+
+def demo_keystore_path(config: Config) -> Path:
+    return config.data_dir / DEMO_KEYSTORE_FILE
+
+
+def _log_key_of(store: SealedKeystore) -> LogKey:
+    # The log key is a random secret sealed in the keystore itself, so that a change of the
+    # key-encryption key keeps every earlier log row verifiable.
+    return LogKey.derive(store.application_key("token-log").reveal())
+
+
+def open_keystore(
+    config: Config, env: Mapping[str, str] | None = None, *, demo: bool = False
+) -> tuple[SecurityModule, LogKey] | None:
+    """The security module and log key of this installation (None: no keystore yet).
+
+    ``demo`` creates the demo keystore (TEST keys, generated KEK) when there is none.
+    """
+    production = keystore_path(config)
+    if production.exists() and not demo:
+        kek = KekSource.from_environment(env)
+        store = SealedKeystore.open(production, kek)
+        return store.security_module(), _log_key_of(store)
+    demo_path = demo_keystore_path(config)
+    if demo or demo_path.exists():
+        store = open_demo_keystore(config.data_dir)
+        return store.security_module(), _log_key_of(store)
+    return None
+
+
+def create_keystore(config: Config, *, test: bool, env: Mapping[str, str] | None = None) -> None:
+    """Create the installation's keystore (``keys import`` does this on first use)."""
+    path = keystore_path(config)
+    if path.exists():
+        return
+    kek = KekSource.from_environment(env)
+    if kek.generated:
+        raise KekError("the keystore needs an explicit key-encryption key")
+    config.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    SealedKeystore.create(path, test=test, kek=kek)
+
+
+def _check_log_key(store: Store, key: LogKey) -> None:
+    with store.transaction() as conn:
+        stored = get_setting(conn, "log_key_check")
+        if stored is None:
+            put_setting(conn, "log_key_check", key.check_value)
+        elif stored != key.check_value:
+            raise LogKeyMismatch(
+                f"the token log of this store was written under log key {stored}, the open "
+                f"keystore gives {key.check_value}: wrong keystore or key-encryption key"
+            )
+
+
+def open_services(
+    config: Config,
+    *,
+    env: Mapping[str, str] | None = None,
+    keys: bool = True,
+    demo: bool = False,
+    migrate: bool = False,
+) -> Services:
+    """Open the store (and, with ``keys``, the keystore) of this installation."""
+    store = Store.open(config.database_url, migrate=migrate)
+    hsm = log_key = None
+    try:
+        if keys:
+            opened = open_keystore(config, env, demo=demo)
+            if opened is not None:
+                hsm, log_key = opened
+                _check_log_key(store, log_key)
+    except BaseException:
+        store.dispose()
+        raise
+    return Services(store, config, hsm=hsm, log_key=log_key)
+
+
+def open_from_environment() -> Services:
+    """The installation named by this process's configuration and environment (what a worker
+    process of a parallel bulk job opens; a module-level function, so it can be pickled)."""
+    from stsvend.config import load_config
+
+    return open_services(load_config())

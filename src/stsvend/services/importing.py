@@ -1,0 +1,190 @@
+"""Import meters, their key state and last TIDs from a previous vending system (CSV).
+
+The file has a header row; columns (``drn`` and ``sgc`` required)::
+
+    drn, iin, resource, sgc, krn, ti, key_type, ea, base_date, ken, last_tid
+
+Every row is checked first; if any row is wrong nothing is imported and every problem is listed
+with its line number.  Then, in one transaction: a new meter is registered with that key data
+and last TID; a meter already here keeps the higher of the two last TIDs (a TID never goes back)
+and takes the file's key data only if stsvend has issued it no token yet.
+
+>>> text = "drn,sgc,krn,ti,key_type,base_date,last_tid\\n01234567897,123456,1,1,2,2014,100\\n"
+>>> rows = parse_rows(text)
+>>> rows[0].drn, rows[0].key_data.base_date, rows[0].last_tid
+('01234567897', <BaseDate.Y2014: 2014>, 100)
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Any
+
+from attrs import frozen
+from sqlalchemy import select
+
+from stsvend import sts
+from stsvend.errors import InputError, StsError
+from stsvend.services.auth import authorize
+from stsvend.services.context import Actor, Services
+from stsvend.services.registry import check_keyset_mode
+from stsvend.store.errors import RecordNotFoundError
+from stsvend.store.models import TokenLog
+from stsvend.store.repos import meters as mtr
+from stsvend.store.repos.oplog import log_operation
+from stsvend.tokenlog.writer import open_chains
+from stsvend.vending.roles import Action
+
+__all__ = ["ImportError_", "ImportRow", "import_meters", "parse_rows"]
+
+_REQUIRED = ("drn", "sgc")
+_KNOWN = ("drn", "iin", "resource", "sgc", "krn", "ti", "key_type", "ea", "base_date", "ken",
+          "last_tid")  # fmt: skip
+_RESOURCES = {r.name.lower(): r for r in sts.Resource}
+
+
+class ImportError_(InputError):  # not the builtin ImportError
+    """The file has problems; ``problems`` lists each with its line."""
+
+    code = "input"
+    default_message = "the import file has errors: nothing was imported"
+
+    def __init__(self, message: str | None = None, problems: list[str] | None = None) -> None:
+        super().__init__(message)
+        self.problems = problems or []
+
+
+@frozen
+class ImportRow:
+    line: int
+    drn: str
+    iin: str
+    resource: sts.Resource
+    key_data: sts.KeyData
+    last_tid: int | None
+
+
+def _row(line: int, raw: dict[str, str]) -> ImportRow:
+    def get(name: str, default: str | None = None) -> str | None:
+        value = (raw.get(name) or "").strip()
+        return value or default
+
+    identity = sts.MeterIdentity.parse(get("iin"), get("drn") or "")
+    resource_name = (get("resource", "electricity") or "").lower()
+    if resource_name not in _RESOURCES:
+        raise InputError(f"resource must be one of {', '.join(_RESOURCES)}")
+    data = sts.KeyData(
+        sgc=get("sgc"),
+        ti=get("ti", "1"),
+        krn=get("krn", "1"),
+        key_type=get("key_type", "2"),
+        ea=get("ea", "07"),
+        base_date=get("base_date", "1993"),
+        ken=get("ken", "255"),
+    )
+    tid_text = get("last_tid")
+    last_tid = None
+    if tid_text is not None:
+        if not tid_text.isdigit() or int(tid_text) > sts.TID_MAX:
+            raise InputError(f"last_tid must be 0-{sts.TID_MAX}")
+        last_tid = int(tid_text)
+    return ImportRow(line, identity.drn, identity.iin, _RESOURCES[resource_name], data, last_tid)
+
+
+def parse_rows(text: str) -> list[ImportRow]:
+    """Check every row; raise :class:`ImportError_` listing all problems, or return the rows."""
+    reader = csv.DictReader(io.StringIO(text))
+    header = [h.strip() for h in (reader.fieldnames or [])]
+    missing = [name for name in _REQUIRED if name not in header]
+    unknown = [name for name in header if name not in _KNOWN]
+    if missing or unknown:
+        raise ImportError_(
+            f"the header needs {', '.join(_REQUIRED)}"
+            + (f"; missing {', '.join(missing)}" if missing else "")
+            + (f"; unknown column(s) {', '.join(unknown)}" if unknown else "")
+        )
+    rows: list[ImportRow] = []
+    problems: list[str] = []
+    seen: set[str] = set()
+    for line, raw in enumerate(reader, start=2):
+        clean = {(k or "").strip(): v for k, v in raw.items()}
+        try:
+            row = _row(line, clean)
+        except StsError as exc:
+            problems.append(f"line {line}: {exc.message}")
+            continue
+        if row.drn in seen:
+            problems.append(f"line {line}: meter {row.drn} appears twice")
+            continue
+        seen.add(row.drn)
+        rows.append(row)
+    if problems:
+        raise ImportError_(
+            f"{len(problems)} row(s) have errors; nothing was imported: "
+            + "; ".join(problems[:20]),
+            problems,
+        )
+    return rows
+
+
+def import_meters(svc: Services, actor: Actor, text: str) -> dict[str, Any]:
+    """Import the CSV ``text`` (all or nothing); returns counts."""
+    authorize(svc, actor, Action.METERS_IMPORT)
+    rows = parse_rows(text)
+    now = svc.now()
+    added = updated = 0
+    problems: list[str] = []
+    with svc.store.transaction() as conn:
+        check_keyset_mode(svc, conn)
+        for row in rows:
+            try:
+                dkga = svc.hsm.key_record_for(row.key_data).dkga.value
+            except StsError as exc:
+                problems.append(f"line {row.line}: {exc.message}")
+                continue
+            try:
+                meter = mtr.get_meter(conn, row.drn, lock=True)
+            except RecordNotFoundError:
+                meter = mtr.add_meter(
+                    conn,
+                    sts.MeterIdentity(row.iin, row.drn),
+                    row.resource,
+                    row.key_data,
+                    dkga,
+                    now,
+                )
+                open_chains(conn, [meter.drn])
+                added += 1
+            else:
+                if meter.key_data != row.key_data:
+                    issued = conn.execute(
+                        select(TokenLog.id).where(TokenLog.meter == meter.drn).limit(1)
+                    ).first()
+                    if issued is not None:
+                        problems.append(
+                            f"line {row.line}: meter {row.drn} already has tokens from "
+                            "stsvend with other key data; change its key by key change"
+                        )
+                        continue
+                    mtr.set_key_data(conn, meter.id, row.key_data)
+                updated += 1
+            if row.last_tid is not None:
+                base = int(row.key_data.base_date)
+                ours = mtr.last_tids(conn, meter.id).get(base)
+                mtr.set_last_tid(conn, meter.id, base, max(row.last_tid, ours or 0))
+        if problems:
+            raise ImportError_(
+                f"{len(problems)} row(s) cannot be imported; nothing was imported: "
+                + "; ".join(problems[:20]),
+                problems,
+            )
+        log_operation(
+            conn,
+            at=now,
+            operator=actor.username,
+            terminal=actor.terminal,
+            action="meters.import",
+            detail={"added": added, "updated": updated},
+        )
+    return {"rows": len(rows), "added": added, "updated": updated}

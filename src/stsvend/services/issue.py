@@ -1,0 +1,216 @@
+"""Issuing tokens inside a business transaction: TIDs, the security module, the token log.
+
+Every token stsvend hands out passes here:
+
+1. :func:`allocate` locks the meter's ``meter_tid`` row for the key data's base date and takes
+   the next TIDs (strictly increasing, from the UTC minute, never the reserved minute, never
+   past the KEN — :func:`stsvend.vending.tids.allocate_tids`);
+2. the domain builds each :class:`~stsvend.vending.tokenspec.TokenSpec` with its TID and a
+   random RND, and the security module makes the digits under the meter's key;
+3. :func:`log_issued` appends one token log row per token, in the same transaction.
+
+The caller has locked the meter row first, so everything here is serialised per meter only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import Any
+
+from attrs import frozen
+from sqlalchemy.engine import Connection
+
+from stsvend import sts
+from stsvend.services.context import Actor, Services
+from stsvend.store.pipeline import Write
+from stsvend.store.repos.meters import MeterRecord, locked_last_tid, set_last_tid
+from stsvend.tokenlog.chain import NO_METER_CHAIN, LogEntry
+from stsvend.tokenlog.writer import append
+from stsvend.vending.tids import allocate_tids
+from stsvend.vending.tokenspec import TokenPurpose, TokenSpec, issue_token
+
+__all__ = [
+    "UNREAD",
+    "Issued",
+    "SpecMaker",
+    "allocate",
+    "group4",
+    "issue_for_meter",
+    "log_issued",
+]
+
+#: Builds a token spec once its TID and RND are known.
+SpecMaker = Callable[[int, int], TokenSpec]
+
+
+def group4(digits: str) -> str:
+    """A token in groups of four, as printed on receipts.
+
+    >>> group4("12345678901234567890")
+    '1234 5678 9012 3456 7890'
+    """
+    return " ".join(digits[i : i + 4] for i in range(0, len(digits), 4))
+
+
+@frozen
+class Issued:
+    """A token made for a customer: what the receipt shows and the log records."""
+
+    label: str
+    digits: str
+    token_class: int
+    subclass: int
+    purpose: TokenPurpose
+    tid: int | None = None
+    base_date: int | None = None
+    amount: int | None = None
+    sgc: int | None = None
+    krn: int | None = None
+    ti: int | None = None
+    kcv: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "label": self.label,
+            "digits": self.digits,
+            "class": self.token_class,
+            "subclass": self.subclass,
+            "purpose": self.purpose.value,
+            "tid": self.tid,
+            "base_date": self.base_date,
+            "amount": self.amount,
+            "sgc": self.sgc,
+            "krn": self.krn,
+            "ti": self.ti,
+            "kcv": self.kcv,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Issued:
+        return cls(
+            label=data["label"],
+            digits=data["digits"],
+            token_class=data["class"],
+            subclass=data["subclass"],
+            purpose=TokenPurpose(data["purpose"]),
+            tid=data.get("tid"),
+            base_date=data.get("base_date"),
+            amount=data.get("amount"),
+            sgc=data.get("sgc"),
+            krn=data.get("krn"),
+            ti=data.get("ti"),
+            kcv=data.get("kcv"),
+        )
+
+
+#: "Read the last TID from the store" (as opposed to a last TID the caller read already).
+UNREAD = -1
+
+
+def allocate(
+    conn: Connection,
+    meter: MeterRecord,
+    key_data: sts.KeyData,
+    now: datetime,
+    count: int,
+    *,
+    last_tid: int | None = UNREAD,
+    writes: list[Write] | None = None,
+) -> tuple[int, ...]:
+    """``count`` TIDs for the meter under ``key_data``'s base date (row locked until commit).
+
+    ``last_tid`` may give the last TID as read under the meter's lock (a vend's snapshot);
+    ``writes`` queues the update instead of running it.
+    """
+    base = int(key_data.base_date)
+    last = locked_last_tid(conn, meter.id, base) if last_tid == UNREAD else last_tid
+    tids = allocate_tids(now, key_data.base_date, last, count, ken=key_data.ken)
+    set_last_tid(conn, meter.id, base, tids[-1], writes=writes)
+    return tids
+
+
+def issue_for_meter(
+    svc: Services,
+    conn: Connection,
+    meter: MeterRecord,
+    key_data: sts.KeyData,
+    makers: Sequence[tuple[str, SpecMaker]],
+    now: datetime,
+    *,
+    last_tid: int | None = UNREAD,
+    writes: list[Write] | None = None,
+) -> list[Issued]:
+    """Make TID-bearing tokens (credit, engineering) for ``meter`` under ``key_data``."""
+    if not makers:
+        return []
+    hsm = svc.hsm
+    identity = meter.identity
+    tids = allocate(conn, meter, key_data, now, len(makers), last_tid=last_tid, writes=writes)
+    kcv = hsm.decoder_key_check_value(identity, key_data)
+    out: list[Issued] = []
+    for (label, make), tid in zip(makers, tids, strict=True):
+        spec = make(tid, svc.rnd())
+        out.append(
+            Issued(
+                label=label,
+                digits=issue_token(hsm, identity, key_data, spec),
+                token_class=spec.token_class,
+                subclass=spec.subclass,
+                purpose=spec.purpose,
+                tid=tid,
+                base_date=int(key_data.base_date),
+                amount=spec.amount,
+                sgc=key_data.sgc,
+                krn=key_data.krn,
+                ti=key_data.ti,
+                kcv=kcv,
+            )
+        )
+    return out
+
+
+def log_issued(
+    svc: Services,
+    conn: Connection,
+    actor: Actor,
+    meter_drn: str | None,
+    issued: Sequence[Issued],
+    *,
+    request_id: str,
+    sale_id: int | None,
+    now: datetime,
+    note: str | None = None,
+    heads: dict[str, tuple[int, bytes]] | None = None,
+    writes: list[Write] | None = None,
+) -> int:
+    """One token log row per token (same transaction as the tokens' sale)."""
+    test = svc.hsm.test if svc.has_hsm else False
+    entries = [
+        LogEntry(
+            chain=meter_drn or NO_METER_CHAIN,
+            seq=0,
+            at=now,
+            event="token",
+            purpose=token.purpose.value,
+            request_id=request_id,
+            operator=actor.username,
+            terminal=actor.terminal,
+            test=test,
+            sale_id=sale_id,
+            meter=meter_drn,
+            token_class=token.token_class,
+            subclass=token.subclass,
+            base_date=token.base_date,
+            tid=token.tid,
+            amount=token.amount,
+            sgc=token.sgc,
+            krn=token.krn,
+            ti=token.ti,
+            kcv=token.kcv,
+            digits=token.digits,
+            note=note,
+        )
+        for token in issued
+    ]
+    return append(conn, svc.log_key, entries, heads=heads, writes=writes)

@@ -1,0 +1,356 @@
+"""Supply groups, meters, customers and accounts.
+
+A supply group names the vending key revision its meters use (the key itself stays in the
+keystore: registering a group checks that the keystore holds it).  A meter is registered with
+the key data it has: a new meter on its default key (``default_key=True``) gets a pending
+commissioning key change to its unique key at once, so that its first receipt carries the key
+change tokens before any credit.  Customers are pseudonymous: the CRM's customer number and
+contract number, nothing else.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from stsvend import sts
+from stsvend.errors import InputError
+from stsvend.keystore.records import VendingKeyType
+from stsvend.services.auth import authorize
+from stsvend.services.common import key_data_to_dict, load_meter
+from stsvend.services.context import Actor, Services
+from stsvend.services.issue import log_issued
+from stsvend.services.keychange import make_change
+from stsvend.store.repos import accounts as acc
+from stsvend.store.repos import groups as grp
+from stsvend.store.repos import keychanges as kc
+from stsvend.store.repos import meters as mtr
+from stsvend.store.repos.oplog import log_operation
+from stsvend.store.repos.settings import get_setting, put_setting
+from stsvend.tokenlog.writer import open_chains
+from stsvend.vending.key_change import plan_key_change
+from stsvend.vending.money import Money
+from stsvend.vending.roles import Action
+
+__all__ = [
+    "add_group",
+    "add_meter",
+    "close_account",
+    "list_accounts",
+    "list_customers",
+    "list_groups",
+    "list_meters",
+    "meter_status",
+    "open_account",
+    "set_limits",
+    "set_meter_blocked",
+]
+
+_RESOURCES = {r.name.lower(): r for r in sts.Resource}
+
+
+def _resource(value: str | int | sts.Resource) -> sts.Resource:
+    if isinstance(value, str):
+        try:
+            return _RESOURCES[value.strip().lower()]
+        except KeyError:
+            raise InputError(
+                f"resource must be one of {', '.join(_RESOURCES)}, got {value!r}"
+            ) from None
+    return sts.Resource(value)
+
+
+def _oplog(svc: Services, conn: Any, actor: Actor, action: str, target: str, **detail: Any) -> None:
+    log_operation(
+        conn,
+        at=svc.now(),
+        operator=actor.username,
+        terminal=actor.terminal,
+        action=action,
+        target=target,
+        detail=detail,
+    )
+
+
+def check_keyset_mode(svc: Services, conn: Any) -> None:
+    """Bind the store to the keystore's mode (TEST or PRODUCTION) and refuse the other."""
+    mode = "test" if svc.hsm.test else "production"
+    stored = get_setting(conn, "keyset_mode")
+    if stored is None:
+        put_setting(conn, "keyset_mode", mode)
+    elif stored != mode:
+        from stsvend.keystore.errors import KeystoreModeError
+
+        raise KeystoreModeError(
+            f"this store holds {stored.upper()} data; the open keystore is {mode.upper()}: "
+            "TEST and PRODUCTION are never mixed (use another data directory)"
+        )
+
+
+# -- supply groups ----------------------------------------------------------------------------
+
+
+def add_group(
+    svc: Services,
+    actor: Actor,
+    sgc: int,
+    *,
+    name: str,
+    krn: int = 1,
+    key_type: str = "VUDK",
+    base_date: int = 2014,
+    ken: int = 255,
+    ea: str = "07",
+) -> dict[str, Any]:
+    """Register a supply group on a key revision the keystore holds."""
+    authorize(svc, actor, Action.SUPPLY_GROUPS_MANAGE)
+    kind = VendingKeyType.parse(key_type)
+    data = sts.KeyData(
+        sgc=sgc, ti=1, krn=krn, key_type=kind.key_type, ea=ea, base_date=base_date, ken=ken
+    )
+    record = svc.hsm.key_record_for(data)
+    with svc.store.transaction() as conn:
+        check_keyset_mode(svc, conn)
+        group = grp.add_group(
+            conn,
+            svc.now(),
+            sgc=data.sgc,
+            name=name.strip() or f"SGC {data.sgc:06d}",
+            key_type=int(data.key_type),
+            krn=data.krn,
+            dkga=record.dkga.value,
+            ea=data.ea.value,
+            base_date=int(data.base_date),
+            ken=data.ken,
+            test=record.test,
+        )
+        _oplog(svc, conn, actor, "supply-groups.add", f"{data.sgc:06d}", key=record.key_id)
+    return group.as_dict()
+
+
+def list_groups(svc: Services, actor: Actor) -> list[dict[str, Any]]:
+    authorize(svc, actor, Action.SUPPLY_GROUPS_VIEW)
+    with svc.store.transaction() as conn:
+        return [g.as_dict() for g in grp.list_groups(conn)]
+
+
+# -- meters -----------------------------------------------------------------------------------
+
+
+def add_meter(
+    svc: Services,
+    actor: Actor,
+    drn: str,
+    *,
+    sgc: int,
+    iin: str | None = None,
+    resource: str | int = "electricity",
+    ti: int = 1,
+    default_key: bool = False,
+    default_sgc: int | None = None,
+    default_krn: int | None = None,
+    request_id: str | None = None,
+) -> dict[str, Any]:
+    """Register a meter of supply group ``sgc``.
+
+    ``default_key``: the meter arrives on its default key (KT 1, of ``default_sgc``/
+    ``default_krn``, by default the group's own): a pending commissioning key change to its
+    unique key is made at once.
+    """
+    authorize(svc, actor, Action.METERS_MANAGE)
+    identity = sts.MeterIdentity.parse(iin, drn)
+    kind = _resource(resource)
+    now = svc.now()
+    with svc.store.transaction() as conn:
+        check_keyset_mode(svc, conn)
+        group = grp.get_group(conn, sgc)
+        unique = sts.KeyData(
+            sgc=group.sgc, ti=ti, krn=group.krn, key_type=group.key_type, ea=group.ea,
+            base_date=group.base_date, ken=group.ken,
+        )  # fmt: skip
+        current = unique
+        if default_key:
+            current = sts.KeyData(
+                sgc=group.sgc if default_sgc is None else default_sgc,
+                ti=ti,
+                krn=group.krn if default_krn is None else default_krn,
+                key_type=sts.KeyType.DDTK,
+                ea=group.ea,
+                base_date=group.base_date,
+                ken=group.ken,
+            )
+        record = svc.hsm.key_record_for(current)
+        meter = mtr.add_meter(conn, identity, kind, current, record.dkga.value, now)
+        open_chains(conn, [meter.drn])
+        result: dict[str, Any] = {"meter": meter.as_dict(), "commissioning": None}
+        if default_key:
+            plan = plan_key_change(current, unique, now=now)
+            svc.hsm.key_record_for(unique)
+            row, issued = make_change(svc, meter, plan, now)
+            kc.add_key_changes(conn, [row])
+            log_issued(
+                svc, conn, actor, meter.drn, issued,
+                request_id=request_id or svc.new_request_id(), sale_id=None, now=now,
+                note="commissioning: default key to unique key",
+            )  # fmt: skip
+            result["commissioning"] = {"state": "pending", "target": key_data_to_dict(unique)}
+        _oplog(
+            svc, conn, actor, "meters.add", meter.drn, sgc=f"{group.sgc:06d}",
+            default_key=default_key,
+        )  # fmt: skip
+    return result
+
+
+def list_meters(
+    svc: Services, actor: Actor, *, sgc: int | None = None, status: str | None = None
+) -> list[dict[str, Any]]:
+    authorize(svc, actor, Action.METERS_VIEW)
+    with svc.store.transaction() as conn:
+        return [m.as_dict() for m in mtr.list_meters(conn, sgc=sgc, status=status)]
+
+
+def meter_status(svc: Services, actor: Actor, drn: str) -> dict[str, Any]:
+    """Everything about one meter: key data, TIDs, account, open key change."""
+    authorize(svc, actor, Action.METERS_VIEW)
+    with svc.store.transaction() as conn:
+        ctx = load_meter(conn, drn)
+        account = acc.open_account_of_meter(conn, ctx.meter.id)
+        tids = mtr.last_tids(conn, ctx.meter.id)
+        change = ctx.key_change
+    return {
+        **ctx.meter.as_dict(),
+        "last_tids": {str(k): v for k, v in sorted(tids.items())},
+        "account": None if account is None else account.as_dict(),
+        "key_change": None
+        if change is None
+        else {"state": change.state, "reason": change.reason, "target": change.new_key},
+    }
+
+
+def set_meter_blocked(
+    svc: Services, actor: Actor, drn: str, blocked: bool, reason: str
+) -> dict[str, Any]:
+    authorize(svc, actor, Action.METERS_BLOCK)
+    if not isinstance(reason, str) or len(reason.strip()) < 5:
+        raise InputError("blocking or unblocking a meter needs a reason of at least 5 characters")
+    with svc.store.transaction() as conn:
+        ctx = load_meter(conn, drn)
+        mtr.set_status(conn, ctx.meter.id, "blocked" if blocked else "active")
+        _oplog(
+            svc, conn, actor, "meters.block" if blocked else "meters.unblock", ctx.meter.drn,
+            reason=reason.strip(),
+        )  # fmt: skip
+    return {"drn": ctx.meter.drn, "status": "blocked" if blocked else "active"}
+
+
+def set_limits(
+    svc: Services,
+    actor: Actor,
+    drn: str,
+    *,
+    minimum: str | None,
+    maximum: str | None,
+    daily: str | None,
+) -> dict[str, Any]:
+    """Set (or with None, return to the configured default) a meter's vend limits."""
+    authorize(svc, actor, Action.METERS_MANAGE)
+    cur = svc.config.currency
+
+    def minor(text: str | None) -> int | None:
+        return None if text is None else Money.parse(text, cur).minor
+
+    with svc.store.transaction() as conn:
+        ctx = load_meter(conn, drn)
+        mtr.set_limits(
+            conn, ctx.meter.id, min_vend=minor(minimum), max_vend=minor(maximum),
+            daily_limit=minor(daily),
+        )  # fmt: skip
+        meter = mtr.get_meter(conn, ctx.meter.drn)
+        from stsvend.services.common import meter_limits
+
+        meter_limits(svc, meter, cur)  # refuse a set that makes no sense (min > max, …)
+        _oplog(svc, conn, actor, "meters.limits", ctx.meter.drn, minimum=minimum,
+               maximum=maximum, daily=daily)  # fmt: skip
+    return meter.as_dict()
+
+
+# -- customers and accounts -------------------------------------------------------------------
+
+
+def _number(text: str, what: str) -> str:
+    value = text.strip() if isinstance(text, str) else ""
+    if not value or len(value) > 40 or not all(c.isalnum() or c in "-_/." for c in value):
+        raise InputError(
+            f"a {what} is 1-40 letters, digits or -_/. (the CRM's number: no names here)"
+        )
+    return value
+
+
+def open_account(
+    svc: Services,
+    actor: Actor,
+    *,
+    customer: str,
+    contract: str,
+    drn: str,
+    tariff: str,
+    debt: str = "0",
+    debt_recovery_percent: str = "0",
+) -> dict[str, Any]:
+    """Bind a (pseudonymous) customer's contract to a meter and a tariff."""
+    authorize(svc, actor, Action.CUSTOMERS_MANAGE)
+    from decimal import Decimal, InvalidOperation
+
+    customer = _number(customer, "customer number")
+    contract = _number(contract, "contract number")
+    debt_minor = Money.parse(debt, svc.config.currency).minor
+    try:
+        bp = Decimal(debt_recovery_percent) * 100
+    except InvalidOperation:
+        raise InputError(
+            f"debt recovery percent {debt_recovery_percent!r} is not a number"
+        ) from None
+    if bp != bp.to_integral_value() or not 0 <= bp <= 10_000 or debt_minor < 0:
+        raise InputError("debt is not negative and its recovery is 0-100 % (two decimals)")
+    now = svc.now()
+    with svc.store.transaction() as conn:
+        ctx = load_meter(conn, drn)
+        tariff_row = acc.get_tariff(conn, tariff)
+        try:
+            customer_id = acc.get_customer_id(conn, customer)
+        except LookupError:
+            customer_id = acc.add_customer(conn, customer, now)
+        account = acc.add_account(
+            conn, contract_number=contract, customer_id=customer_id, meter_id=ctx.meter.id,
+            tariff_id=tariff_row.id, now=now, debt=debt_minor, debt_recovery_bp=int(bp),
+        )  # fmt: skip
+        _oplog(svc, conn, actor, "accounts.open", contract, meter=ctx.meter.drn, tariff=tariff)
+    return {**account.as_dict(), "meter": ctx.meter.drn, "tariff": tariff}
+
+
+def close_account(svc: Services, actor: Actor, contract: str) -> dict[str, Any]:
+    authorize(svc, actor, Action.CUSTOMERS_MANAGE)
+    with svc.store.transaction() as conn:
+        account = acc.get_account(conn, _number(contract, "contract number"))
+        if account.closed_at is not None:
+            raise InputError(f"contract {contract} is already closed")
+        acc.close_account(conn, account.id, svc.now())
+        _oplog(svc, conn, actor, "accounts.close", contract)
+    return {**account.as_dict(), "open": False}
+
+
+def list_customers(svc: Services, actor: Actor) -> list[dict[str, Any]]:
+    authorize(svc, actor, Action.CUSTOMERS_VIEW)
+    with svc.store.transaction() as conn:
+        return [
+            {
+                "customer": c,
+                "accounts": [a.as_dict() for a in acc.list_accounts(conn, customer_number=c)],
+            }
+            for c in acc.list_customers(conn)
+        ]
+
+
+def list_accounts(svc: Services, actor: Actor) -> list[dict[str, Any]]:
+    authorize(svc, actor, Action.CUSTOMERS_VIEW)
+    with svc.store.transaction() as conn:
+        return [a.as_dict() for a in acc.list_accounts(conn)]

@@ -1,0 +1,157 @@
+"""Tariffs in the store: the domain :class:`~stsvend.vending.tariff.Tariff` as a JSON document.
+
+A stored tariff never changes (a new price is a new tariff code), so services cache them.
+
+>>> from stsvend.vending.tariff import Tariff
+>>> t = Tariff.inclining("Domestic", "ZAR", [(500, "1.50"), (None, "2.00")], tax_percent="15")
+>>> doc = tariff_to_dict(t, EmergencyCreditPolicy(units=100))
+>>> doc["blocks"], doc["emergency"]
+([[500, 1500000], [None, 2000000]], {'units': 100, 'repayment_bp': 10000})
+>>> tariff_from_dict(doc) == (t, EmergencyCreditPolicy(units=100))
+True
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from stsvend import sts
+from stsvend.errors import InputError
+from stsvend.services.auth import authorize
+from stsvend.services.context import Actor, Services
+from stsvend.store.repos import accounts as repo
+from stsvend.store.repos.oplog import log_operation
+from stsvend.vending.emergency import EmergencyCreditPolicy
+from stsvend.vending.errors import TariffError
+from stsvend.vending.roles import Action
+from stsvend.vending.tariff import Block, Tariff, UnitPrice
+
+__all__ = [
+    "add_tariff",
+    "list_tariffs",
+    "load_tariff",
+    "parse_blocks",
+    "tariff_from_dict",
+    "tariff_to_dict",
+]
+
+
+def tariff_to_dict(tariff: Tariff, emergency: EmergencyCreditPolicy) -> dict[str, Any]:
+    return {
+        "name": tariff.name,
+        "currency": tariff.currency,
+        "blocks": [[b.up_to, b.price.scaled] for b in tariff.blocks],
+        "tax_bp": tariff.tax_bp,
+        "fixed_charge": tariff.fixed_charge,
+        "free_units": tariff.free_units,
+        "resource": int(tariff.resource),
+        "emergency": {"units": emergency.units, "repayment_bp": emergency.repayment_bp},
+    }
+
+
+def tariff_from_dict(doc: dict[str, Any]) -> tuple[Tariff, EmergencyCreditPolicy]:
+    try:
+        tariff = Tariff(
+            name=doc["name"],
+            currency=doc["currency"],
+            blocks=tuple(Block(up, UnitPrice(price)) for up, price in doc["blocks"]),
+            tax_bp=doc["tax_bp"],
+            fixed_charge=doc["fixed_charge"],
+            free_units=doc["free_units"],
+            resource=sts.Resource(doc["resource"]),
+        )
+        emergency = EmergencyCreditPolicy(**doc.get("emergency", {}))
+    except (KeyError, TypeError, ValueError) as exc:
+        raise TariffError(f"a stored tariff is damaged: {exc}") from None
+    return tariff, emergency
+
+
+def load_tariff(svc: Services, conn: Any, tariff_id: int) -> tuple[Tariff, EmergencyCreditPolicy]:
+    """The tariff (and its emergency credit policy), from the cache or the store."""
+    cached = svc.tariff_cache.get(tariff_id)
+    if cached is None:
+        cached = tariff_from_dict(repo.get_tariff_by_id(conn, tariff_id).definition)
+        svc.tariff_cache[tariff_id] = cached
+    assert isinstance(cached, tuple)
+    return cached
+
+
+def _tenths(text: str) -> int:
+    try:
+        value = Decimal(text.strip()) * 10
+    except (InvalidOperation, AttributeError):
+        raise InputError(f"{text!r} is not a number of units") from None
+    if value != value.to_integral_value() or value <= 0:
+        raise InputError(f"block bounds are positive, in steps of 0.1 unit: {text!r}")
+    return int(value)
+
+
+def parse_blocks(price: str | None, blocks: Sequence[str]) -> list[tuple[int | None, str]]:
+    """``--price P`` (flat) or ``--block UP_TO:PRICE`` … ``--block :PRICE`` (units as numbers).
+
+    >>> parse_blocks(None, ["50:1.50", ":2.00"])
+    [(500, '1.50'), (None, '2.00')]
+    """
+    if price is not None and blocks:
+        raise InputError("give either --price (flat) or --block bounds, not both")
+    if price is not None:
+        return [(None, price)]
+    if not blocks:
+        raise InputError("a tariff needs --price or at least one --block")
+    out: list[tuple[int | None, str]] = []
+    for item in blocks:
+        bound, sep, value = item.partition(":")
+        if not sep or not value:
+            raise InputError(f"a block is UP_TO:PRICE (or :PRICE for the last), got {item!r}")
+        out.append((_tenths(bound) if bound.strip() else None, value))
+    return out
+
+
+def add_tariff(
+    svc: Services,
+    actor: Actor,
+    code: str,
+    *,
+    name: str,
+    blocks: Sequence[tuple[int | None, str]],
+    tax_percent: str = "0",
+    fixed_charge: str = "0",
+    free_units: int = 0,
+    resource: sts.Resource = sts.Resource.ELECTRICITY,
+    emergency_units: int = 0,
+    emergency_repayment_bp: int = 10_000,
+) -> dict[str, Any]:
+    authorize(svc, actor, Action.TARIFFS_MANAGE)
+    code = code.strip()
+    if not code or len(code) > 32:
+        raise InputError("a tariff code is 1-32 characters")
+    tariff = Tariff.inclining(
+        name,
+        svc.config.currency,
+        blocks,
+        tax_percent=tax_percent,
+        fixed_charge=fixed_charge,
+        free_units=free_units,
+        resource=resource,
+    )
+    emergency = EmergencyCreditPolicy(units=emergency_units, repayment_bp=emergency_repayment_bp)
+    doc = tariff_to_dict(tariff, emergency)
+    with svc.store.transaction() as conn:
+        repo.add_tariff(conn, code, name, doc, svc.now())
+        log_operation(
+            conn,
+            at=svc.now(),
+            operator=actor.username,
+            terminal=actor.terminal,
+            action="tariffs.add",
+            target=code,
+        )
+    return {"code": code, **doc}
+
+
+def list_tariffs(svc: Services, actor: Actor) -> list[dict[str, Any]]:
+    authorize(svc, actor, Action.TARIFFS_VIEW)
+    with svc.store.transaction() as conn:
+        return [{"code": t.code, **t.definition} for t in repo.list_tariffs(conn)]

@@ -1,0 +1,93 @@
+"""Engine factory: SQLite (default, durable settings) or PostgreSQL through psycopg 3.
+
+SQLite runs in WAL mode with ``synchronous=FULL`` (a committed sale survives a power cut) and
+every transaction starts with ``BEGIN IMMEDIATE``: it takes the write lock at once, so two
+processes never both read and then deadlock upgrading to write (SQLite's own advice).
+PostgreSQL runs at READ COMMITTED; the services take row locks (``SELECT … FOR UPDATE``) where a
+decision depends on a row another vend may be changing.
+
+>>> normalise_url("postgresql://u@db/sts")
+'postgresql+psycopg://u@db/sts'
+>>> normalise_url("sqlite:///x.db")
+'sqlite:///x.db'
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import create_engine, event
+from sqlalchemy.engine import URL, Engine, make_url
+from sqlalchemy.exc import ArgumentError
+from sqlalchemy.pool import StaticPool
+
+from stsvend.store.errors import StorageError
+
+__all__ = ["is_sqlite", "make_engine", "normalise_url"]
+
+_SQLITE_BUSY_MS = 30_000
+
+
+def normalise_url(url: str) -> str:
+    """The URL with the driver stsvend uses (psycopg 3 for PostgreSQL)."""
+    for prefix in ("postgresql://", "postgres://", "postgresql+psycopg2://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def _parse(url: str) -> URL:
+    try:
+        parsed = make_url(normalise_url(url))
+    except ArgumentError:
+        raise StorageError(f"not a database URL: {url!r}") from None
+    if parsed.get_backend_name() not in {"sqlite", "postgresql"}:
+        raise StorageError(f"stsvend supports SQLite and PostgreSQL, not {parsed.drivername}")
+    return parsed
+
+
+def is_sqlite(url: str) -> bool:
+    return _parse(url).get_backend_name() == "sqlite"
+
+
+def _sqlite_engine(url: URL, **kwargs: Any) -> Engine:
+    database = url.database or ""
+    connect_args: dict[str, Any] = {"timeout": _SQLITE_BUSY_MS / 1000, "isolation_level": None}
+    if database in ("", ":memory:"):
+        # One shared connection, or every checkout would see its own empty database.
+        kwargs["poolclass"] = StaticPool
+        connect_args["check_same_thread"] = False
+    elif not database.startswith("file:"):
+        Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(url, connect_args=connect_args, **kwargs)
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=FULL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={_SQLITE_BUSY_MS}")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+    return engine
+
+
+def make_engine(url: str, *, pool_size: int = 5) -> Engine:
+    """An engine for ``url``; refuses anything but SQLite and PostgreSQL."""
+    parsed = _parse(url)
+    if parsed.get_backend_name() == "sqlite":
+        return _sqlite_engine(parsed)
+    return create_engine(
+        parsed,
+        pool_size=pool_size,
+        pool_pre_ping=False,
+        isolation_level="READ COMMITTED",
+        # psycopg prepares a statement server-side after it has run this many times.
+        connect_args={"prepare_threshold": 2},
+    )

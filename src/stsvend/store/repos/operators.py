@@ -1,0 +1,162 @@
+"""Operators and their shifts.
+
+>>> from datetime import UTC, datetime
+>>> from stsvend.store.uow import Store
+>>> store = Store.open("sqlite://", create=True)
+>>> now = datetime(2026, 1, 1, 8, tzinfo=UTC)
+>>> with store.transaction() as conn:
+...     op = add_operator(conn, "ann", "clerk", "scrypt$...", now)
+...     shift = open_shift(conn, op.id, "T1", now)
+...     (op.username, op.role, open_shift_of(conn, op.id, "T1") == shift)
+('ann', 'clerk', True)
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from attrs import frozen
+from sqlalchemy import insert, select, update
+from sqlalchemy.engine import Connection
+
+from stsvend.store.errors import DuplicateRecordError, RecordNotFoundError
+from stsvend.store.models import Operator, Shift
+
+__all__ = [
+    "OperatorRecord",
+    "ShiftRecord",
+    "add_operator",
+    "close_shift",
+    "count_operators",
+    "get_operator",
+    "get_operator_by_id",
+    "get_shift",
+    "list_operators",
+    "open_shift",
+    "open_shift_of",
+    "record_login",
+    "update_operator",
+]
+
+
+@frozen
+class OperatorRecord:
+    id: int
+    username: str
+    role: str
+    pin_hash: str
+    active: bool
+    failed_logins: int
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "username": self.username,
+            "role": self.role,
+            "active": self.active,
+            "failed_logins": self.failed_logins,
+        }
+
+
+@frozen
+class ShiftRecord:
+    id: int
+    operator_id: int
+    terminal: str
+    opened_at: datetime
+    closed_at: datetime | None
+
+
+_OP_COLUMNS = (
+    Operator.id,
+    Operator.username,
+    Operator.role,
+    Operator.pin_hash,
+    Operator.active,
+    Operator.failed_logins,
+)
+_SHIFT_COLUMNS = (Shift.id, Shift.operator_id, Shift.terminal, Shift.opened_at, Shift.closed_at)
+
+
+def _op(row: Any) -> OperatorRecord:
+    return OperatorRecord(*row)
+
+
+def add_operator(
+    conn: Connection, username: str, role: str, pin_hash: str, now: datetime
+) -> OperatorRecord:
+    if conn.execute(select(Operator.id).where(Operator.username == username)).first():
+        raise DuplicateRecordError(f"operator {username!r} already exists")
+    conn.execute(
+        insert(Operator).values(
+            username=username,
+            role=role,
+            pin_hash=pin_hash,
+            active=True,
+            failed_logins=0,
+            created_at=now,
+        )
+    )
+    return get_operator(conn, username)
+
+
+def get_operator(conn: Connection, username: str) -> OperatorRecord:
+    row = conn.execute(select(*_OP_COLUMNS).where(Operator.username == username)).first()
+    if row is None:
+        raise RecordNotFoundError(f"no operator {username!r}")
+    return _op(row)
+
+
+def get_operator_by_id(conn: Connection, operator_id: int) -> OperatorRecord:
+    row = conn.execute(select(*_OP_COLUMNS).where(Operator.id == operator_id)).first()
+    if row is None:
+        raise RecordNotFoundError(f"no operator #{operator_id}")
+    return _op(row)
+
+
+def list_operators(conn: Connection) -> list[OperatorRecord]:
+    return [_op(r) for r in conn.execute(select(*_OP_COLUMNS).order_by(Operator.username))]
+
+
+def count_operators(conn: Connection) -> int:
+    return len(conn.execute(select(Operator.id)).all())
+
+
+def update_operator(conn: Connection, operator_id: int, **values: Any) -> None:
+    conn.execute(update(Operator).where(Operator.id == operator_id).values(**values))
+
+
+def record_login(conn: Connection, operator_id: int, *, ok: bool) -> None:
+    values: dict[str, Any] = (
+        {"failed_logins": 0} if ok else {"failed_logins": Operator.failed_logins + 1}
+    )
+    conn.execute(update(Operator).where(Operator.id == operator_id).values(**values))
+
+
+def open_shift(conn: Connection, operator_id: int, terminal: str, now: datetime) -> ShiftRecord:
+    conn.execute(insert(Shift).values(operator_id=operator_id, terminal=terminal, opened_at=now))
+    shift = open_shift_of(conn, operator_id, terminal)
+    assert shift is not None
+    return shift
+
+
+def open_shift_of(conn: Connection, operator_id: int, terminal: str) -> ShiftRecord | None:
+    row = conn.execute(
+        select(*_SHIFT_COLUMNS).where(
+            Shift.operator_id == operator_id,
+            Shift.terminal == terminal,
+            Shift.closed_at.is_(None),
+        )
+    ).first()
+    return None if row is None else ShiftRecord(*row)
+
+
+def get_shift(conn: Connection, shift_id: int) -> ShiftRecord:
+    row = conn.execute(select(*_SHIFT_COLUMNS).where(Shift.id == shift_id)).first()
+    if row is None:
+        raise RecordNotFoundError(f"no shift #{shift_id}")
+    return ShiftRecord(*row)
+
+
+def close_shift(conn: Connection, shift_id: int, now: datetime) -> None:
+    conn.execute(update(Shift).where(Shift.id == shift_id).values(closed_at=now))

@@ -1,0 +1,96 @@
+"""The store: an engine, and one transaction per business operation (the unit of work).
+
+``with store.transaction() as conn:`` commits when the block ends and rolls everything back when
+it raises, so the tokens, ledger entries and log rows of an operation are written together or
+not at all.  Driver errors leave as :class:`~stsvend.store.errors.StorageError` with a sentence
+a clerk can act on; no driver traceback reaches a user.
+
+>>> store = Store.open("sqlite://", create=True)
+>>> with store.transaction() as conn:
+...     conn.exec_driver_sql("SELECT count(*) FROM meter").scalar()
+0
+>>> store.dispose()
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sqlalchemy import exc as sa_exc
+from sqlalchemy.engine import Connection, Engine
+
+from stsvend.store.engine import is_sqlite, make_engine
+from stsvend.store.errors import ConflictError, StorageError
+
+__all__ = ["Store"]
+
+
+def _describe(error: sa_exc.DBAPIError) -> str:
+    text = str(error.orig).strip().splitlines()[0] if error.orig is not None else str(error)
+    return text[:200]
+
+
+class Store:
+    """A database behind the services.  Build it with :meth:`open`."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    @classmethod
+    def open(cls, url: str, *, create: bool = False, migrate: bool = False) -> Store:
+        """Connect to ``url``.
+
+        ``migrate`` runs the Alembic migrations up to head (what ``stsvend init`` does);
+        ``create`` builds the tables straight from the models (in-memory test databases);
+        with neither, the schema must already be current.
+        """
+        engine = make_engine(url)
+        store = cls(engine)
+        try:
+            if create:
+                from stsvend.store import models  # noqa: F401
+                from stsvend.store.base import Base
+
+                Base.metadata.create_all(engine)
+            elif migrate:
+                from stsvend.store.migrate import upgrade
+
+                upgrade(engine)
+            else:
+                from stsvend.store.migrate import ensure_current
+
+                ensure_current(engine)
+        except sa_exc.DBAPIError as error:
+            engine.dispose()
+            raise StorageError(f"cannot use the database: {_describe(error)}") from None
+        except BaseException:
+            engine.dispose()
+            raise
+        return store
+
+    @property
+    def is_sqlite(self) -> bool:
+        return is_sqlite(str(self.engine.url))
+
+    @contextmanager
+    def transaction(self) -> Iterator[Connection]:
+        """One database transaction: commit on success, roll back on any exception."""
+        try:
+            with self.engine.begin() as conn:
+                yield conn
+        except sa_exc.IntegrityError as error:
+            raise ConflictError(
+                f"the database refused a duplicate or inconsistent record ({_describe(error)})"
+            ) from None
+        except sa_exc.OperationalError as error:
+            raise StorageError(f"database error: {_describe(error)}") from None
+        except sa_exc.DBAPIError as error:
+            raise StorageError(f"database error: {_describe(error)}") from None
+
+    def dispose(self) -> None:
+        self.engine.dispose()

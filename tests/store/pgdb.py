@@ -1,0 +1,51 @@
+"""Throw-away PostgreSQL databases for tests, on the server named by STSVEND_TEST_POSTGRES_URL.
+
+Each test database gets a unique name and is dropped afterwards; without the variable, the
+PostgreSQL tests are skipped.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+ENV = "STSVEND_TEST_POSTGRES_URL"
+
+requires_postgres = pytest.mark.skipif(
+    not os.environ.get(ENV), reason=f"{ENV} is not set (no PostgreSQL server for tests)"
+)
+
+
+def _admin_url() -> str:
+    from stsvend.store.engine import normalise_url
+
+    url = make_url(normalise_url(os.environ[ENV]))
+    return url.set(database="postgres").render_as_string(hide_password=False)
+
+
+@contextmanager
+def temporary_database(prefix: str = "stsvend_test") -> Iterator[str]:
+    """Create a uniquely named database; yields its URL; drops it (and its sessions) after."""
+    name = f"{prefix}_{secrets.token_hex(6)}"
+    admin = create_engine(_admin_url(), isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        yield make_url(_admin_url()).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(
+                text(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                    "WHERE datname = :n AND pid <> pg_backend_pid()"
+                ),
+                {"n": name},
+            )
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+        admin.dispose()
