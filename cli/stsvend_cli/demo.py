@@ -134,10 +134,10 @@ def _meter(data_dir: Path, now: Any) -> Any:
 
 
 def _save_meter(data_dir: Path, meter: Any) -> None:
-    path = data_dir / METER_STATE_FILE
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(meter.snapshot(), indent=1), encoding="utf-8")
-    tmp.replace(path)
+    from stsvend.keystore.files import write_atomic
+
+    # The snapshot holds the meter's decoder key: owner-only (0600), written atomically.
+    write_atomic(data_dir / METER_STATE_FILE, json.dumps(meter.snapshot(), indent=1).encode())
 
 
 @click.command()

@@ -35,6 +35,8 @@ def test_the_demo_on_a_fresh_machine_then_again(tmp_path: Path) -> None:
         assert needed in out, needed
     assert (data / "stsvend.db").exists() and (data / "demo-keystore.json").exists()
     assert (data / "demo-kek.hex").stat().st_mode & 0o077 == 0
+    # The simulated meter's saved state holds its decoder key: only the owner may read it.
+    assert (data / "demo-meter.json").stat().st_mode & 0o077 == 0
     second = _demo(data, "--json")
     assert second.returncode == 0, second.stderr
     doc = json.loads(second.stdout)
