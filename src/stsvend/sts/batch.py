@@ -167,7 +167,7 @@ def _guard(fn: Callable[[Mapping[str, Any]], dict[str, Any]]) -> Callable[[Any],
             if not isinstance(case, Mapping):
                 raise InputError("each line must be a JSON object")
             return fn(case)
-        except (StsError, KeyError, TypeError, ValueError, AttributeError) as exc:
+        except (StsError, KeyError, TypeError, ValueError, AttributeError, ArithmeticError) as exc:
             if isinstance(exc, KeyError) and not isinstance(exc, StsError):
                 exc = InputError(f"missing {exc.args[0]!r}")
             return _error(case_id, exc)

@@ -96,9 +96,12 @@ class KeyType(enum.IntEnum):
 
 
 def _bounded(name: str, value: Any, low: int, high: int) -> int:
+    # Integers or digit strings only: a float (1.7, inf) is never silently truncated.
+    if isinstance(value, float) or not isinstance(value, int | str):
+        raise KeyMaterialError(f"{name} must be an integer, got {value!r}")
     try:
         number = int(value)
-    except (TypeError, ValueError):
+    except ValueError:
         raise KeyMaterialError(f"{name} must be an integer, got {value!r}") from None
     if isinstance(value, bool) or not low <= number <= high:
         raise KeyMaterialError(f"{name} is outside {low}-{high} ({value!r})")

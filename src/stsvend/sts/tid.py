@@ -64,6 +64,8 @@ class BaseDate(enum.IntEnum):
     @classmethod
     def parse(cls, value: int | str | BaseDate) -> BaseDate:
         try:
+            if isinstance(value, float | bool):
+                raise TypeError  # a float or bool is not a year
             year = int(value)
         except (TypeError, ValueError):
             raise TidError(f"base date must be 1993, 2014 or 2035, got {value!r}") from None
