@@ -33,6 +33,7 @@ __all__ = [
     "MeterContext",
     "NoAccountError",
     "account_state",
+    "issue_once",
     "key_change_issued",
     "key_data_from_dict",
     "key_data_to_dict",
@@ -202,6 +203,15 @@ def with_replay(
         if stored is None:
             raise
         return stored
+
+
+def issue_once(
+    svc: Services, request_id: str, kind: str, drn: str | None, work: Callable[[], T]
+) -> T | dict[str, Any]:
+    """Run a token-issuing operation once per request id, then seal the log if it is due."""
+    out = with_replay(svc, request_id, kind, drn, work)
+    maybe_seal(svc)
+    return out
 
 
 def maybe_seal(svc: Services) -> None:

@@ -14,12 +14,11 @@ from stsvend import sts
 from stsvend.services.auth import authorize, require_shift
 from stsvend.services.common import (
     calendar,
+    issue_once,
     key_change_issued,
     load_meter,
     local_times,
-    maybe_seal,
     replay,
-    with_replay,
 )
 from stsvend.services.context import Actor, Services
 from stsvend.services.issue import Issued, issue_for_meter, log_issued
@@ -153,9 +152,7 @@ def engineering_token(
             )  # fmt: skip
             return {**result, "receipt": sale_id, "replayed": False}
 
-    out = with_replay(svc, request_id, "engineering", drn, work)
-    maybe_seal(svc)
-    return out
+    return issue_once(svc, request_id, "engineering", drn, work)
 
 
 def issue_test_token(
@@ -228,6 +225,4 @@ def issue_test_token(
             )  # fmt: skip
             return {**result, "receipt": sale_id, "replayed": False}
 
-    out = with_replay(svc, request_id, "test", drn, work)
-    maybe_seal(svc)
-    return out
+    return issue_once(svc, request_id, "test", drn, work)

@@ -24,13 +24,13 @@ from stsvend import sts
 from stsvend.errors import InputError, StsError
 from stsvend.services.auth import authorize
 from stsvend.services.common import (
+    issue_once,
     key_data_from_dict,
     key_data_to_dict,
     load_meter,
     local_times,
     maybe_seal,
     replay,
-    with_replay,
 )
 from stsvend.services.context import Actor, Services
 from stsvend.services.issue import Issued, log_issued
@@ -252,9 +252,7 @@ def key_change_meter(
             )  # fmt: skip
             return {**result, "receipt": sale_id, "replayed": False}
 
-    out = with_replay(svc, request_id, "key_change", drn, work)
-    maybe_seal(svc)
-    return out
+    return issue_once(svc, request_id, "key_change", drn, work)
 
 
 def _transition(

@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import select
 
 from stsvend.services.auth import authorize, require_shift
-from stsvend.services.common import calendar, load_meter, local_times, maybe_seal, with_replay
+from stsvend.services.common import calendar, issue_once, load_meter, local_times
 from stsvend.services.context import Actor, Services
 from stsvend.store.models import LedgerEntry, Sale, TokenLog
 from stsvend.store.repos import accounts as acc
@@ -237,6 +237,4 @@ def reverse(
             append(conn, svc.log_key, marks)
             return {**result, "receipt": sale_id, "replayed": False}
 
-    out = with_replay(svc, request_id, "reversal", None, work)
-    maybe_seal(svc)
-    return out
+    return issue_once(svc, request_id, "reversal", None, work)

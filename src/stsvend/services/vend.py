@@ -22,17 +22,16 @@ from stsvend.services.common import (
     NoAccountError,
     account_state,
     calendar,
+    issue_once,
     key_change_issued,
     load_meter,
     local_times,
-    maybe_seal,
     meter_context,
     meter_limits,
     month_state,
     normalise_drn,
     open_account,
     replay,
-    with_replay,
 )
 from stsvend.services.context import Actor, Services
 from stsvend.services.issue import UNREAD, Issued, issue_for_meter, log_issued
@@ -338,9 +337,7 @@ def vend(
                 writes=writes, sale_id=snap.next_sale_id,
             )  # fmt: skip
 
-    out = with_replay(svc, request_id, "credit", drn, work)
-    maybe_seal(svc)
-    return out
+    return issue_once(svc, request_id, "credit", drn, work)
 
 
 def trial(
@@ -469,9 +466,7 @@ def emergency_credit(
                 amount=0, units=grant.units, tax=grant.tax.minor, ledger=ledger,
             )  # fmt: skip
 
-    out = with_replay(svc, request_id, "emergency", drn, work)
-    maybe_seal(svc)
-    return out
+    return issue_once(svc, request_id, "emergency", drn, work)
 
 
 def free_issue(
@@ -543,6 +538,4 @@ def free_issue(
                 amount=0, units=units, tax=0, ledger=[("free_issue", 0, units)], reason=text,
             )  # fmt: skip
 
-    out = with_replay(svc, request_id, "free_issue", drn, work)
-    maybe_seal(svc)
-    return out
+    return issue_once(svc, request_id, "free_issue", drn, work)
