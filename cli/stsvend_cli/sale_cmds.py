@@ -62,7 +62,7 @@ def _tenths(text: str) -> int:
 @json_option
 @with_session()
 def vend(sess: Session, drn: str, amount: str, request_id: str | None, as_json: bool) -> None:
-    """Sell credit for AMOUNT (e.g. 100.00) to meter DRN; prints the receipt."""
+    """Sell credit for AMOUNT (such as 100.00) to meter DRN and print the receipt."""
     from stsvend.services.vend import vend as do_vend
 
     result = do_vend(sess.svc, sess.actor, drn, amount, request_id=request_id)
