@@ -23,6 +23,7 @@ CASES: list[tuple[list[str], Action, dict[str, str]]] = [
     (["init"], Action.INIT, {}),
     (["keys", "list"], Action.KEYS_LIST, {}),
     (["keys", "import", "{keyfile}"], Action.KEYS_IMPORT, {}),
+    (["keys", "change-kek"], Action.KEYS_IMPORT, {"STSVEND_NEW_KEK": "33" * 32}),
     (["supply-groups", "list"], Action.SUPPLY_GROUPS_VIEW, {}),
     (["supply-groups", "add", "123457", "--krn", "1"], Action.SUPPLY_GROUPS_MANAGE, {}),
     (["meters", "list"], Action.METERS_VIEW, {}),

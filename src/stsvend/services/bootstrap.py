@@ -7,9 +7,10 @@ Where things live (all under the data directory unless configured otherwise):
   by ``STSVEND_KEK`` / ``STSVEND_KEK_FILE`` / ``STSVEND_KEK_PASSPHRASE``;
 * the demo keystore: ``demo-keystore.json`` with its generated KEK ``demo-kek.hex`` (0600).
 
-The token log key is derived from the keystore's KEK (HMAC with a fixed label), so it is in the
-same custody as the vending keys and stored nowhere; its check value is kept in the store, and
-a store opened with another KEK is refused rather than silently producing unverifiable rows.
+The token log key is a random secret sealed in the keystore (``application_key("token-log")``),
+so it is in the same custody as the vending keys and survives a change of KEK; its check value
+is kept in the store, and a store opened with another keystore is refused rather than silently
+producing unverifiable rows.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ __all__ = [
     "LogKeyMismatch",
     "demo_keystore_path",
     "keystore_path",
+    "log_key_of",
     "open_from_environment",
     "open_keystore",
     "open_services",
@@ -54,7 +56,7 @@ def demo_keystore_path(config: Config) -> Path:
     return config.data_dir / DEMO_KEYSTORE_FILE
 
 
-def _log_key_of(store: SealedKeystore) -> LogKey:
+def log_key_of(store: SealedKeystore) -> LogKey:
     # The log key is a random secret sealed in the keystore itself, so that a change of the
     # key-encryption key keeps every earlier log row verifiable.
     return LogKey.derive(store.application_key("token-log").reveal())
@@ -71,11 +73,11 @@ def open_keystore(
     if production.exists() and not demo:
         kek = KekSource.from_environment(env)
         store = SealedKeystore.open(production, kek)
-        return store.security_module(), _log_key_of(store)
+        return store.security_module(), log_key_of(store)
     demo_path = demo_keystore_path(config)
     if demo or demo_path.exists():
         store = open_demo_keystore(config.data_dir)
-        return store.security_module(), _log_key_of(store)
+        return store.security_module(), log_key_of(store)
     return None
 
 
