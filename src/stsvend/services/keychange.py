@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
-from attrs import evolve
+from attrs import evolve, frozen
 from sqlalchemy.engine import Connection
 
 from stsvend import sts
@@ -82,6 +82,54 @@ def _reason(plan: KeyChangePlan) -> str:
     return ",".join(sorted(r.value for r in plan.reasons))[:16]
 
 
+@frozen
+class _Shape:
+    """What a key change row and its log rows take from the plan alone (not from the meter)."""
+
+    reason: str
+    old_key: dict[str, Any]
+    new_key: dict[str, Any]
+    subclasses: tuple[int, ...]
+
+
+def _shape(plan: KeyChangePlan) -> _Shape:
+    return _Shape(_reason(plan), key_data_to_dict(plan.current), key_data_to_dict(plan.target),
+                  _SUBCLASSES[plan.current.ea])  # fmt: skip
+
+
+def _tokens(
+    svc: Services, meter: MeterRecord, plan: KeyChangePlan, shape: _Shape
+) -> tuple[list[tuple[str, int]], str]:
+    """The key change set as (digits, subclass) pairs, and the current decoder key's KCV."""
+    hsm = svc.hsm
+    identity = meter.identity
+    digits = hsm.key_change_tokens(
+        identity, plan.current, plan.target, rollover=plan.rollover, with_sgc=plan.with_sgc
+    )
+    kcv = hsm.decoder_key_check_value(identity, plan.current)
+    return list(zip(digits, shape.subclasses, strict=False)), kcv
+
+
+def _row(
+    meter: MeterRecord,
+    shape: _Shape,
+    pairs: list[tuple[str, int]],
+    kcv: str,
+    now: datetime,
+    job_id: int | None,
+) -> dict[str, Any]:
+    return {
+        "meter_id": meter.id,
+        "job_id": job_id,
+        "state": KeyChangeState.PENDING.value,
+        "reason": shape.reason,
+        "old_key": shape.old_key,
+        "new_key": shape.new_key,
+        "tokens": [{"digits": d, "subclass": s, "kcv": kcv} for d, s in pairs],
+        "created_at": now,
+    }
+
+
 def make_change(
     svc: Services,
     meter: MeterRecord,
@@ -91,25 +139,9 @@ def make_change(
     job_id: int | None = None,
 ) -> tuple[dict[str, Any], list[Issued]]:
     """The key change row (pending) and its tokens, made by the security module."""
-    hsm = svc.hsm
-    identity = meter.identity
-    digits = hsm.key_change_tokens(
-        identity, plan.current, plan.target, rollover=plan.rollover, with_sgc=plan.with_sgc
-    )
-    kcv = hsm.decoder_key_check_value(identity, plan.current)
-    subclasses = _SUBCLASSES[plan.current.ea]
-    pairs = list(zip(digits, subclasses, strict=False))
-    tokens: list[dict[str, Any]] = [{"digits": d, "subclass": s, "kcv": kcv} for d, s in pairs]
-    row = {
-        "meter_id": meter.id,
-        "job_id": job_id,
-        "state": KeyChangeState.PENDING.value,
-        "reason": _reason(plan),
-        "old_key": key_data_to_dict(plan.current),
-        "new_key": key_data_to_dict(plan.target),
-        "tokens": tokens,
-        "created_at": now,
-    }
+    shape = _shape(plan)
+    pairs, kcv = _tokens(svc, meter, plan, shape)
+    row = _row(meter, shape, pairs, kcv, now, job_id)
     issued = [
         Issued(
             label=f"Key change {i} of {len(pairs)}",
@@ -423,26 +455,34 @@ def _run_batch(
             "terminal": actor.terminal, "test": svc.hsm.test, "sale_id": None,
             "token_class": 2, "base_date": None, "tid": None, "amount": None, "ref_seq": None,
         }  # fmt: skip
+        # Every meter of a group has the same key data, so plan once per distinct key data
+        # (the plan depends on nothing else: the target and ``now`` are fixed for the batch).
+        plans: dict[sts.KeyData, tuple[KeyChangePlan, _Shape, str] | str] = {}
         for meter in meters:
             if meter.id in busy:
                 rows.append(_skipped(meter, job.id, "open_key_change", now))
                 continue
-            try:
-                plan = _job_plan(meter, job.target, now)
-            except KeyChangeError:
-                rows.append(_skipped(meter, job.id, "refused", now))
+            current = meter.key_data
+            planned = plans.get(current)
+            if planned is None:
+                try:
+                    plan = _job_plan(meter, job.target, now)
+                except KeyChangeError:
+                    planned = "refused"
+                else:
+                    planned = "already" if plan is None else (plan, _shape(plan), _note(plan))
+                plans[current] = planned
+            if isinstance(planned, str):
+                rows.append(_skipped(meter, job.id, planned, now))
                 continue
-            if plan is None:
-                rows.append(_skipped(meter, job.id, "already", now))
-                continue
-            row, issued = make_change(svc, meter, plan, now, job_id=job.id)
-            rows.append(row)
-            note = _note(plan)
+            plan, shape, note = planned
+            pairs, kcv = _tokens(svc, meter, plan, shape)
+            rows.append(_row(meter, shape, pairs, kcv, now, job.id))
+            sgc, krn, ti = plan.current.sgc, plan.current.krn, plan.current.ti
             entries.extend(
-                {**common, "chain": meter.drn, "meter": meter.drn, "subclass": t.subclass,
-                 "sgc": t.sgc, "krn": t.krn, "ti": t.ti, "kcv": t.kcv, "digits": t.digits,
-                 "note": note}
-                for t in issued
+                {**common, "chain": meter.drn, "meter": meter.drn, "subclass": s,
+                 "sgc": sgc, "krn": krn, "ti": ti, "kcv": kcv, "digits": d, "note": note}
+                for d, s in pairs
             )  # fmt: skip
         kc.add_key_changes(conn, rows)
         append_values(conn, svc.log_key, entries)

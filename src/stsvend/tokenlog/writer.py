@@ -21,7 +21,7 @@ from sqlalchemy import bindparam, func, select, text, update
 from sqlalchemy.engine import Connection
 
 from stsvend.store.base import table_of
-from stsvend.store.bulk import COPY_FROM, bulk_insert, bulk_update_heads
+from stsvend.store.bulk import COPY_FROM, bulk_insert, bulk_update_heads, sqlite_executemany
 from stsvend.store.models import LogHead, LogSeal, LogSealedHead, LogSealEntry, TokenLog
 from stsvend.store.pipeline import Write
 from stsvend.store.sql import insert_ignore, upsert
@@ -127,7 +127,9 @@ def append_values(
         writes += [(_INSERT_ROWS, rows), (_MOVE_HEADS, moved)]
     elif len(rows) >= COPY_FROM:  # a batch job: COPY and one UPDATE on PostgreSQL
         bulk_insert(conn, _ROWS, rows)
-        if not bulk_update_heads(conn, {c: heads[c] for c in chains}):
+        if bulk_update_heads(conn, {c: heads[c] for c in chains}):
+            pass
+        elif not sqlite_executemany(conn, _MOVE_HEADS, ("c", "s", "m"), moved):
             conn.execute(_MOVE_HEADS, moved)
     else:
         conn.execute(_INSERT_ROWS, rows)

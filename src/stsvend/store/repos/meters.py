@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 import attrs
@@ -76,15 +77,8 @@ class MeterRecord:
 
     @property
     def key_data(self) -> sts.KeyData:
-        return sts.KeyData(
-            sgc=self.sgc,
-            ti=self.ti,
-            krn=self.krn,
-            key_type=self.key_type,
-            ea=self.ea,
-            base_date=self.base_date,
-            ken=self.ken,
-        )
+        return _key_data(self.sgc, self.ti, self.krn, self.key_type, self.ea, self.base_date,
+                         self.ken)  # fmt: skip
 
     @property
     def blocked(self) -> bool:
@@ -111,6 +105,19 @@ class MeterRecord:
 
 
 _FIELDS = tuple(a.name for a in attrs.fields(MeterRecord))
+
+
+# KeyData is frozen and a whole supply group shares one: build (and validate) each once, not
+# once per meter of a batch.  typed: True and 1 stay apart, so validation still sees the bool.
+@lru_cache(maxsize=256, typed=True)
+def _key_data(
+    sgc: int, ti: int, krn: int, key_type: int, ea: str, base_date: int, ken: int
+) -> sts.KeyData:
+    return sts.KeyData(
+        sgc=sgc, ti=ti, krn=krn, key_type=key_type, ea=ea, base_date=base_date, ken=ken
+    )
+
+
 _COLUMNS = [getattr(Meter, name) for name in _FIELDS]
 
 
