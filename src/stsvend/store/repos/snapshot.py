@@ -160,6 +160,9 @@ def _pg_sql(dialect: Dialect) -> tuple[str, str, dict[str, Any]]:
     return _LOCK.compile(dialect=dialect).string, read.string, dict(read.params)
 
 
+_PG_READ_NAMES: dict[str, list[str]] = {}
+
+
 def _postgres_snapshot(conn: Connection, params: dict[str, Any]) -> Mapping[str, Any] | None:
     """The lock and the read in one round trip (pipeline mode): the read is a statement of its
     own, run by the server after the lock is granted, so it still sees every committed row."""
@@ -175,8 +178,13 @@ def _postgres_snapshot(conn: Connection, params: dict[str, Any]) -> Mapping[str,
             if lock.fetchone() is None:
                 return None
             row = read.fetchone()
-            assert row is not None and read.description is not None
-            names = [column.name for column in read.description]
+            assert row is not None
+            names = _PG_READ_NAMES.get(read_sql)
+            if names is None:
+                # The read is one fixed statement: name its columns once.  (psycopg builds a
+                # Column object per column on every ``description``: a tenth of a vend's CPU.)
+                assert read.description is not None
+                names = _PG_READ_NAMES[read_sql] = [c.name for c in read.description]
     except psycopg.Error as exc:
         raise StorageError(f"database error: {str(exc).splitlines()[0][:200]}") from None
     return dict(zip(names, row, strict=True))
