@@ -19,7 +19,7 @@ from typing import Any
 
 import click
 
-from stsvend.errors import InputError, StsError
+from stsvend.errors import InputError
 
 __all__ = ["key", "token"]
 
@@ -200,7 +200,7 @@ def encode_cmd(jsonl: bool, workers: int, token_class: int | None, subclass: int
     """Encode a token from its fields (or a batch of case objects with --jsonl)."""
     if jsonl:
         raise SystemExit(run_batch("encode", workers))
-    from stsvend.sts.batch import _raw_fields
+    from stsvend.sts.batch import raw_fields
     from stsvend.sts.codec import encode_token
     from stsvend.sts.layouts import layout_for
 
@@ -209,7 +209,7 @@ def encode_cmd(jsonl: bool, workers: int, token_class: int | None, subclass: int
     key = None if token_class == 1 else _decoder_key(opts)
     ea = key.ea if key is not None else None
     layout = layout_for(token_class, subclass, ea.value if ea else None)
-    raw = _raw_fields(layout, _parse_fields(fields), ea)
+    raw = raw_fields(layout, _parse_fields(fields), ea)
     digits = encode_token(token_class, subclass, raw, key)
     console = _console()
     console.print(f"[bold]{_grouped(digits)}[/bold]   {layout.name}")
@@ -230,7 +230,7 @@ def decode_cmd(token_digits: str | None, jsonl: bool, workers: int, no_key: bool
     from rich.table import Table
 
     from stsvend.sts import decode_token
-    from stsvend.sts.batch import _meaningful
+    from stsvend.sts.batch import meaningful_fields
 
     if not token_digits:
         raise InputError("give the 20-digit TOKEN (or use --jsonl)")
@@ -239,7 +239,8 @@ def decode_cmd(token_digits: str | None, jsonl: bool, workers: int, no_key: bool
     table = Table(title=f"class {decoded.token_class} subclass {decoded.subclass}: {decoded.name}")
     table.add_column("field")
     table.add_column("value", justify="right")
-    for name, value in _meaningful(decoded.token_class, decoded.subclass, decoded.fields).items():
+    shown = meaningful_fields(decoded.token_class, decoded.subclass, decoded.fields)
+    for name, value in shown.items():
         table.add_row(name, str(value))
     _console().print(table)
 
@@ -262,6 +263,3 @@ def derive_cmd(jsonl: bool, workers: int, **opts: Any) -> None:
     decoder_key = _decoder_key(opts)
     click.echo(decoder_key.hex())
 
-
-# Keep StsError importable from here for callers that wrap these commands.
-_ = StsError

@@ -33,10 +33,17 @@ from stsvend.sts.amount import (
 )
 from stsvend.sts.codec import decode_token, encode_token
 from stsvend.sts.identity import MeterIdentity
-from stsvend.sts.keys import DKGA, EA, DecoderKey, KeyData, derive_decoder_key
+from stsvend.sts.keys import EA, DecoderKey, KeyData, derive_decoder_key
 from stsvend.sts.layouts import Layout, layout_for
 
-__all__ = ["decode_case", "derive_case", "encode_case", "key_from_case"]
+__all__ = [
+    "decode_case",
+    "derive_case",
+    "encode_case",
+    "key_from_case",
+    "meaningful_fields",
+    "raw_fields",
+]
 
 _HEX_FIELDS = frozenset({"nkho", "nklo", "nkmo1", "nkmo2"})
 _DERIVATION_FIELDS = ("dkga", "vending_key", "iin", "drn", "key_type", "sgc", "ti", "krn",
@@ -112,7 +119,7 @@ def _new_key_bytes(fields: Mapping[str, Any], ea: EA) -> bytes:
     raise FieldRangeError("a key change token needs new_decoder_key or new_key")
 
 
-def _raw_fields(layout: Layout, fields: Mapping[str, Any], ea: EA | None) -> dict[str, int]:
+def raw_fields(layout: Layout, fields: Mapping[str, Any], ea: EA | None) -> dict[str, int]:
     """The layout's raw fields, computing any that are given in their meaningful form."""
     names = layout.field_names
     raw = {name: _int(fields, name) for name in names if name in fields}
@@ -194,11 +201,11 @@ def encode_case(case: Mapping[str, Any]) -> dict[str, Any]:
     key = key_from_case(case.get("key"), case.get("ea"))
     ea = key.ea if key is not None else None
     layout = layout_for(token_class, subclass, ea.value if ea else None)
-    raw = _raw_fields(layout, fields, ea)
+    raw = raw_fields(layout, fields, ea)
     return {"id": case.get("id"), "token": encode_token(token_class, subclass, raw, key)}
 
 
-def _meaningful(token_class: int, subclass: int, fields: dict[str, int]) -> dict[str, Any]:
+def meaningful_fields(token_class: int, subclass: int, fields: dict[str, int]) -> dict[str, Any]:
     out: dict[str, Any] = {n: (f"{v:08x}" if n in _HEX_FIELDS else v) for n, v in fields.items()}
     if token_class == 0 and subclass <= 3:
         out["transfer_amount"] = decode_amount(fields["amount_field"])
@@ -218,7 +225,7 @@ def decode_case(case: Mapping[str, Any]) -> dict[str, Any]:
         "id": case.get("id"),
         "token_class": decoded.token_class,
         "subclass": decoded.subclass,
-        "fields": _meaningful(decoded.token_class, decoded.subclass, decoded.fields),
+        "fields": meaningful_fields(decoded.token_class, decoded.subclass, decoded.fields),
     }
 
 
@@ -230,6 +237,3 @@ def derive_case(case: Mapping[str, Any]) -> dict[str, Any]:
         raise InputError("key must name derivation inputs")
     return {"id": case.get("id"), "decoder_key": key.hex()}
 
-
-# DKGA is imported for callers that build cases programmatically.
-_ = DKGA

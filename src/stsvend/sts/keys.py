@@ -28,6 +28,7 @@ from Crypto.Cipher import DES
 
 from stsvend.errors import KeyMaterialError
 from stsvend.sts.identity import MeterIdentity
+from stsvend.sts.sta import sta_decrypt, sta_encrypt
 from stsvend.sts.tid import BaseDate
 
 __all__ = [
@@ -201,15 +202,11 @@ class DecoderKey:
     def encrypt_block(self, block: int) -> int:
         if self._misty is not None:
             return int(self._misty.encrypt_block(block))
-        from stsvend.sts.sta import sta_encrypt
-
         return sta_encrypt(self._as_int, block)
 
     def decrypt_block(self, block: int) -> int:
         if self._misty is not None:
             return int(self._misty.decrypt_block(block))
-        from stsvend.sts.sta import sta_decrypt
-
         return sta_decrypt(self._as_int, block)
 
 

@@ -3,6 +3,7 @@
 Each function takes the decoder key, the token's meaning in the standard's terms, and the TID and
 RND as explicit parameters (no clock, no randomness here: the vending services supply both).
 
+>>> from stsvend.sts.codec import decode_token
 >>> from stsvend.sts.keys import DecoderKey
 >>> key = DecoderKey.from_hex("0abc12def3456789")
 >>> token = credit_token(key, Resource.ELECTRICITY, 256, tid=100, rnd=5)
@@ -19,7 +20,7 @@ import enum
 
 from stsvend.errors import FieldRangeError, KeyMaterialError
 from stsvend.sts.amount import encode_amount, encode_currency_amount
-from stsvend.sts.codec import decode_token, encode_token
+from stsvend.sts.codec import encode_token
 from stsvend.sts.keys import EA, DecoderKey, KeyData
 
 __all__ = [
@@ -176,6 +177,3 @@ def key_change_tokens(
                             "nkmo2": int.from_bytes(k[8:12], "big")}, current),
     )  # fmt: skip
 
-
-# Re-exported for the doctest above and for callers that want one import.
-_ = decode_token
