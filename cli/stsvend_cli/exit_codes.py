@@ -33,7 +33,7 @@ EXIT_INTERNAL = 70
 _BY_CODE: dict[str, int] = {
     **dict.fromkeys(
         ("key", "key_expired", "keystore", "kek", "wrong_kek", "keystore_file", "keystore_mode",
-         "key_use", "key_file", "kcv"),
+         "key_use", "key_file", "kcv", "published_test_key"),
         EXIT_KEY,
     ),
     **dict.fromkeys(("not_found", "key_not_found"), EXIT_NOT_FOUND),

@@ -13,10 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from stsvend.keystore import DEMO_KEY_FILE_TEXT
 from stsvend.vending.roles import Action, Role, is_allowed
 from stsvend_cli.exit_codes import exit_code_for
 from tests.cli.conftest import KEK, PINS, ROLES, Cli, M
+from tests.cli.keys_install import PRODUCTION_160_KEY, production_entry
+from tests.cli.keys_install import key_file as key_file_text
 
 NEW_KEK = "c3" * 32
 NEW_PASSPHRASE = "a long and new KEK passphrase"
@@ -200,13 +201,16 @@ def test_a_production_keystore(tmp_path: Path) -> None:
     prod = Cli(tmp_path / "prod")
     prod.ok("init", "--admin", "admin", role=None, STSVEND_PIN=PINS["admin"])
     key_file = tmp_path / "production.toml"
-    key_file.write_text(DEMO_KEY_FILE_TEXT.replace("test = true", "test = false"))
+    key_file.write_text(key_file_text(  # published test keys are refused as production keys
+        production_entry(sgc="123456", krn=1),
+        production_entry(sgc="123457", krn=1, dkga="04", key=PRODUCTION_160_KEY),
+    ))  # fmt: skip
     prod.ok("keys", "import", str(key_file))
     assert json.loads((prod.data_dir / "keystore.json").read_text())["mode"] == "production"
     prod.ok("log", "verify")  # opens the keystore: the token log key is made now
 
     data = prod.json("keys", "change-kek", STSVEND_NEW_KEK_PASSPHRASE=NEW_PASSPHRASE)
-    assert data["mode"] == "production" and data["keys"] == 5
+    assert data["mode"] == "production" and data["keys"] == 2
     new = {"STSVEND_KEK": "", "STSVEND_KEK_PASSPHRASE": NEW_PASSPHRASE}
     listed = prod.json("keys", "list", **new)
     assert {k["test"] for k in listed} == {False}

@@ -13,6 +13,9 @@ from stsvend.keystore import KekSource, SoftwareSecurityModule, demo_key_file
 VK_AB = "abababababababab"
 VK_94 = "9494949494949494"
 VK_160 = "abababababababab949494949494949401234567"
+#: A key no public material holds, for PRODUCTION key files (published test keys are refused).
+VK_PROD = "1f2e3d4c5b6a7988"
+KCV_PROD = "72305B"
 #: Every byte string a leak check looks for: the vending keys, in any common spelling.
 SECRET_SPELLINGS = tuple(
     spelling
@@ -58,6 +61,15 @@ def key_file_text(*entries: dict[str, object], test: bool = True, header: str = 
             else:
                 lines.append(f"{name} = {value}")
     return "\n".join(lines) + "\n"
+
+
+def prod_entry(**overrides: object) -> dict[str, object]:
+    """A PRODUCTION key: SGC 654321 KRN 1, DKGA02."""
+    entry: dict[str, object] = {
+        "sgc": "654321", "krn": 1, "dkga": "02", "type": "VUDK", "key": VK_PROD, "kcv": KCV_PROD,
+    }  # fmt: skip
+    entry.update(overrides)
+    return entry
 
 
 def ab_entry(**overrides: object) -> dict[str, object]:

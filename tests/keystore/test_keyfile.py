@@ -16,7 +16,14 @@ from stsvend.keystore import (
     parse_key_file,
 )
 from stsvend.keystore.demo import DEMO_KEY_FILE_TEXT
-from tests.keystore.conftest import SECRET_SPELLINGS, VK_94, VK_160, ab_entry, key_file_text
+from tests.keystore.conftest import (
+    SECRET_SPELLINGS,
+    VK_94,
+    VK_160,
+    ab_entry,
+    key_file_text,
+    prod_entry,
+)
 
 
 def test_a_full_entry_loads_with_every_optional_field() -> None:
@@ -132,5 +139,5 @@ def test_malformed_key_files_are_refused(text: str, message: str) -> None:
 
 
 def test_production_files_carry_production_records() -> None:
-    kf = parse_key_file(key_file_text(ab_entry(), test=False))
+    kf = parse_key_file(key_file_text(prod_entry(), test=False))
     assert not kf.test and not kf.records[0].test

@@ -23,6 +23,7 @@ from stsvend.keystore import (
     demo_key_file,
     parse_key_file,
 )
+from stsvend.keystore.files import temp_files
 from tests.keystore.conftest import (
     METER,
     SECRET_SPELLINGS,
@@ -30,6 +31,7 @@ from tests.keystore.conftest import (
     VK_94,
     ab_entry,
     key_file_text,
+    prod_entry,
 )
 
 
@@ -67,13 +69,13 @@ def test_the_file_holds_no_key_material_and_is_0600(folder: Path, raw_kek: KekSo
     # Each seal has its own nonce.
     nonces = [e["nonce"] for e in document["keys"]] + [document["check"]["nonce"]]
     assert len(set(nonces)) == len(nonces)
-    assert not list(folder.glob(".keys.json.*.tmp"))
+    assert not list(temp_files(folder / "keys.json"))
 
 
 def test_passphrase_keystores(folder: Path) -> None:
     kek = KekSource.passphrase("a passphrase for tests")
     store = SealedKeystore.create(folder / "keys.json", test=False, kek=kek, scrypt_n=2**10)
-    store.import_key_file(parse_key_file(key_file_text(ab_entry(), test=False)))
+    store.import_key_file(parse_key_file(key_file_text(prod_entry(), test=False)))
     header = json.loads((folder / "keys.json").read_text())["kek"]
     assert header["kind"] == "scrypt" and header["n"] == 2**10 and len(header["salt"]) == 32
     again = SealedKeystore.open(folder / "keys.json", kek)
@@ -122,7 +124,7 @@ def test_test_and_production_never_mix(folder: Path, raw_kek: KekSource) -> None
     test_store = _store(folder / "t", raw_kek)
     prod_store = _store(folder / "p", raw_kek, test=False)
     with pytest.raises(KeystoreModeError, match="PRODUCTION key file cannot be imported"):
-        test_store.import_key_file(parse_key_file(key_file_text(ab_entry(), test=False)))
+        test_store.import_key_file(parse_key_file(key_file_text(prod_entry(), test=False)))
     with pytest.raises(KeystoreModeError, match="TEST key file cannot be imported"):
         prod_store.import_key_file(demo_key_file())
     assert len(test_store) == len(prod_store) == 0
@@ -244,7 +246,7 @@ def test_a_failed_write_leaves_the_old_file(
         store.import_key_file(demo_key_file())
     assert (folder / "keys.json").read_bytes() == before
     assert len(store) == 0  # the in-memory view was rolled back too
-    assert not list(folder.glob(".keys.json.*.tmp"))
+    assert not list(temp_files(folder / "keys.json"))
 
 
 def _import_one(path: str, kek_hex: str, krn: int) -> None:

@@ -224,10 +224,10 @@ def test_the_demo_keystore_and_the_log_key_custody(tmp_path: Path) -> None:
 
 def test_test_and_production_data_never_mix(inst: Installation) -> None:
     from stsvend.keystore import KekSource, SoftwareSecurityModule
-    from stsvend.keystore.demo import DEMO_KEY_FILE_TEXT
     from stsvend.keystore.keyfile import parse_key_file
+    from tests.cli.keys_install import key_file, production_entry
 
-    production = parse_key_file(DEMO_KEY_FILE_TEXT.replace("test = true", "test = false"))
+    production = parse_key_file(key_file(production_entry(sgc="123456")))
     inst.svc._hsm = SoftwareSecurityModule.from_key_file(production)
     with pytest.raises(KeystoreModeError, match="never mixed"):
         registry.add_meter(inst.svc, inst.admin, drn(3), sgc=123456)

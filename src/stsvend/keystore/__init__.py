@@ -42,7 +42,12 @@ Keys, files and KEKs::
     open_demo_keystore(data_dir) / demo_security_module(data_dir)   TEST keyset, KEK made once
     vending_key_check_value(key, dkga) / decoder_key_check_value(decoder_key)
 
-Errors (``stsvend.keystore.errors``): KeystoreError > KeyFileError > KcvMismatchError;
+Published test keys: PUBLISHED_TEST_KEYS (DKGA, KCV, where the repository holds the key);
+published_test_key(dkga, kcv) -> PublishedTestKey | None.  A PRODUCTION key file or keystore
+refuses them (PublishedTestKeyError).
+
+Errors (``stsvend.keystore.errors``): KeystoreError > KeyFileError > KcvMismatchError,
+PublishedTestKeyError;
 KekError > WrongKekError; KeystoreFileError; KeystoreModeError; KeyNotFoundError; KeyUseError.
 
 >>> import tempfile
@@ -73,6 +78,7 @@ from stsvend.keystore.errors import (
     KeystoreFileError,
     KeystoreModeError,
     KeyUseError,
+    PublishedTestKeyError,
     WrongKekError,
 )
 from stsvend.keystore.kcv import decoder_key_check_value, vending_key_check_value
@@ -85,6 +91,7 @@ from stsvend.keystore.keyfile import (
     parse_key_file,
 )
 from stsvend.keystore.module import SecurityModule, SoftwareSecurityModule
+from stsvend.keystore.published import PUBLISHED_TEST_KEYS, PublishedTestKey, published_test_key
 from stsvend.keystore.records import KeyRecord, SecretBytes, VendingKeyType
 from stsvend.keystore.sealed import (
     KEYSTORE_FORMAT,
@@ -100,6 +107,7 @@ __all__ = [
     "DEMO_KEY_FILE_TEXT",
     "KEYSTORE_FORMAT",
     "KEY_FILE_FORMAT",
+    "PUBLISHED_TEST_KEYS",
     "ImportResult",
     "KcvMismatchError",
     "KdfParams",
@@ -115,6 +123,8 @@ __all__ = [
     "KeystoreFileError",
     "KeystoreMode",
     "KeystoreModeError",
+    "PublishedTestKey",
+    "PublishedTestKeyError",
     "SealedKeystore",
     "SecretBytes",
     "SecurityModule",
@@ -129,5 +139,6 @@ __all__ = [
     "open_demo_keystore",
     "open_security_module",
     "parse_key_file",
+    "published_test_key",
     "vending_key_check_value",
 ]

@@ -4,7 +4,9 @@
 
     KeystoreError                  key custody refused or failed              code "keystore"
     ├── KeyFileError               a TOML key file is malformed               code "key_file"
-    │   └── KcvMismatchError       a key's check value does not match         code "kcv"
+    │   ├── KcvMismatchError       a key's check value does not match         code "kcv"
+    │   └── PublishedTestKeyError  a published test key marked PRODUCTION
+    │                                                         code "published_test_key"
     ├── KekError                   no key-encryption key, or a malformed one  code "kek"
     │   └── WrongKekError          the KEK does not open this keystore        code "wrong_kek"
     ├── KeystoreFileError          the sealed keystore is missing or damaged  code "keystore_file"
@@ -33,6 +35,7 @@ __all__ = [
     "KeystoreError",
     "KeystoreFileError",
     "KeystoreModeError",
+    "PublishedTestKeyError",
     "WrongKekError",
 ]
 
@@ -50,6 +53,19 @@ class KeyFileError(KeystoreError, ValueError):
 class KcvMismatchError(KeyFileError):
     code = "kcv"
     default_message = "a key's check value does not match the key: the whole file is refused"
+
+
+class PublishedTestKeyError(KeyFileError):
+    """A PRODUCTION key file holds a published STS test key (its KCV is in the published table).
+
+    Anyone holding the public test material can make tokens under such a key, so it never goes
+    into a production keystore; ``docs/keyfile-format.md`` says what to do instead.
+    """
+
+    code = "published_test_key"
+    default_message = (
+        "a published STS test key cannot be imported as a production key; nothing was imported"
+    )
 
 
 class KekError(KeystoreError):

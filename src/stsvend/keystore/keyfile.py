@@ -18,7 +18,8 @@ The format is written down in ``docs/keyfile-format.md``.  In short::
     label = "main supply group"       # optional
 
 Every key's check value is recomputed at load; one wrong KCV refuses the whole file and the
-error names the key (never its value).  A file is either TEST or PRODUCTION as a whole.
+error names the key (never its value).  A file is either TEST or PRODUCTION as a whole, and a
+PRODUCTION file holding a published test key (:mod:`stsvend.keystore.published`) is refused.
 
 >>> text = '''
 ... format = "stsvend-keys/1"
@@ -51,6 +52,7 @@ from stsvend import sts
 from stsvend.errors import StsError
 from stsvend.keystore.errors import KcvMismatchError, KeyFileError
 from stsvend.keystore.kcv import vending_key_check_value
+from stsvend.keystore.published import refuse_published_test_keys
 from stsvend.keystore.records import KeyRecord, SecretBytes, VendingKeyType
 
 __all__ = ["KEY_FILE_FORMAT", "KeyFile", "KeyFileEntry", "load_key_file", "parse_key_file"]
@@ -187,6 +189,8 @@ def parse_key_file(text: str) -> KeyFile:
     issuer = data.get("issuer", "")
     if not isinstance(issuer, str):
         raise KeyFileError("issuer must be a string")
+    if not test:
+        refuse_published_test_keys(entry.record for entry in entries)
     return KeyFile(test=test, entries=entries, issuer=issuer)
 
 
