@@ -1,10 +1,8 @@
-"""``stsvend init``, ``db``, ``operators``, ``shift`` and ``keys``."""
+"""``stsvend init``, ``db``, ``operators`` and ``shift`` (``keys``: :mod:`stsvend_cli.key_cmds`)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import click
 
@@ -17,16 +15,12 @@ from stsvend_cli.common import (
     money,
     operator_options,
     read_pin,
-    session,
     table,
     units,
     with_session,
 )
 
-if TYPE_CHECKING:
-    from stsvend.keystore.kek import KekSource
-
-__all__ = ["db", "init", "keys", "operators", "shift"]
+__all__ = ["db", "init", "operators", "shift"]
 
 
 @click.command()
@@ -266,206 +260,4 @@ def shift_status(sess: Session, as_json: bool) -> None:
     emit(data, as_json, lambda d: click.echo(
         f"{d['operator']} at {d['terminal']}: "
         + (f"shift {d['shift']} open" if d["shift"] else "no open shift")
-    ))  # fmt: skip
-
-
-# -- keys --------------------------------------------------------------------------------------
-
-
-@click.group()
-def keys() -> None:
-    """Vending keys: import a key file, list the keys (never their material), change the KEK."""
-
-
-@keys.command("import")
-@click.argument("key_file", type=click.Path(dir_okay=False, path_type=Path))
-@json_option
-@operator_options
-def keys_import(key_file: Path, as_json: bool, operator: str | None, pin_env: str) -> None:
-    """Import a key file (KCVs checked) into the sealed keystore (admin).
-
-    The keystore is created on first use, sealed under the key-encryption key from
-    STSVEND_KEK, STSVEND_KEK_FILE or STSVEND_KEK_PASSPHRASE.
-    """
-    from stsvend.keystore import KekSource, SealedKeystore, load_key_file
-    from stsvend.keystore.errors import KeystoreModeError
-    from stsvend.services.auth import authorize
-    from stsvend.services.bootstrap import create_keystore, keystore_path
-    from stsvend.store.repos.oplog import log_operation
-    from stsvend.store.repos.settings import get_setting
-    from stsvend.vending.roles import Action
-
-    sess = session(operator, pin_env, keys=False)
-    try:
-        authorize(sess.svc, sess.actor, Action.KEYS_IMPORT)
-        parsed = load_key_file(key_file)
-        config = sess.svc.config
-        with sess.svc.store.transaction() as conn:
-            mode = get_setting(conn, "keyset_mode")
-        if mode is not None and (mode == "test") is not parsed.test:
-            raise KeystoreModeError(
-                f"this store holds {mode.upper()} data: a "
-                f"{'TEST' if parsed.test else 'PRODUCTION'} key file cannot be used with it"
-            )
-        create_keystore(config, test=parsed.test)
-        store = SealedKeystore.open(keystore_path(config), KekSource.from_environment())
-        result = store.import_key_file(parsed)
-        with sess.svc.store.transaction() as conn:
-            log_operation(
-                conn, at=sess.svc.now(), operator=sess.actor.username,
-                terminal=sess.actor.terminal, action="keys.import",
-                detail={"added": [r.key_id for r in result.records], "unchanged": result.unchanged},
-            )  # fmt: skip
-    finally:
-        sess.close()
-    data = {
-        "added": [r.as_dict() for r in result.records],
-        "unchanged": result.unchanged,
-        "test": parsed.test,
-    }
-    emit(data, as_json, lambda d: click.echo(
-        f"{len(d['added'])} key(s) added, {d['unchanged']} already there"
-        + (" (TEST keys)" if d["test"] else "")
-    ))  # fmt: skip
-
-
-@keys.command("list")
-@json_option
-@with_session()
-def keys_list(sess: Session, as_json: bool) -> None:
-    """List the vending keys: identity, DKGA, KCV, TEST mark; never key material."""
-    from stsvend.services.auth import authorize
-    from stsvend.vending.roles import Action
-
-    authorize(sess.svc, sess.actor, Action.KEYS_LIST)
-    records = [r.as_dict() for r in sess.svc.hsm.key_records()]
-    emit(records, as_json, lambda rows: console().print(table(
-        "Vending keys", ["key", "DKGA", "KCV", "base date", "KEN", "TEST", "label"],
-        [[r["key_id"], r["dkga"], r["kcv"], r["base_date"] or "any", r["ken"] or "",
-          "TEST" if r["test"] else "", r["label"]] for r in rows],
-    )))  # fmt: skip
-
-
-ENV_NEW_KEK = "STSVEND_NEW_KEK"
-ENV_NEW_KEK_FILE = "STSVEND_NEW_KEK_FILE"
-ENV_NEW_KEK_PASSPHRASE = "STSVEND_NEW_KEK_PASSPHRASE"
-
-
-def new_kek_from_environment(environ: Mapping[str, str] | None = None) -> KekSource:
-    """The new KEK named by exactly one of STSVEND_NEW_KEK, STSVEND_NEW_KEK_FILE and
-    STSVEND_NEW_KEK_PASSPHRASE (the same rules as the current KEK's variables)."""
-    import os
-
-    from stsvend.keystore.errors import KekError
-    from stsvend.keystore.kek import KekSource
-
-    env = os.environ if environ is None else environ
-    names = (ENV_NEW_KEK, ENV_NEW_KEK_FILE, ENV_NEW_KEK_PASSPHRASE)
-    present = [name for name in names if env.get(name)]
-    if not present:
-        raise KekError(
-            f"no new key-encryption key: set exactly one of {ENV_NEW_KEK} (64 hex digits), "
-            f"{ENV_NEW_KEK_FILE} or {ENV_NEW_KEK_PASSPHRASE}; nothing was changed"
-        )
-    if len(present) > 1:
-        raise KekError(f"set only one of {', '.join(present)}; nothing was changed")
-    name = present[0]
-    if name == ENV_NEW_KEK:
-        try:
-            return KekSource.from_hex(env[name])
-        except KekError:
-            raise KekError(f"{ENV_NEW_KEK} must be 64 hexadecimal digits") from None
-    if name == ENV_NEW_KEK_FILE:
-        return KekSource.from_file(env[name])
-    try:
-        return KekSource.passphrase(env[name])
-    except KekError as exc:
-        raise KekError(f"{ENV_NEW_KEK_PASSPHRASE}: {exc.message}") from None
-
-
-@keys.command("change-kek")
-@json_option
-@operator_options
-def keys_change_kek(as_json: bool, operator: str | None, pin_env: str) -> None:
-    """Re-seal the keystore under a new key-encryption key (admin).
-
-    The current KEK comes from STSVEND_KEK, STSVEND_KEK_FILE or STSVEND_KEK_PASSPHRASE; the new
-    one from exactly one of STSVEND_NEW_KEK, STSVEND_NEW_KEK_FILE or STSVEND_NEW_KEK_PASSPHRASE.
-    The keystore file is replaced atomically: it opens under the old KEK or the new one, never
-    neither. The token log's key is sealed inside it, so the log still verifies.
-    """
-    import hmac
-
-    from stsvend.keystore import KekSource, SealedKeystore
-    from stsvend.keystore.errors import KekError, KeystoreFileError, KeystoreModeError
-    from stsvend.services.auth import authorize
-    from stsvend.services.bootstrap import (
-        LogKeyMismatch,
-        demo_keystore_path,
-        keystore_path,
-        log_key_of,
-    )
-    from stsvend.store.repos.oplog import log_operation
-    from stsvend.store.repos.settings import get_setting
-    from stsvend.vending.roles import Action
-
-    sess = session(operator, pin_env, keys=False)
-    try:
-        # No action of its own in the permission table: changing the KEK is key custody, the
-        # same duty as importing keys (admin only).
-        authorize(sess.svc, sess.actor, Action.KEYS_IMPORT)
-        config = sess.svc.config
-        path = keystore_path(config)
-        if not path.exists():
-            if demo_keystore_path(config).exists():
-                raise KeystoreModeError(
-                    "this installation has only the TEST demo keystore, whose key-encryption key "
-                    "is generated and kept beside it: there is no KEK to change (import a key "
-                    "file under your own KEK with `stsvend keys import`)"
-                )
-            raise KeystoreFileError(
-                f"no keystore at {path}: import a key file first (`stsvend keys import`)"
-            )
-        new_kek = new_kek_from_environment()
-        current_kek = KekSource.from_environment()
-        if new_kek.kind == current_kek.kind and hmac.compare_digest(
-            new_kek.material(), current_kek.material()
-        ):
-            raise KekError("the new key-encryption key is the one in use; nothing was changed")
-        store = SealedKeystore.open(path, current_kek)  # a wrong KEK stops here: nothing written
-        log_key = log_key_of(store)
-        with sess.svc.store.transaction() as conn:
-            stored = get_setting(conn, "log_key_check")
-        if stored is not None and stored != log_key.check_value:
-            raise LogKeyMismatch(
-                f"the token log of this store was written under log key {stored}, the keystore "
-                f"{path} gives {log_key.check_value}: wrong keystore; nothing was changed"
-            )
-        store.change_kek(new_kek)
-        # Read it back under the new KEK: every key and the log key must open.
-        reopened = SealedKeystore.open(path, new_kek)
-        after = log_key_of(reopened)
-        if after.check_value != log_key.check_value:  # pragma: no cover - change_kek keeps it
-            raise LogKeyMismatch("the token log key changed with the KEK: restore the backup")
-        with sess.svc.store.transaction() as conn:
-            log_operation(
-                conn, at=sess.svc.now(), operator=sess.actor.username,
-                terminal=sess.actor.terminal, action="keys.change-kek", target=path.name,
-                detail={"from": current_kek.kind, "to": new_kek.kind, "keys": len(reopened),
-                        "mode": reopened.mode.value, "log_key": after.check_value},
-            )  # fmt: skip
-    finally:
-        sess.close()
-    data = {
-        "changed": True,
-        "keystore": str(path),
-        "mode": reopened.mode.value,
-        "keys": len(reopened),
-        "kek": new_kek.kind,
-        "log_key": after.check_value,
-    }
-    emit(data, as_json, lambda d: click.echo(
-        f"key-encryption key changed: {d['keys']} key(s) in {d['keystore']} "
-        f"({d['mode'].upper()}) re-sealed under the new {d['kek']} KEK; token log key "
-        f"{d['log_key']} unchanged"
     ))  # fmt: skip

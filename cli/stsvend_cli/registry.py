@@ -11,7 +11,7 @@ __all__ = ["COMMANDS"]
 COMMANDS: dict[str, str] = {
     "init": "stsvend_cli.admin_cmds:init",
     "db": "stsvend_cli.admin_cmds:db",
-    "keys": "stsvend_cli.admin_cmds:keys",
+    "keys": "stsvend_cli.key_cmds:keys",
     "operators": "stsvend_cli.admin_cmds:operators",
     "shift": "stsvend_cli.admin_cmds:shift",
     "supply-groups": "stsvend_cli.registry_cmds:supply_groups",

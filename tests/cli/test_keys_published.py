@@ -50,7 +50,11 @@ def test_the_demo_keyset_marked_production_is_refused(installation: Install) -> 
         installation, DEMO_KEY_FILE_TEXT.replace("test = true", "test = false")
     )
     assert "123456/1/VUDK" in message and "C33F45" in message
-    assert installation.operations("keys.import") == []
+    # The attempt is in the operation log, named by key id and KCV only.
+    [entry] = installation.operations("keys.import")
+    assert entry["operator"] == "admin" and entry["outcome"] == "refused"
+    detail = json.dumps(entry["detail"])
+    assert "published_test_key" in detail and "abababababababab" not in detail
 
 
 @pytest.mark.parametrize(("key", "dkga"), sorted(PUBLISHED.items()))

@@ -11,8 +11,8 @@ import pytest
 
 _PACKAGES = ("stsvend.store", "stsvend.store.repos", "stsvend.tokenlog", "stsvend.services")
 _SKIP = {"stsvend.store.migrations"}  # Alembic's env.py runs only under Alembic
-_CLI = ("common", "receipt", "admin_cmds", "registry_cmds", "sale_cmds", "keychange_cmds",
-        "log_cmds", "demo", "registry")  # fmt: skip
+_CLI = ("common", "receipt", "admin_cmds", "key_cmds", "registry_cmds", "sale_cmds",
+        "keychange_cmds", "log_cmds", "demo", "registry")  # fmt: skip
 
 
 def _modules() -> list[str]:

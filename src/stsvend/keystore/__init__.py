@@ -34,6 +34,7 @@ Keys, files and KEKs::
     VendingKeyType.VUDK/VDDK/VCDK/VITK   .key_type   .for_key_type(kt)   .parse("VUDK")
     parse_key_file(text) / load_key_file(path) -> KeyFile(test, entries, issuer)
     KekSource.passphrase(text) / .from_hex(hex) / .from_file(path) / .from_environment()
+    kek_from_env(env, prefix="STSVEND_")   <prefix>KEK / _KEK_FILE / _KEK_PASSPHRASE, one of them
     SealedKeystore.create(path, *, test, kek) / .open(path, kek)
       .records()  .import_key_file(key_file) -> ImportResult  .change_kek(kek)
       .application_key("token-log") -> SecretBytes   a sealed 256-bit secret, made on first use
@@ -82,7 +83,7 @@ from stsvend.keystore.errors import (
     WrongKekError,
 )
 from stsvend.keystore.kcv import decoder_key_check_value, vending_key_check_value
-from stsvend.keystore.kek import KdfParams, KekSource, create_kek_file
+from stsvend.keystore.kek import KdfParams, KekSource, create_kek_file, kek_from_env
 from stsvend.keystore.keyfile import (
     KEY_FILE_FORMAT,
     KeyFile,
@@ -135,6 +136,7 @@ __all__ = [
     "decoder_key_check_value",
     "demo_key_file",
     "demo_security_module",
+    "kek_from_env",
     "load_key_file",
     "open_demo_keystore",
     "open_security_module",

@@ -39,17 +39,23 @@ __all__ = [
     "ENV_KEK",
     "ENV_KEK_FILE",
     "ENV_KEK_PASSPHRASE",
+    "ENV_NEW_PREFIX",
+    "ENV_PREFIX",
     "KEK_BYTES",
     "KdfParams",
     "KekSource",
     "create_kek_file",
     "derive_kek",
+    "kek_from_env",
 ]
 
 KEK_BYTES = 32
-ENV_KEK = "STSVEND_KEK"
-ENV_KEK_FILE = "STSVEND_KEK_FILE"
-ENV_KEK_PASSPHRASE = "STSVEND_KEK_PASSPHRASE"
+#: The prefix of the installation's KEK variables; ``ENV_NEW_PREFIX``: the KEK to change to.
+ENV_PREFIX = "STSVEND_"
+ENV_NEW_PREFIX = "STSVEND_NEW_"
+ENV_KEK = f"{ENV_PREFIX}KEK"
+ENV_KEK_FILE = f"{ENV_PREFIX}KEK_FILE"
+ENV_KEK_PASSPHRASE = f"{ENV_PREFIX}KEK_PASSPHRASE"
 
 _SCRYPT_DEFAULT_N = 2**17
 # Bounds on stored parameters: a keystore header must not make opening take forever, nor
@@ -124,33 +130,58 @@ class KekSource:
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str] | None = None) -> KekSource:
-        """The KEK named by exactly one of STSVEND_KEK, STSVEND_KEK_FILE, STSVEND_KEK_PASSPHRASE.
+        """The KEK named by exactly one of STSVEND_KEK, STSVEND_KEK_FILE, STSVEND_KEK_PASSPHRASE
+        (:func:`kek_from_env` with its defaults).
 
         >>> KekSource.from_environment({"STSVEND_KEK": "11" * 32}).kind
         'raw'
         """
-        env = os.environ if environ is None else environ
-        present = [name for name in (ENV_KEK, ENV_KEK_FILE, ENV_KEK_PASSPHRASE) if env.get(name)]
-        if not present:
-            raise KekError(
-                f"no key-encryption key: set {ENV_KEK} (64 hex digits), {ENV_KEK_FILE} "
-                f"or {ENV_KEK_PASSPHRASE}"
-            )
-        if len(present) > 1:
-            raise KekError(f"set only one of {', '.join(present)}")
-        name = present[0]
-        if name == ENV_KEK:
-            try:
-                return cls.from_hex(env[name])
-            except KekError:
-                raise KekError(f"{ENV_KEK} must be 64 hexadecimal digits") from None
-        if name == ENV_KEK_FILE:
-            return cls.from_file(env[name])
-        return cls.passphrase(env[name])
+        return kek_from_env(environ)
 
     def material(self) -> bytes:
         """The passphrase bytes or raw KEK, for :func:`derive_kek` only."""
         return self._secret.reveal()
+
+
+def kek_from_env(
+    environ: Mapping[str, str] | None = None,
+    *,
+    prefix: str = ENV_PREFIX,
+    label: str = "key-encryption key",
+) -> KekSource:
+    """The KEK named by exactly one of ``<prefix>KEK`` (64 hex digits), ``<prefix>KEK_FILE``
+    (a KEK file, mode 0600) and ``<prefix>KEK_PASSPHRASE``.
+
+    The installation's KEK has the prefix ``STSVEND_``; the KEK a change of KEK moves to has
+    ``STSVEND_NEW_`` (``label`` names it in the errors).  An empty variable counts as unset.
+
+    >>> kek_from_env({"STSVEND_NEW_KEK": "11" * 32}, prefix="STSVEND_NEW_").kind
+    'raw'
+    >>> kek_from_env({}, prefix="STSVEND_NEW_", label="new key-encryption key")
+    Traceback (most recent call last):
+    ...
+    stsvend.keystore.errors.KekError: no new key-encryption key: set STSVEND_NEW_KEK (64 hex \
+digits), STSVEND_NEW_KEK_FILE or STSVEND_NEW_KEK_PASSPHRASE
+    """
+    env = os.environ if environ is None else environ
+    raw, file, passphrase = (f"{prefix}{name}" for name in ("KEK", "KEK_FILE", "KEK_PASSPHRASE"))
+    present = [name for name in (raw, file, passphrase) if env.get(name)]
+    if not present:
+        raise KekError(f"no {label}: set {raw} (64 hex digits), {file} or {passphrase}")
+    if len(present) > 1:
+        raise KekError(f"set only one of {', '.join(present)}")
+    name = present[0]
+    if name == raw:
+        try:
+            return KekSource.from_hex(env[name])
+        except KekError:
+            raise KekError(f"{raw} must be 64 hexadecimal digits") from None
+    if name == file:
+        return KekSource.from_file(env[name])
+    try:
+        return KekSource.passphrase(env[name])
+    except KekError as exc:
+        raise KekError(f"{passphrase}: {exc.message}") from None
 
 
 def _bounded(name: str, value: Any, bounds: tuple[int, int]) -> int:
