@@ -7,7 +7,8 @@ free issue), :mod:`~stsvend.services.receipts` (reprint, reversal),
 :mod:`~stsvend.services.engineering`, :mod:`~stsvend.services.keychange` (one meter or a whole
 supply group), :mod:`~stsvend.services.registry` (supply groups, meters, customers, accounts),
 :mod:`~stsvend.services.importing`, :mod:`~stsvend.services.reports`,
-:mod:`~stsvend.services.logs` (token log export and verification).
+:mod:`~stsvend.services.logs` (token log export and verification), :mod:`~stsvend.services.keys`
+(key file import, key listing, change of KEK).
 """
 
 __all__: list[str] = []

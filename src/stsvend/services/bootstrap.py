@@ -21,7 +21,7 @@ from pathlib import Path
 from stsvend.config import Config
 from stsvend.keystore.demo import DEMO_KEYSTORE_FILE, open_demo_keystore
 from stsvend.keystore.errors import KekError
-from stsvend.keystore.kek import KekSource
+from stsvend.keystore.kek import kek_from_env
 from stsvend.keystore.module import SecurityModule
 from stsvend.keystore.sealed import SealedKeystore
 from stsvend.services.context import Services, ServiceUnavailable
@@ -71,7 +71,7 @@ def open_keystore(
     """
     production = keystore_path(config)
     if production.exists() and not demo:
-        kek = KekSource.from_environment(env)
+        kek = kek_from_env(env)
         store = SealedKeystore.open(production, kek)
         return store.security_module(), log_key_of(store)
     demo_path = demo_keystore_path(config)
@@ -86,7 +86,7 @@ def create_keystore(config: Config, *, test: bool, env: Mapping[str, str] | None
     path = keystore_path(config)
     if path.exists():
         return
-    kek = KekSource.from_environment(env)
+    kek = kek_from_env(env)
     if kek.generated:
         raise KekError("the keystore needs an explicit key-encryption key")
     config.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
