@@ -110,3 +110,15 @@ def test_a_change_of_kek_leaves_no_copy_under_the_old_kek(
     assert temp_files(path) == []
     with pytest.raises(WrongKekError):
         SealedKeystore.open(path, raw_kek)
+
+
+def test_a_clear_demo_kek_copy_left_by_a_killed_creator_is_removed(tmp_path: Path) -> None:
+    from stsvend.keystore import DEMO_KEK_FILE, open_demo_keystore
+
+    folder = tmp_path / "demo"
+    open_demo_keystore(folder)
+    kek_file = folder / DEMO_KEK_FILE
+    copy = folder / f".{DEMO_KEK_FILE}.k1ll3d00{TEMP_SUFFIX}"
+    copy.write_bytes(kek_file.read_bytes())
+    assert len(open_demo_keystore(folder)) == 5
+    assert not copy.exists() and kek_file.exists()

@@ -21,12 +21,12 @@ True
 
 from __future__ import annotations
 
-import contextlib
 import os
 from collections.abc import Callable
 from pathlib import Path
 
 from stsvend.keystore.errors import KekError, KeystoreFileError
+from stsvend.keystore.files import locked, sweep_temp_files, temp_files
 from stsvend.keystore.kek import KekSource, create_kek_file
 from stsvend.keystore.keyfile import KeyFile, parse_key_file
 from stsvend.keystore.module import SoftwareSecurityModule
@@ -108,10 +108,13 @@ def demo_key_file() -> KeyFile:
 
 def _demo_kek(folder: Path, random_bytes: Callable[[int], bytes]) -> KekSource:
     path = folder / DEMO_KEK_FILE
-    if not path.exists():
-        # Another process may make it first: then read theirs.
-        with contextlib.suppress(KekError):
-            create_kek_file(path, KekSource.generate(random_bytes))
+    if not path.exists() or temp_files(path):
+        # The KEK file is written aside in the clear: a creator killed before its link leaves
+        # that copy, removed here under the lock that every creator holds.
+        with locked(path):
+            sweep_temp_files(path)
+            if not path.exists():
+                create_kek_file(path, KekSource.generate(random_bytes))
     return KekSource.from_file(path, generated=True)
 
 
