@@ -290,7 +290,11 @@ def keys_import(key_file: Path, as_json: bool, operator: str | None, pin_env: st
     from stsvend.keystore import KekSource, SealedKeystore, load_key_file
     from stsvend.keystore.errors import KeystoreModeError
     from stsvend.services.auth import authorize
-    from stsvend.services.bootstrap import create_keystore, keystore_path
+    from stsvend.services.bootstrap import (
+        check_kek_file_location,
+        create_keystore,
+        keystore_path,
+    )
     from stsvend.store.repos.oplog import log_operation
     from stsvend.store.repos.settings import get_setting
     from stsvend.vending.roles import Action
@@ -307,6 +311,7 @@ def keys_import(key_file: Path, as_json: bool, operator: str | None, pin_env: st
                 f"this store holds {mode.upper()} data: a "
                 f"{'TEST' if parsed.test else 'PRODUCTION'} key file cannot be used with it"
             )
+        check_kek_file_location(config)
         create_keystore(config, test=parsed.test)
         store = SealedKeystore.open(keystore_path(config), KekSource.from_environment())
         result = store.import_key_file(parsed)
@@ -398,9 +403,11 @@ def keys_change_kek(as_json: bool, operator: str | None, pin_env: str) -> None:
 
     from stsvend.keystore import KekSource, SealedKeystore
     from stsvend.keystore.errors import KekError, KeystoreFileError, KeystoreModeError
+    from stsvend.keystore.kek import ENV_KEK_FILE
     from stsvend.services.auth import authorize
     from stsvend.services.bootstrap import (
         LogKeyMismatch,
+        check_kek_file_location,
         demo_keystore_path,
         keystore_path,
         log_key_of,
@@ -426,6 +433,7 @@ def keys_change_kek(as_json: bool, operator: str | None, pin_env: str) -> None:
             raise KeystoreFileError(
                 f"no keystore at {path}: import a key file first (`stsvend keys import`)"
             )
+        check_kek_file_location(config, names=(ENV_KEK_FILE, ENV_NEW_KEK_FILE))
         new_kek = new_kek_from_environment()
         current_kek = KekSource.from_environment()
         if new_kek.kind == current_kek.kind and hmac.compare_digest(

@@ -51,9 +51,20 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 def load_config() -> Config:
+    """This process's configuration; a data directory open to others is tightened to 0700
+    first (said once, on standard error, when it happens)."""
     from stsvend.config import load_config as _load
+    from stsvend.files import DATA_DIR_MODE, secure_data_dir
 
-    return _load()
+    config = _load()
+    was = secure_data_dir(config.data_dir)
+    if was is not None:
+        click.echo(
+            f"note: the data directory {config.data_dir} was open to others (mode {was:04o}); "
+            f"it is now {DATA_DIR_MODE:04o}",
+            err=True,
+        )
+    return config
 
 
 def open_services(*, keys: bool = True, demo: bool = False, migrate: bool = False) -> Services:
