@@ -49,6 +49,8 @@ ENV_PIN = "STSVEND_PIN"
 
 F = TypeVar("F", bound=Callable[..., Any])
 
+_CONSOLE = "stsvend.console"
+
 
 def load_config() -> Config:
     """This process's configuration; a data directory open to others is tightened to 0700
@@ -152,11 +154,23 @@ def with_session(keys: bool = True) -> Callable[[F], F]:
     return wrap
 
 
-@functools.cache
 def console() -> Console:
+    """The rich console of the running command.
+
+    One per run, never per process: a console fixes its width, colours and terminal detection
+    from the environment and the output stream when it is made, and a later run in the same
+    process (an embedding program, a test) may have others.
+    """
     from rich.console import Console
 
-    return Console(highlight=False)
+    ctx = click.get_current_context(silent=True)
+    if ctx is None:
+        return Console(highlight=False)
+    meta = ctx.find_root().meta
+    made: Console | None = meta.get(_CONSOLE)
+    if made is None:
+        made = meta[_CONSOLE] = Console(highlight=False)
+    return made
 
 
 def table(title: str, columns: list[str], rows: list[list[Any]]) -> Table:
