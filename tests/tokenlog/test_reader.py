@@ -79,3 +79,13 @@ def test_export_is_recorded_with_its_filter_and_never_digits(inst: Installation)
     for row in rows:
         assert row["digits"] not in json.dumps(op)
     vend.vend(inst.svc, inst.clerk, B, "10")
+
+
+def test_a_filter_as_recorded() -> None:
+    from datetime import UTC, datetime
+
+    since = datetime(2026, 11, 1, tzinfo=UTC)
+    assert LogFilter().as_dict() == {}
+    assert LogFilter(since=since, sgc=123456, krn=2).as_dict() == {
+        "since": "2026-11-01T00:00:00+00:00", "sgc": 123456, "krn": 2,
+    }  # fmt: skip
