@@ -49,11 +49,24 @@ ENV_PIN = "STSVEND_PIN"
 
 F = TypeVar("F", bound=Callable[..., Any])
 
+_CONSOLE = "stsvend.console"
+
 
 def load_config() -> Config:
+    """This process's configuration; a data directory open to others is tightened to 0700
+    first (said once, on standard error, when it happens)."""
     from stsvend.config import load_config as _load
+    from stsvend.files import DATA_DIR_MODE, secure_data_dir
 
-    return _load()
+    config = _load()
+    was = secure_data_dir(config.data_dir)
+    if was is not None:
+        click.echo(
+            f"note: the data directory {config.data_dir} was open to others (mode {was:04o}); "
+            f"it is now {DATA_DIR_MODE:04o}",
+            err=True,
+        )
+    return config
 
 
 def open_services(*, keys: bool = True, demo: bool = False, migrate: bool = False) -> Services:
@@ -141,11 +154,23 @@ def with_session(keys: bool = True) -> Callable[[F], F]:
     return wrap
 
 
-@functools.cache
 def console() -> Console:
+    """The rich console of the running command.
+
+    One per run, never per process: a console fixes its width, colours and terminal detection
+    from the environment and the output stream when it is made, and a later run in the same
+    process (an embedding program, a test) may have others.
+    """
     from rich.console import Console
 
-    return Console(highlight=False)
+    ctx = click.get_current_context(silent=True)
+    if ctx is None:
+        return Console(highlight=False)
+    meta = ctx.find_root().meta
+    made: Console | None = meta.get(_CONSOLE)
+    if made is None:
+        made = meta[_CONSOLE] = Console(highlight=False)
+    return made
 
 
 def table(title: str, columns: list[str], rows: list[list[Any]]) -> Table:

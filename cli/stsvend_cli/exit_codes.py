@@ -10,7 +10,7 @@
 | 5 | not found: unknown meter, key, operator or record |
 | 6 | not allowed: the operator's role does not permit the command, or the meter is blocked |
 | 7 | refused by a business rule: vend limits, reversal rules, key change state |
-| 8 | storage or configuration problem |
+| 8 | storage or configuration problem, or an output file that cannot be written |
 | 70 | internal error (a bug: please report it with the log file) |
 """
 
@@ -43,7 +43,7 @@ _BY_CODE: dict[str, int] = {
          "reversal", "key_change", "free_issue", "emergency_credit", "engineering"),
         EXIT_REFUSED,
     ),
-    **dict.fromkeys(("storage", "config", "time_zone"), EXIT_STORAGE),
+    **dict.fromkeys(("storage", "config", "time_zone", "output_file"), EXIT_STORAGE),
 }  # fmt: skip
 
 

@@ -93,7 +93,12 @@ def log_export(
     if output is None:
         result = export(sess.svc, sess.actor, where, sys.stdout, fmt=fmt)
     else:
-        with output.open("w", encoding="utf-8", newline="") as handle:
+        from stsvend.files import private_output
+
+        # Written aside (0600) and renamed into place only once the export is complete and
+        # recorded: a failed export leaves no file, and no file of token digits is ever
+        # readable by others.
+        with private_output(output) as handle:
             result = export(sess.svc, sess.actor, where, handle, fmt=fmt)
         click.echo(
             f"{result['rows']} row(s) written to {output}"

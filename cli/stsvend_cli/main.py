@@ -17,7 +17,7 @@ from stsvend.errors import StsError
 from stsvend_cli.exit_codes import EXIT_INTERNAL, exit_code_for
 from stsvend_cli.registry import COMMANDS
 
-__all__ = ["cli", "main"]
+__all__ = ["cli", "main", "run"]
 
 _BUILTIN: dict[str, str] = {
     "token": "stsvend_cli.tester:token",
@@ -52,32 +52,42 @@ def cli() -> None:
     """stsvend: STS (IEC 62055-41) prepayment token vending."""
 
 
-def main(argv: list[str] | None = None) -> None:
-    """Console entry point: run the CLI and turn errors into messages and exit codes."""
+def run(argv: list[str] | None = None) -> int:
+    """Run the CLI on ``argv`` (default: the process's arguments) and return its exit code.
+
+    Every error becomes one line on standard error and a documented exit code; nothing is
+    kept between runs, so a caller (a test, an embedding program) may run it many times in one
+    process.
+    """
     try:
         code = cli.main(args=argv, prog_name="stsvend", standalone_mode=False)
     except StsError as exc:
         click.echo(f"error: {exc.message}", err=True)
-        sys.exit(exit_code_for(exc.code))
+        return exit_code_for(exc.code)
     except click.exceptions.Exit as exc:
-        sys.exit(exc.exit_code)
+        return int(exc.exit_code)
     except click.ClickException as exc:
         exc.show()
-        sys.exit(exc.exit_code)
+        return int(exc.exit_code)
     except click.exceptions.Abort:
         click.echo("aborted", err=True)
-        sys.exit(1)
+        return 1
     except BrokenPipeError:
-        sys.exit(1)
+        return 1
     except KeyboardInterrupt:
         click.echo("interrupted", err=True)
-        sys.exit(130)
+        return 130
     except Exception as exc:  # a bug: say so without a traceback
         click.echo(
             f"internal error: {type(exc).__name__}: {exc} (this is a bug in stsvend)", err=True
         )
-        sys.exit(EXIT_INTERNAL)
-    sys.exit(code if isinstance(code, int) else 0)
+        return EXIT_INTERNAL
+    return code if isinstance(code, int) else 0
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Console entry point: run the CLI and exit with its code."""
+    sys.exit(run(argv))
 
 
 if __name__ == "__main__":  # pragma: no cover

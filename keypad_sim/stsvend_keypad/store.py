@@ -1,8 +1,9 @@
 """The meter's state file, kept between runs (``<profile>.state.json``).
 
-Written atomically (a temporary file renamed over the old one) after every step, so that a
-killed simulator loses at most the step in progress.  The file holds the meter's current decoder
-key (key change tokens replace it), so it is created readable by its owner only.
+Written atomically (a temporary file, synced, renamed over the old one, then the folder synced)
+after every step, so that a killed simulator or a power cut loses at most the step in progress.
+The file holds the meter's current decoder key (key change tokens replace it), so it is created
+readable by its owner only.
 
 >>> import tempfile, pathlib
 >>> path = pathlib.Path(tempfile.mkdtemp()) / "m.state.json"
@@ -26,6 +27,15 @@ from stsvend.meter import MeterStateError
 __all__ = ["STATE_FILE_FORMAT", "StateStore"]
 
 STATE_FILE_FORMAT = "stsvend-keypad-state"
+
+
+def _sync_folder(folder: Path) -> None:
+    # The rename is durable only once the folder holding the new name is synced.
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 class StateStore:
@@ -58,7 +68,10 @@ class StateStore:
             with os.fdopen(fd, "w", encoding="utf-8") as out:
                 json.dump(data, out, indent=1, sort_keys=True)
                 out.write("\n")
+                out.flush()
+                os.fsync(out.fileno())
             os.replace(tmp, self.path)
+            _sync_folder(self.path.parent)
         except OSError as err:
             raise MeterStateError(
                 f"cannot save the meter state to {self.path}: {err.strerror}"

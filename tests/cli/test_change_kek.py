@@ -1,6 +1,6 @@
 """``stsvend keys change-kek``: re-sealing the installation's keystore under a new KEK.
 
-Run as a user runs it (a subprocess of ``stsvend``) on a copy of the base installation, whose
+Run as a user runs it, on SQLite and PostgreSQL, on a copy of the base installation, whose
 keystore (``keystore.json``, TEST keys) is sealed under the raw KEK ``conftest.KEK`` given by
 ``STSVEND_KEK``; one test builds a PRODUCTION keystore through ``init`` and ``keys import``.
 """
@@ -8,7 +8,6 @@ keystore (``keystore.json``, TEST keys) is sealed under the raw KEK ``conftest.K
 from __future__ import annotations
 
 import json
-import sqlite3
 from pathlib import Path
 
 import pytest
@@ -29,15 +28,7 @@ def _keystore(cli: Cli) -> Path:
 
 
 def _operations(cli: Cli, action: str) -> list[tuple[str, str, str]]:
-    db = sqlite3.connect(cli.data_dir / "stsvend.db")
-    try:
-        rows = db.execute(
-            "SELECT operator, outcome, detail FROM operation_log WHERE action = ? ORDER BY id",
-            (action,),
-        ).fetchall()
-    finally:
-        db.close()
-    return [(r[0], r[1], r[2]) for r in rows]
+    return [(op, outcome, json.dumps(detail)) for op, outcome, detail in cli.operations(action)]
 
 
 def _no_secrets(*texts: str) -> None:
@@ -175,8 +166,8 @@ def test_the_new_kek_is_never_a_command_line_value(cli: Cli) -> None:
     assert proc.returncode == 2
 
 
-def test_the_demo_keystore_is_refused(tmp_path: Path) -> None:
-    demo = Cli(tmp_path / "demo")
+def test_the_demo_keystore_is_refused(fresh: Cli) -> None:
+    demo = fresh
     demo.ok("init", "--admin", "admin", role=None, STSVEND_PIN=PINS["admin"])
     demo.ok("demo", role=None)
     assert not (demo.data_dir / "keystore.json").exists()
@@ -189,16 +180,15 @@ def test_the_demo_keystore_is_refused(tmp_path: Path) -> None:
     assert (store.read_bytes(), kek_file.read_bytes()) == before
 
 
-def test_no_keystore_yet_is_refused(tmp_path: Path) -> None:
-    fresh = Cli(tmp_path / "fresh")
+def test_no_keystore_yet_is_refused(fresh: Cli) -> None:
     fresh.ok("init", "--admin", "admin", role=None, STSVEND_PIN=PINS["admin"])
     proc = fresh.run("keys", "change-kek", STSVEND_NEW_KEK=NEW_KEK)
     assert proc.returncode == exit_code_for("keystore_file") and "no keystore" in proc.stderr
     assert not (fresh.data_dir / "keystore.json").exists()
 
 
-def test_a_production_keystore(tmp_path: Path) -> None:
-    prod = Cli(tmp_path / "prod")
+def test_a_production_keystore(fresh: Cli, tmp_path: Path) -> None:
+    prod = fresh
     prod.ok("init", "--admin", "admin", role=None, STSVEND_PIN=PINS["admin"])
     key_file = tmp_path / "production.toml"
     key_file.write_text(key_file_text(  # published test keys are refused as production keys

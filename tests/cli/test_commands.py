@@ -1,4 +1,4 @@
-"""Every command run as a user runs it (a subprocess of ``stsvend``), with its refusals.
+"""Every command run as a user runs it, with its refusals, on SQLite and on PostgreSQL.
 
 Exit codes are checked against :func:`stsvend_cli.exit_codes.exit_code_for` of the error code
 the refusal raises; ``test_exit_codes.py`` checks that table against the documented one.
@@ -10,7 +10,6 @@ import csv
 import io
 import json
 import re
-import sqlite3
 from pathlib import Path
 
 import pytest
@@ -213,11 +212,8 @@ def test_log_export_verify_and_tampering(cli: Cli, tmp_path: Path) -> None:
     assert cli.json("log", "verify", role="auditor")["ok"] is True
     seal = cli.json("log", "seal", role="auditor")
     assert seal["sealed"] in (True, False)
-    db = sqlite3.connect(cli.data_dir / "stsvend.db")
-    row_id = db.execute("SELECT id FROM token_log WHERE meter = ?", (M[2],)).fetchone()[0]
-    db.execute("UPDATE token_log SET amount = amount * 2 WHERE id = ?", (row_id,))
-    db.commit()
-    db.close()
+    [(row_id,)] = cli.sql("SELECT id FROM token_log WHERE meter = :m", m=M[2])
+    cli.sql("UPDATE token_log SET amount = amount * 2 WHERE id = :i", i=row_id)
     proc = cli.run("log", "verify", "--json", role="auditor")
     assert proc.returncode == exit_code_for("refused")
     report = json.loads(proc.stdout)
@@ -268,8 +264,7 @@ def test_db_commands_and_init_twice(cli: Cli) -> None:
     assert proc.returncode == 6
 
 
-def test_commands_on_a_store_that_does_not_exist(tmp_path: Path) -> None:
-    fresh = Cli(tmp_path / "nothing-here")
+def test_commands_on_a_store_that_does_not_exist(fresh: Cli) -> None:
     proc = fresh.run("meters", "list", role="clerk")
     assert proc.returncode == exit_code_for("storage") and "stsvend init" in proc.stderr
     proc = fresh.run("init", role=None)

@@ -44,6 +44,7 @@ DOCUMENTED = {
     "storage": 8,
     "config": 8,
     "time_zone": 8,
+    "output_file": 8,
     # invalid input
     "input": 3,
     "exists": 3,

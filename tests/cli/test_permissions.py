@@ -2,21 +2,21 @@
 
 For each command the expected roles come from the permission table itself
 (:data:`stsvend.vending.roles.PERMISSIONS`); an allowed role must succeed (exit 0), any other
-must be refused with exit 6 and say which roles may.  Each cell runs on its own copy of the
-base installation.  ``log export`` also checks the digits cell (``log.export-digits``).
+must be refused with exit 6 and say which roles may.  The refused roles run first, on one copy
+of the base installation (a refusal changes nothing but the operation log), and each allowed
+role on a copy of its own, on SQLite and PostgreSQL.  ``log export`` also checks the digits
+cell (``log.export-digits``).
 """
 
 from __future__ import annotations
 
 import json
-import shutil
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 
 from stsvend.vending.roles import PERMISSIONS, Action, Role, is_allowed
-from tests.cli.conftest import ROLES, Cli, M
+from tests.cli.conftest import ROLES, Backend, M
 
 # (command line, action, extra environment)
 CASES: list[tuple[list[str], Action, dict[str, str]]] = [
@@ -78,32 +78,26 @@ def test_the_cases_cover_every_action() -> None:
     ("args", "action", "env"), CASES, ids=[" ".join(a[:2]) for a, _, _ in CASES]
 )
 def test_every_role_for_this_command(
-    base: Cli, tmp_path: Path, args: list[str], action: Action, env: dict[str, str]
+    backend: Backend, tmp_path: Path, args: list[str], action: Action, env: dict[str, str]
 ) -> None:
-    keyfile = base.data_dir.parent / "test-keys.toml"
-    if not keyfile.exists():
-        from stsvend.keystore import DEMO_KEY_FILE_TEXT
+    from stsvend.keystore import DEMO_KEY_FILE_TEXT
 
-        keyfile.write_text(DEMO_KEY_FILE_TEXT)
+    keyfile = tmp_path / "test-keys.toml"
+    keyfile.write_text(DEMO_KEY_FILE_TEXT)
     csvfile = tmp_path / "import.csv"
     csvfile.write_text("drn,sgc,krn,key_type,base_date\n01000000990,123456,1,2,2014\n")
     line = [a.format(keyfile=keyfile, csvfile=csvfile) for a in args]
+    refused = [r for r in ROLES if not is_allowed(Role(r), action)]
+    allowed = [r for r in ROLES if is_allowed(Role(r), action)]
 
-    def cell(role: str) -> tuple[str, int, str, str]:
-        folder = tmp_path / role
-        shutil.copytree(base.data_dir, folder)
-        proc = Cli(folder).run(*line, role=role, **env)
-        return role, proc.returncode, proc.stdout, proc.stderr
-
-    with ThreadPoolExecutor(max_workers=3) as pool:
-        results = list(pool.map(cell, ROLES))
-    for role, code, out, err in results:
-        allowed = is_allowed(Role(role), action)
-        if allowed:
-            assert code == 0, (role, line, err)
-        else:
-            assert code == 6, (role, line, code, err)
-            assert "may not" in err and "(allowed:" in err, err
-        if action is Action.LOG_EXPORT and allowed:
-            [row] = [json.loads(x) for x in out.splitlines()]
+    shared = backend.copy(tmp_path / "refused")
+    for role in refused:
+        proc = shared.run(*line, role=role, **env)
+        assert proc.returncode == 6, (role, line, proc.returncode, proc.stderr)
+        assert "may not" in proc.stderr and "(allowed:" in proc.stderr, proc.stderr
+    for role in allowed:
+        proc = backend.copy(tmp_path / role).run(*line, role=role, **env)
+        assert proc.returncode == 0, (role, line, proc.stderr)
+        if action is Action.LOG_EXPORT:
+            [row] = [json.loads(x) for x in proc.stdout.splitlines()]
             assert (row["digits"] is not None) == is_allowed(Role(role), Action.LOG_EXPORT_DIGITS)

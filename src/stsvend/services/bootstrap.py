@@ -7,6 +7,9 @@ Where things live (all under the data directory unless configured otherwise):
   by ``STSVEND_KEK`` / ``STSVEND_KEK_FILE`` / ``STSVEND_KEK_PASSPHRASE``;
 * the demo keystore: ``demo-keystore.json`` with its generated KEK ``demo-kek.hex`` (0600).
 
+A KEK file named by ``STSVEND_KEK_FILE`` must live outside the data directory (the demo's
+generated KEK is the one exception): a copy of the folder must not carry its own key.
+
 The token log key is a random secret sealed in the keystore (``application_key("token-log")``),
 so it is in the same custody as the vending keys and survives a change of KEK; its check value
 is kept in the store, and a store opened with another keystore is refused rather than silently
@@ -15,13 +18,14 @@ producing unverifiable rows.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from pathlib import Path
 
 from stsvend.config import Config
 from stsvend.keystore.demo import DEMO_KEYSTORE_FILE, open_demo_keystore
 from stsvend.keystore.errors import KekError
-from stsvend.keystore.kek import kek_from_env
+from stsvend.keystore.kek import ENV_KEK_FILE, kek_from_env
 from stsvend.keystore.module import SecurityModule
 from stsvend.keystore.sealed import SealedKeystore
 from stsvend.services.context import Services, ServiceUnavailable
@@ -31,7 +35,9 @@ from stsvend.tokenlog.chain import LogKey
 
 __all__ = [
     "KEYSTORE_FILE",
+    "KekFileLocationError",
     "LogKeyMismatch",
+    "check_kek_file_location",
     "demo_keystore_path",
     "keystore_path",
     "log_key_of",
@@ -46,6 +52,34 @@ KEYSTORE_FILE = "keystore.json"
 class LogKeyMismatch(ServiceUnavailable):
     code = "keystore"
     default_message = "the token log key does not match this store"
+
+
+class KekFileLocationError(KekError):
+    """A KEK file kept in the data directory, beside the keystore it opens."""
+
+    default_message = "the KEK file must not be kept in the data directory"
+
+
+def check_kek_file_location(
+    config: Config, env: Mapping[str, str] | None = None, names: tuple[str, ...] = (ENV_KEK_FILE,)
+) -> None:
+    """Refuse a KEK file (named by the variables ``names``) inside the data directory: whoever
+    copies that folder (a backup, a stolen disk) would take the keystore and the key that opens
+    it together.  The TEST demo keystore keeps its generated KEK there by design; it is not
+    named by these variables."""
+    env = os.environ if env is None else env
+    data_dir = config.data_dir.expanduser().resolve()
+    for name in names:
+        text = env.get(name)
+        if not text:
+            continue
+        path = Path(text).expanduser().resolve()
+        if path.is_relative_to(data_dir):
+            raise KekFileLocationError(
+                f"{name} names {path}, inside the data directory {data_dir}: keep the "
+                "key-encryption key apart from the keystore it opens (move the file elsewhere, "
+                "mode 0600)"
+            )
 
 
 def keystore_path(config: Config) -> Path:
@@ -71,6 +105,7 @@ def open_keystore(
     """
     production = keystore_path(config)
     if production.exists() and not demo:
+        check_kek_file_location(config, env)
         kek = kek_from_env(env)
         store = SealedKeystore.open(production, kek)
         return store.security_module(), log_key_of(store)
@@ -86,6 +121,7 @@ def create_keystore(config: Config, *, test: bool, env: Mapping[str, str] | None
     path = keystore_path(config)
     if path.exists():
         return
+    check_kek_file_location(config, env)
     kek = kek_from_env(env)
     if kek.generated:
         raise KekError("the keystore needs an explicit key-encryption key")

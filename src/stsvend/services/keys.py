@@ -28,13 +28,14 @@ from stsvend.keystore.errors import (
     KeystoreModeError,
     PublishedTestKeyError,
 )
-from stsvend.keystore.kek import ENV_NEW_PREFIX, KekSource, kek_from_env
+from stsvend.keystore.kek import ENV_KEK_FILE, ENV_NEW_PREFIX, KekSource, kek_from_env
 from stsvend.keystore.keyfile import load_key_file
 from stsvend.keystore.records import KeyRecord
 from stsvend.keystore.sealed import KeystoreMode, SealedKeystore
 from stsvend.services.auth import authorize
 from stsvend.services.bootstrap import (
     LogKeyMismatch,
+    check_kek_file_location,
     create_keystore,
     demo_keystore_path,
     keystore_path,
@@ -134,6 +135,7 @@ def import_keys(
             f"this store holds {mode.upper()} data: a "
             f"{'TEST' if parsed.test else 'PRODUCTION'} key file cannot be used with it"
         )
+    check_kek_file_location(svc.config, env)
     create_keystore(svc.config, test=parsed.test, env=env)
     store = SealedKeystore.open(keystore_path(svc.config), kek_from_env(env))
     result = store.import_key_file(parsed)
@@ -181,6 +183,7 @@ def change_kek(
         raise KeystoreFileError(
             f"no keystore at {path}: import a key file first (`stsvend keys import`)"
         )
+    check_kek_file_location(svc.config, env, names=(ENV_KEK_FILE, f"{ENV_NEW_PREFIX}KEK_FILE"))
     new_kek = new_kek_from_env(env)
     current_kek = kek_from_env(env)
     if new_kek.kind == current_kek.kind and hmac.compare_digest(

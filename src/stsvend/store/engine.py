@@ -1,6 +1,7 @@
 """Engine factory: SQLite (default, durable settings) or PostgreSQL through psycopg 3.
 
-SQLite runs in WAL mode with ``synchronous=FULL`` (a committed sale survives a power cut) and
+A SQLite database file is created 0600 (it holds token digits and PIN hashes).  SQLite runs
+in WAL mode with ``synchronous=FULL`` (a committed sale survives a power cut) and
 every transaction starts with ``BEGIN IMMEDIATE``: it takes the write lock at once, so two
 processes never both read and then deadlock upgrading to write (SQLite's own advice).
 PostgreSQL runs at READ COMMITTED; the services take row locks (``SELECT … FOR UPDATE``) where a
@@ -14,6 +15,8 @@ decision depends on a row another vend may be changing.
 
 from __future__ import annotations
 
+import os
+import stat
 from pathlib import Path
 from typing import Any
 
@@ -51,6 +54,26 @@ def is_sqlite(url: str) -> bool:
     return _parse(url).get_backend_name() == "sqlite"
 
 
+def _private_database_file(path: Path) -> None:
+    """Create the database file 0600 before SQLite opens it (its ``-wal`` and ``-shm`` files
+    take the database file's mode), and tighten one an earlier version left open: it holds
+    token digits and PIN hashes."""
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        pass
+    except OSError:
+        return  # SQLite will say what is wrong when it opens the file
+    for each in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        try:
+            mode = stat.S_IMODE(each.stat().st_mode)
+            if mode & (stat.S_IRWXG | stat.S_IRWXO):
+                each.chmod(mode & ~(stat.S_IRWXG | stat.S_IRWXO))
+        except OSError:
+            continue  # not there (yet), or not ours to change
+
+
 def _sqlite_engine(url: URL, **kwargs: Any) -> Engine:
     database = url.database or ""
     connect_args: dict[str, Any] = {"timeout": _SQLITE_BUSY_MS / 1000, "isolation_level": None}
@@ -59,7 +82,7 @@ def _sqlite_engine(url: URL, **kwargs: Any) -> Engine:
         kwargs["poolclass"] = StaticPool
         connect_args["check_same_thread"] = False
     elif not database.startswith("file:"):
-        Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        _private_database_file(Path(database).expanduser())
     engine = create_engine(url, connect_args=connect_args, **kwargs)
 
     @event.listens_for(engine, "connect")

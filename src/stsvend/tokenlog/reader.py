@@ -67,6 +67,16 @@ EXPORT_COLUMNS: tuple[str, ...] = (
 )
 
 
+def _streamed(stmt: Select[Any]) -> Select[Any]:
+    """``stmt`` read in batches (a server-side cursor on PostgreSQL).
+
+    The option belongs to the statement, never to the connection: set on the connection, it
+    would outlive this read and send every later statement of the transaction (the
+    operation-log entry) through a server-side cursor, which PostgreSQL accepts only for a query.
+    """
+    return stmt.execution_options(stream_results=True, yield_per=_BATCH)
+
+
 def _stored(row: Any) -> StoredRow:
     return StoredRow(row.id, LogEntry.from_row(row), row.prev_mac, row.mac)
 
@@ -94,7 +104,7 @@ def verify_log(conn: Connection, key: LogKey) -> VerifyReport:
     stmt = select(TokenLog.id, TokenLog.prev_mac, TokenLog.mac, *_ENTRY_COLUMNS).order_by(
         TokenLog.chain, TokenLog.seq
     )
-    result = conn.execution_options(stream_results=True, yield_per=_BATCH).execute(stmt)
+    result = conn.execute(_streamed(stmt))
     count = 0
     seen: set[str] = set()
     for chain, group in itertools.groupby(result, key=lambda r: r.chain):
@@ -126,6 +136,16 @@ class LogFilter:
     krn: int | None = None
     kcv: str | None = None
 
+    def as_dict(self) -> dict[str, Any]:
+        """The fields that are set, as JSON values (times in ISO 8601): what an export of it
+        records in the operation log."""
+        out: dict[str, Any] = {}
+        for a in attrs.fields(LogFilter):
+            value = getattr(self, a.name)
+            if value is not None:
+                out[a.name] = value.isoformat() if isinstance(value, datetime) else value
+        return out
+
     def apply(self, stmt: Select[Any]) -> Select[Any]:
         if self.since is not None:
             stmt = stmt.where(TokenLog.at >= self.since)
@@ -147,8 +167,7 @@ class LogFilter:
 def iter_log(conn: Connection, where: LogFilter, *, show_digits: bool) -> Iterator[dict[str, Any]]:
     """Rows of the log as export dictionaries, oldest first."""
     stmt = where.apply(select(TokenLog).order_by(TokenLog.at, TokenLog.id))
-    result = conn.execution_options(stream_results=True, yield_per=_BATCH).execute(stmt)
-    for row in result:
+    for row in conn.execute(_streamed(stmt)):
         out = {name: getattr(row, name) for name in EXPORT_COLUMNS if name != "mac"}
         out["at"] = row.at.isoformat()
         out["mac"] = row.mac.hex()

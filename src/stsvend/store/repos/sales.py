@@ -184,6 +184,9 @@ def sale_totals(
     out = []
     for row in conn.execute(stmt):
         item = dict(row._mapping)
+        # PostgreSQL sums integers as numeric: every figure leaves as an int on both databases.
+        for name in ("count", "amount", "units", "reversed", "test"):
+            item[name] = int(item[name] or 0)
         if "local_day" in item:
             item["day"] = item.pop("local_day").isoformat()
         out.append(item)
