@@ -21,7 +21,7 @@ from attrs import evolve, frozen
 from sqlalchemy.engine import Connection
 
 from stsvend import sts
-from stsvend.errors import InputError, StsError
+from stsvend.errors import IdempotencyMismatch, InputError, StsError
 from stsvend.services.auth import authorize
 from stsvend.services.common import (
     issue_once,
@@ -352,11 +352,12 @@ def start_job(
     authorize(svc, actor, Action.KEY_CHANGE_BULK)
     if not rollover and krn is None and ken is None:
         raise InputError("a group key change needs --rollover, a new --krn or a new --ken")
-    request_id = request_id or svc.new_request_id()
+    request_id = request_id_of(svc, request_id)
     now = svc.now()
     with svc.store.transaction() as conn:
         existing = kc.find_job(conn, request_id)
         if existing is not None:
+            _same_job(existing, request_id, sgc=sgc, rollover=rollover, krn=krn, ken=ken)
             return _job_doc(conn, existing)
         group = grp.get_group(conn, sgc)
         current = sts.KeyData(
@@ -402,6 +403,25 @@ def start_job(
             detail={"job": job_id, **target, "meters": total},
         )
         return _job_doc(conn, kc.get_job(conn, job_id))
+
+
+def _same_job(
+    job: kc.JobRecord, request_id: str, *, sgc: int, rollover: bool, krn: int | None,
+    ken: int | None,
+) -> None:  # fmt: skip
+    """A repeated request id finds its job only if it asks for the same key change."""
+    target = job.target
+    if (
+        job.sgc != sgc
+        or bool(target.get("rollover")) != rollover
+        or (krn is not None and target.get("krn") != krn)
+        or (ken is not None and target.get("ken") != ken)
+    ):
+        raise IdempotencyMismatch(
+            f"request id {request_id!r} was already used for a different key change job "
+            f"(job {job.id}): a repeat must match the first request exactly; use a new "
+            "request id"
+        )
 
 
 def _job_doc(conn: Connection, job: kc.JobRecord) -> dict[str, Any]:
