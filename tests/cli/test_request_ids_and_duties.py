@@ -220,8 +220,8 @@ def test_a_clerk_reprints_only_receipts_of_their_own_open_shift(store_cli: Cli) 
                 for o in _operations(cli) if o["action"].startswith("reprint")]  # fmt: skip
     assert reprints == [
         ("clerk", "reprint", "ok", str(own["receipt"])),
-        ("clerk", "reprint.any", "refused", None),
-        ("clerk", "reprint.any", "refused", None),
+        ("clerk", "reprint.any", "refused", str(theirs["receipt"])),
+        ("clerk", "reprint.any", "refused", "2"),
         ("supervisor", "reprint", "ok", str(theirs["receipt"])),
-        ("clerk", "reprint.any", "refused", None),
+        ("clerk", "reprint.any", "refused", str(own["receipt"])),
     ]

@@ -122,7 +122,7 @@ def test_a_clerk_reprints_their_own_open_shifts_receipts_only(inst: Installation
                 if o["action"].startswith("reprint")]  # fmt: skip
     assert reprints == [
         ("clerk", "reprint", "ok", str(own["receipt"])),
-        ("clerk", "reprint.any", "refused", None),
+        ("clerk", "reprint.any", "refused", str(theirs["receipt"])),
         ("supervisor", "reprint", "ok", str(own["receipt"])),
     ]
 
