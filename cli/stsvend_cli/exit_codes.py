@@ -11,12 +11,20 @@
 | 6 | not allowed: the operator's role does not permit the command, or the meter is blocked |
 | 7 | refused by a business rule: vend limits, reversal rules, key change state |
 | 8 | storage or configuration problem, or an output file that cannot be written |
+| 9 | the request id was already used for a different request (nothing was issued) |
 | 70 | internal error (a bug: please report it with the log file) |
 """
 
 from __future__ import annotations
 
-__all__ = ["EXIT_BATCH_FAILED", "EXIT_INTERNAL", "EXIT_OK", "EXIT_USAGE", "exit_code_for"]
+__all__ = [
+    "EXIT_BATCH_FAILED",
+    "EXIT_IDEMPOTENCY_MISMATCH",
+    "EXIT_INTERNAL",
+    "EXIT_OK",
+    "EXIT_USAGE",
+    "exit_code_for",
+]
 
 EXIT_OK = 0
 EXIT_BATCH_FAILED = 1
@@ -27,6 +35,7 @@ EXIT_NOT_FOUND = 5
 EXIT_NOT_ALLOWED = 6
 EXIT_REFUSED = 7
 EXIT_STORAGE = 8
+EXIT_IDEMPOTENCY_MISMATCH = 9
 EXIT_INTERNAL = 70
 
 # Error codes (StsError.code) by exit code; anything not listed that is an StsError is input.
@@ -44,6 +53,7 @@ _BY_CODE: dict[str, int] = {
         EXIT_REFUSED,
     ),
     **dict.fromkeys(("storage", "config", "time_zone", "output_file"), EXIT_STORAGE),
+    "idempotency_mismatch": EXIT_IDEMPOTENCY_MISMATCH,
 }  # fmt: skip
 
 

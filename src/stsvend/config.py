@@ -10,7 +10,8 @@ Where each setting comes from, lowest priority first:
 3. environment variables ``STSVEND_<NAME>`` (``STSVEND_DATA_DIR``, ``STSVEND_DATABASE_URL``,
    ``STSVEND_TERMINAL``, ``STSVEND_TIMEZONE``, ``STSVEND_UTILITY_NAME``, ``STSVEND_TAX_NUMBER``,
    ``STSVEND_CURRENCY``, ``STSVEND_LOG_SEAL_SECONDS``, ``STSVEND_MIN_VEND``,
-   ``STSVEND_MAX_VEND``, ``STSVEND_DAILY_LIMIT``, ``STSVEND_KEY_WARNING_DAYS``).
+   ``STSVEND_MAX_VEND``, ``STSVEND_DAILY_LIMIT``, ``STSVEND_KEY_WARNING_DAYS``,
+   ``STSVEND_REVERSAL_MAX_AMOUNT``, ``STSVEND_REVERSAL_MAX_AGE_HOURS``).
 
 The key-encryption key is never read from the file: only ``STSVEND_KEK``, ``STSVEND_KEK_FILE``
 or ``STSVEND_KEK_PASSPHRASE`` give it, so that a configuration file can be shared without
@@ -75,6 +76,10 @@ class Config:
     daily_limit: str = "20000.00"
     #: Days ahead the key expiry / rollover report warns.
     key_warning_days: int = 90
+    #: A supervisor reverses at the counter only sales up to this amount (major units, as
+    #: text) and this many hours old; anything larger or older is a refund case.
+    reversal_max_amount: str = "1000.00"
+    reversal_max_age_hours: int = 24
 
     @property
     def zone(self) -> ZoneInfo:
@@ -87,7 +92,7 @@ class Config:
 
 
 # name in the TOML file / environment → (attribute, converter)
-_INT_FIELDS = {"log_seal_seconds", "key_warning_days"}
+_INT_FIELDS = {"log_seal_seconds", "key_warning_days", "reversal_max_age_hours"}
 _STR_FIELDS = {
     "database_url",
     "terminal",
@@ -98,6 +103,7 @@ _STR_FIELDS = {
     "min_vend",
     "max_vend",
     "daily_limit",
+    "reversal_max_amount",
 }
 
 

@@ -19,6 +19,8 @@ and HTTP statuses) and a default message; the instance message says what exactly
     ├── KeyMaterialError           key inputs wrong (KRN, KT, SGC, TI, VK size) code "key"
     │   └── KeyExpiredError        TID beyond the key expiry number (KEN)       code "key_expired"
     ├── InputError                 a request/line is not of the expected shape  code "input"
+    ├── IdempotencyMismatch        a request id reused for a different request
+    │                                                              code "idempotency_mismatch"
     └── the other layers' branches, each in its package's ``errors`` module:
         MeterError (stsvend.meter.errors), VendingError (stsvend.vending.errors),
         KeystoreError (stsvend.keystore.errors), StoreError (stsvend.store.errors)
@@ -37,6 +39,7 @@ __all__ = [
     "CheckDigitError",
     "CrcError",
     "FieldRangeError",
+    "IdempotencyMismatch",
     "IdentityError",
     "InputError",
     "KeyExpiredError",
@@ -125,3 +128,14 @@ class KeyExpiredError(KeyMaterialError):
 class InputError(StsError, ValueError):
     code = "input"
     default_message = "the input is not of the expected shape"
+
+
+class IdempotencyMismatch(StsError):
+    """A client request id already names a different request.
+
+    A repeat of a request under its id is answered with the first answer; the same id with
+    other content (operation, meter, amount, operator…) is refused, never answered as a replay.
+    """
+
+    code = "idempotency_mismatch"
+    default_message = "the request id was already used for a different request: use a new one"

@@ -11,7 +11,8 @@ import pytest
 from stsvend_cli.exit_codes import exit_code_for
 
 #: error code → documented exit code (3 input, 4 key, 5 not found, 6 not allowed,
-#: 7 refused by a business rule, 8 storage or configuration).
+#: 7 refused by a business rule, 8 storage or configuration, 9 request id reused for another
+#: request).
 DOCUMENTED = {
     # not found
     "not_found": 5,
@@ -45,6 +46,8 @@ DOCUMENTED = {
     "config": 8,
     "time_zone": 8,
     "output_file": 8,
+    # a request id reused for a different request
+    "idempotency_mismatch": 9,
     # invalid input
     "input": 3,
     "exists": 3,

@@ -47,6 +47,7 @@ CASES: list[tuple[list[str], Action, dict[str, str]]] = [
     (["vend", M[2], "10"], Action.VEND, {}),
     (["trial", M[2], "10"], Action.TRIAL, {}),
     (["reprint", "1"], Action.REPRINT, {}),
+    (["reprint", "2"], Action.REPRINT_ANY, {}),  # the engineer's key change: another shift
     (["reverse", "1", "--reason", "customer paid twice"], Action.REVERSE, {}),
     (["free-issue", M[2], "5", "--reason", "meter fault WO-1"], Action.FREE_ISSUE, {}),
     (["emergency", M[2]], Action.EMERGENCY_CREDIT, {}),

@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from stsvend import sts
-from stsvend.errors import InputError, KeyExpiredError, TidError
+from stsvend.errors import IdempotencyMismatch, InputError, KeyExpiredError, TidError
 from stsvend.services import registry, vend
 from stsvend.services.auth import ShiftError
 from stsvend.services.common import NoAccountError
@@ -79,7 +79,7 @@ def test_a_repeated_request_id_returns_the_first_receipt_and_issues_nothing(
     assert again["replayed"] is True and first["replayed"] is False
     assert again["tokens"] == first["tokens"] and again["receipt"] == first["receipt"]
     assert inst.count("sale") == 1 and inst.count("token_log") == 1
-    with pytest.raises(InputError, match="already used"):
+    with pytest.raises(IdempotencyMismatch, match="already used"):
         vend.emergency_credit(inst.svc, inst.clerk, METER, request_id="req-1")
 
 

@@ -38,6 +38,7 @@ from stsvend.vending import (
     check_free_issue,
     check_meter_can_receive,
     check_reversal,
+    check_reversal_limits,
     check_test_token,
     compute_sale,
     credit_spec,
@@ -53,12 +54,14 @@ NOW = datetime(2025, 3, 1, 12, tzinfo=UTC)
 METER = sts.MeterIdentity.parse(None, "00000000000")
 UNIQUE = sts.KeyData(sgc=123456, ti=1, krn=1, key_type=2, base_date=2014)
 ELEC, WATER = sts.Resource.ELECTRICITY, sts.Resource.WATER
+SELLER, OTHER = 3, 4
 
 
 def sale_candidate(**changes: object) -> ReversalCandidate:
     values: dict[str, object] = {
         "purpose": TokenPurpose.SALE, "issued_at": NOW - timedelta(hours=2),
-        "reversed": False, "latest_for_account": True,
+        "reversed": False, "latest_for_account": True, "seller_id": SELLER,
+        "amount": Money.parse("50.00", "ZAR"),
     }  # fmt: skip
     values.update(changes)
     return ReversalCandidate(**values)  # type: ignore[arg-type]
@@ -68,9 +71,9 @@ def sale_candidate(**changes: object) -> ReversalCandidate:
 
 
 def test_a_supervisor_reverses_the_latest_sale_with_a_reason() -> None:
-    assert check_reversal(Role.SUPERVISOR, "  paid  twice ", sale_candidate(), now=NOW) == (
-        "paid twice"
-    )
+    assert check_reversal(
+        Role.SUPERVISOR, "  paid  twice ", sale_candidate(), reverser_id=OTHER, now=NOW
+    ) == ("paid twice")
 
 
 @pytest.mark.parametrize(
@@ -91,19 +94,56 @@ def test_a_supervisor_reverses_the_latest_sale_with_a_reason() -> None:
      (Role.SUPERVISOR, "paid twice", sale_candidate(issued_at=NOW + timedelta(minutes=5)),
       ReversalError, "after now"),
      (Role.SUPERVISOR, "paid twice", sale_candidate(latest_for_account=False), ReversalError,
-      "reverse that one first")],
+      "reverse that one first"),
+     (Role.SUPERVISOR, "paid twice", sale_candidate(seller_id=OTHER), ReversalError,
+      "another operator than the one who sold it"),
+     (Role.SUPERVISOR, "paid twice", sale_candidate(amount=Money.parse("1000.01", "ZAR")),
+      ReversalError, "more than ZAR 1000.00 .* this one is ZAR 1000.01"),
+     (Role.SUPERVISOR, "paid twice", sale_candidate(amount=Money.parse("5.00", "KES")),
+      ReversalError, "more than ZAR 1000.00")],
 )  # fmt: skip
 def test_reversal_refusals(
     role: Role, reason: object, candidate: ReversalCandidate, error: type[Exception], message: str
 ) -> None:
     with pytest.raises(error, match=message):
-        check_reversal(role, reason, candidate, now=NOW)
+        check_reversal(role, reason, candidate, reverser_id=OTHER, now=NOW, policy=CAPPED)
+
+
+CAPPED = ReversalPolicy(max_amount=Money.parse("1000.00", "ZAR"))
 
 
 def test_the_reversal_window_is_a_policy() -> None:
     old = sale_candidate(issued_at=NOW - timedelta(days=3))
     policy = ReversalPolicy(window=timedelta(days=7))
-    assert check_reversal(Role.SUPERVISOR, "bank reversal", old, now=NOW, policy=policy)
+    assert check_reversal(
+        Role.SUPERVISOR, "bank reversal", old, reverser_id=OTHER, now=NOW, policy=policy
+    )
+
+
+@pytest.mark.parametrize("minor", [0, 1, 99_999, 100_000])
+def test_a_sale_up_to_the_cap_is_reversed(minor: int) -> None:
+    sale = sale_candidate(amount=Money(minor, "ZAR"))
+    assert check_reversal(
+        Role.SUPERVISOR, "paid twice", sale, reverser_id=OTHER, now=NOW, policy=CAPPED
+    )
+
+
+def test_the_seller_never_reverses_their_own_sale_whatever_the_policy() -> None:
+    generous = ReversalPolicy(window=timedelta(days=365), max_amount=None)
+    with pytest.raises(ReversalError, match="another operator"):
+        check_reversal(
+            Role.SUPERVISOR, "paid twice", sale_candidate(), reverser_id=SELLER, now=NOW,
+            policy=generous,
+        )  # fmt: skip
+
+
+def test_the_limits_alone_serve_a_reversal_without_an_operator() -> None:
+    # An automatic path (no operator, no reason) keeps the same limits under its own policy.
+    tight = ReversalPolicy(window=timedelta(minutes=10), max_amount=Money.parse("100", "ZAR"))
+    check_reversal_limits(sale_candidate(issued_at=NOW - timedelta(minutes=5)), now=NOW,
+                          policy=tight)  # fmt: skip
+    with pytest.raises(ReversalError, match=r"within 0\.166667 hours"):
+        check_reversal_limits(sale_candidate(), now=NOW, policy=tight)
 
 
 def test_a_reversal_puts_the_balances_back_and_says_the_token_stays() -> None:

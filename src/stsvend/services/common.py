@@ -12,13 +12,14 @@ from attrs import frozen
 from sqlalchemy.engine import Connection
 
 from stsvend import sts
-from stsvend.errors import InputError
-from stsvend.services.context import Services
+from stsvend.errors import IdempotencyMismatch, InputError
+from stsvend.services.context import Actor, Services
 from stsvend.services.issue import Issued
 from stsvend.store.errors import ConflictError, RecordNotFoundError
 from stsvend.store.repos import accounts as acc
 from stsvend.store.repos.keychanges import KeyChangeRecord, open_key_change
 from stsvend.store.repos.meters import MeterRecord, get_meter
+from stsvend.store.repos.oplog import log_operation
 from stsvend.store.repos.sales import find_sale
 from stsvend.tokenlog.writer import last_seal, write_seal
 from stsvend.vending.account import AccountState, MonthToDate
@@ -27,6 +28,7 @@ from stsvend.vending.key_change import KeyChangeState, credit_key_data
 from stsvend.vending.limits import VendLimits
 from stsvend.vending.money import Money
 from stsvend.vending.periods import LocalCalendar
+from stsvend.vending.requests import Field, RequestKey, Stored, check_replay
 from stsvend.vending.tokenspec import TokenPurpose
 
 __all__ = [
@@ -44,6 +46,8 @@ __all__ = [
     "month_state",
     "normalise_drn",
     "replay",
+    "request_content",
+    "request_id_of",
     "with_replay",
 ]
 
@@ -167,28 +171,50 @@ def calendar(svc: Services) -> LocalCalendar:
     return LocalCalendar(svc.config.timezone)
 
 
-def replay(
-    conn: Connection, request_id: str, kind: str, meter_id: int | None, *, any_meter: bool = False
-) -> dict[str, Any] | None:
-    """The stored result of an earlier request with this id, or None.
+def request_content(actor: Actor, **fields: Field) -> dict[str, Field]:
+    """A request's content for its digest: the operation's fields, and who asks where (a
+    repeat comes from the same operator at the same terminal; anyone else's is another
+    request)."""
+    return {**fields, "operator_id": actor.operator_id, "terminal": actor.terminal}
 
-    A request id names one operation: reusing it for another kind or meter is refused.
+
+def replay(
+    conn: Connection,
+    request_id: str,
+    kind: str,
+    meter_id: int | None,
+    digest: str,
+    *,
+    any_meter: bool = False,
+) -> dict[str, Any] | None:
+    """The stored answer to an earlier request with this id, or None.
+
+    The same id with different content is refused (:func:`check_replay`), never replayed.
     """
     sale = find_sale(conn, request_id)
     if sale is None:
         return None
-    if sale.kind != kind or (sale.meter_id != meter_id and not any_meter):
-        raise InputError(
-            f"request id {request_id!r} was already used for another operation "
-            f"(receipt {sale.id}); use a new request id"
-        )
+    check_replay(
+        Stored(sale.kind, sale.meter_id, sale.request_digest, receipt=sale.id),
+        request_id,
+        kind=kind,
+        meter_id=meter_id,
+        digest=digest,
+        any_meter=any_meter,
+    )
     return {**sale.result, "receipt": sale.id, "replayed": True}
 
 
 def with_replay(
-    svc: Services, request_id: str, kind: str, drn: str | None, work: Callable[[], T]
+    svc: Services,
+    request_id: str,
+    kind: str,
+    drn: str | None,
+    digest: str,
+    work: Callable[[], T],
 ) -> T | dict[str, Any]:
-    """Run ``work``; if a concurrent request with the same id won the race, return its result."""
+    """Run ``work``; if a concurrent request with the same id won the race, return its answer
+    (or refuse, if that request was a different one)."""
     try:
         return work()
     except ConflictError:
@@ -199,17 +225,42 @@ def with_replay(
                     meter_id = get_meter(conn, normalise_drn(drn)).id
                 except RecordNotFoundError:
                     meter_id = None
-            stored = replay(conn, request_id, kind, meter_id, any_meter=drn is None)
+            stored = replay(conn, request_id, kind, meter_id, digest, any_meter=drn is None)
         if stored is None:
             raise
         return stored
 
 
 def issue_once(
-    svc: Services, request_id: str, kind: str, drn: str | None, work: Callable[[], T]
+    svc: Services,
+    actor: Actor,
+    request_id: str,
+    kind: str,
+    drn: str | None,
+    digest: str,
+    work: Callable[[], T],
 ) -> T | dict[str, Any]:
-    """Run a token-issuing operation once per request id, then seal the log if it is due."""
-    out = with_replay(svc, request_id, kind, drn, work)
+    """Run a token-issuing operation once per request id, then seal the log if it is due.
+
+    A replay and a refused reuse of the id are both in the operation log.
+    """
+    try:
+        out = with_replay(svc, request_id, kind, drn, digest, work)
+    except IdempotencyMismatch as exc:
+        with svc.store.transaction() as conn:
+            log_operation(
+                conn, at=svc.now(), operator=actor.username, terminal=actor.terminal,
+                action=kind, outcome="refused", target=request_id,
+                detail={"reason": exc.message},
+            )  # fmt: skip
+        raise
+    if isinstance(out, dict) and out.get("replayed"):
+        with svc.store.transaction() as conn:
+            log_operation(
+                conn, at=svc.now(), operator=actor.username, terminal=actor.terminal,
+                action="replay", target=str(out.get("receipt")),
+                detail={"request_id": request_id, "kind": kind},
+            )  # fmt: skip
     maybe_seal(svc)
     return out
 
@@ -231,6 +282,13 @@ def maybe_seal(svc: Services) -> None:
             return
         write_seal(conn, svc.log_key, now, wait=False)
     svc.next_seal_check = now + interval
+
+
+def request_id_of(svc: Services, request_id: str | None) -> str:
+    """The client's request id, checked; a new random one when the client gave none."""
+    if request_id is None:
+        return svc.new_request_id()
+    return RequestKey.parse(request_id).request_id
 
 
 def local_times(svc: Services, now: datetime) -> dict[str, str]:

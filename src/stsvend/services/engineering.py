@@ -18,7 +18,10 @@ from stsvend.services.common import (
     key_change_issued,
     load_meter,
     local_times,
+    normalise_drn,
     replay,
+    request_content,
+    request_id_of,
 )
 from stsvend.services.context import Actor, Services
 from stsvend.services.issue import Issued, issue_for_meter, log_issued
@@ -36,6 +39,7 @@ from stsvend.vending.engineering import (
 from stsvend.vending.errors import EngineeringRuleError
 from stsvend.vending.key_change import KeyChangeEvent, KeyChangeState, next_state
 from stsvend.vending.notices import KEY_CHANGE_NOTICE
+from stsvend.vending.requests import request_digest
 from stsvend.vending.roles import Action, Role
 
 __all__ = ["engineering_token", "issue_test_token"]
@@ -65,10 +69,11 @@ def _kind(text: str | EngineeringKind) -> EngineeringKind:
 
 def _sale_row(
     svc: Services, actor: Actor, kind: str, request_id: str, now: Any, meter_id: int | None,
-    reason: str | None, result: dict[str, Any],
+    reason: str | None, result: dict[str, Any], digest: str,
 ) -> dict[str, Any]:  # fmt: skip
     return {
         "request_id": request_id,
+        "request_digest": digest,
         "kind": kind,
         "meter_id": meter_id,
         "operator_id": actor.operator_id,
@@ -95,14 +100,18 @@ def engineering_token(
     """A class 2 management token for one meter, under a work order."""
     authorize(svc, actor, Action.ENGINEERING)
     require_shift(actor)
-    request_id = request_id or svc.new_request_id()
+    request_id = request_id_of(svc, request_id)
     what = _kind(kind)
+    meter = normalise_drn(drn)
+    digest = request_digest("engineering", request_content(
+        actor, meter=meter, engineering=what.value, work_order=str(work_order).strip(),
+        value=value))  # fmt: skip
 
     def work() -> dict[str, Any]:
         now = svc.now()
         with svc.store.transaction() as conn:
-            ctx = load_meter(conn, drn)
-            stored = replay(conn, request_id, "engineering", ctx.meter.id)
+            ctx = load_meter(conn, meter)
+            stored = replay(conn, request_id, "engineering", ctx.meter.id, digest)
             if stored is not None:
                 return stored
             request = check_engineering(
@@ -144,7 +153,7 @@ def engineering_token(
             sale_id = insert_sale(
                 conn,
                 _sale_row(svc, actor, "engineering", request_id, now, ctx.meter.id,
-                          request.work_order, result),
+                          request.work_order, result, digest),
             )  # fmt: skip
             log_issued(
                 svc, conn, actor, ctx.meter.drn, made, request_id=request_id, sale_id=sale_id,
@@ -152,7 +161,7 @@ def engineering_token(
             )  # fmt: skip
             return {**result, "receipt": sale_id, "replayed": False}
 
-    return issue_once(svc, request_id, "engineering", drn, work)
+    return issue_once(svc, actor, request_id, "engineering", meter, digest, work)
 
 
 def issue_test_token(
@@ -174,14 +183,19 @@ def issue_test_token(
         TestTokenRequest(control, manufacturer_code, four_digit=four_digit, extended=extended),
     )
     spec = test_token_spec(request)
-    request_id = request_id or svc.new_request_id()
+    request_id = request_id_of(svc, request_id)
+    number = None if drn is None else normalise_drn(drn)
+    digest = request_digest("test", request_content(
+        actor, meter=number, control=request.control,
+        manufacturer_code=request.manufacturer_code, four_digit=four_digit,
+        extended=extended))  # fmt: skip
 
     def work() -> dict[str, Any]:
         now = svc.now()
         with svc.store.transaction() as conn:
-            meter = None if drn is None else load_meter(conn, drn).meter
+            meter = None if number is None else load_meter(conn, number).meter
             meter_id = None if meter is None else meter.id
-            stored = replay(conn, request_id, "test", meter_id)
+            stored = replay(conn, request_id, "test", meter_id, digest)
             if stored is not None:
                 return stored
             identity = (
@@ -217,7 +231,8 @@ def issue_test_token(
                 "notes": [],
             }
             sale_id = insert_sale(
-                conn, _sale_row(svc, actor, "test", request_id, now, meter_id, None, result)
+                conn,
+                _sale_row(svc, actor, "test", request_id, now, meter_id, None, result, digest),
             )
             log_issued(
                 svc, conn, actor, None if meter is None else meter.drn, [token],
@@ -225,4 +240,4 @@ def issue_test_token(
             )  # fmt: skip
             return {**result, "receipt": sale_id, "replayed": False}
 
-    return issue_once(svc, request_id, "test", drn, work)
+    return issue_once(svc, actor, request_id, "test", number, digest, work)

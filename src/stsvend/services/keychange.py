@@ -21,7 +21,7 @@ from attrs import evolve, frozen
 from sqlalchemy.engine import Connection
 
 from stsvend import sts
-from stsvend.errors import InputError, StsError
+from stsvend.errors import IdempotencyMismatch, InputError, StsError
 from stsvend.services.auth import authorize
 from stsvend.services.common import (
     issue_once,
@@ -30,7 +30,10 @@ from stsvend.services.common import (
     load_meter,
     local_times,
     maybe_seal,
+    normalise_drn,
     replay,
+    request_content,
+    request_id_of,
 )
 from stsvend.services.context import Actor, Services
 from stsvend.services.issue import Issued, log_issued
@@ -51,6 +54,7 @@ from stsvend.vending.key_change import (
     plan_rollover,
 )
 from stsvend.vending.periods import LocalCalendar
+from stsvend.vending.requests import request_digest
 from stsvend.vending.roles import Action
 from stsvend.vending.tids import key_health
 from stsvend.vending.tokenspec import TokenPurpose
@@ -217,13 +221,17 @@ def key_change_meter(
 ) -> dict[str, Any]:
     """Flag one meter for a key change (``issue``: hand its tokens out now)."""
     authorize(svc, actor, Action.KEY_CHANGE)
-    request_id = request_id or svc.new_request_id()
+    request_id = request_id_of(svc, request_id)
+    meter = normalise_drn(drn)
+    digest = request_digest("key_change", request_content(
+        actor, meter=meter, rollover=rollover, sgc=sgc, krn=krn, ti=ti, ken=ken,
+        key_type=key_type, sgc_token=sgc_token, issue=issue))  # fmt: skip
 
     def work() -> dict[str, Any]:
         now = svc.now()
         with svc.store.transaction() as conn:
-            ctx = load_meter(conn, drn)
-            stored = replay(conn, request_id, "key_change", ctx.meter.id)
+            ctx = load_meter(conn, meter)
+            stored = replay(conn, request_id, "key_change", ctx.meter.id, digest)
             if stored is not None:
                 return stored
             if ctx.key_change is not None:
@@ -266,6 +274,7 @@ def key_change_meter(
                 conn,
                 {
                     "request_id": request_id,
+                    "request_digest": digest,
                     "kind": "key_change",
                     "meter_id": ctx.meter.id,
                     "operator_id": actor.operator_id,
@@ -284,7 +293,7 @@ def key_change_meter(
             )  # fmt: skip
             return {**result, "receipt": sale_id, "replayed": False}
 
-    return issue_once(svc, request_id, "key_change", drn, work)
+    return issue_once(svc, actor, request_id, "key_change", meter, digest, work)
 
 
 def _transition(
@@ -343,11 +352,12 @@ def start_job(
     authorize(svc, actor, Action.KEY_CHANGE_BULK)
     if not rollover and krn is None and ken is None:
         raise InputError("a group key change needs --rollover, a new --krn or a new --ken")
-    request_id = request_id or svc.new_request_id()
+    request_id = request_id_of(svc, request_id)
     now = svc.now()
     with svc.store.transaction() as conn:
         existing = kc.find_job(conn, request_id)
         if existing is not None:
+            _same_job(existing, request_id, sgc=sgc, rollover=rollover, krn=krn, ken=ken)
             return _job_doc(conn, existing)
         group = grp.get_group(conn, sgc)
         current = sts.KeyData(
@@ -393,6 +403,25 @@ def start_job(
             detail={"job": job_id, **target, "meters": total},
         )
         return _job_doc(conn, kc.get_job(conn, job_id))
+
+
+def _same_job(
+    job: kc.JobRecord, request_id: str, *, sgc: int, rollover: bool, krn: int | None,
+    ken: int | None,
+) -> None:  # fmt: skip
+    """A repeated request id finds its job only if it asks for the same key change."""
+    target = job.target
+    if (
+        job.sgc != sgc
+        or bool(target.get("rollover")) != rollover
+        or (krn is not None and target.get("krn") != krn)
+        or (ken is not None and target.get("ken") != ken)
+    ):
+        raise IdempotencyMismatch(
+            f"request id {request_id!r} was already used for a different key change job "
+            f"(job {job.id}): a repeat must match the first request exactly; use a new "
+            "request id"
+        )
 
 
 def _job_doc(conn: Connection, job: kc.JobRecord) -> dict[str, Any]:

@@ -1,5 +1,8 @@
 """Reprints (marked COPY) and reversals (supervisor, with a reason; the token stays in the log).
 
+A clerk reprints receipts of their own open shift; any other receipt takes a supervisor.  A
+reversal is made by another operator than the seller, within the configured amount and age.
+
 A reversal refunds the money of the account's latest sale and puts the account and month
 counters back as they were before it; the credit token cannot be revoked at the meter, so the
 token log gets a *reversal* row that marks the token row, and the receipt says so.
@@ -7,19 +10,30 @@ token log gets a *reversal* row that marks the token row, and the receipt says s
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import select
 
+from stsvend.config import ConfigError
 from stsvend.services.auth import authorize, require_shift
-from stsvend.services.common import calendar, issue_once, load_meter, local_times
+from stsvend.services.common import (
+    calendar,
+    issue_once,
+    load_meter,
+    local_times,
+    replay,
+    request_content,
+    request_id_of,
+)
 from stsvend.services.context import Actor, Services
 from stsvend.store.models import LedgerEntry, Sale, TokenLog
 from stsvend.store.repos import accounts as acc
+from stsvend.store.repos.operators import get_shift
 from stsvend.store.repos.oplog import log_operation
 from stsvend.store.repos.sales import (
+    SaleRecord,
     add_ledger,
-    find_sale,
     get_sale,
     insert_sale,
     meter_drn,
@@ -27,13 +41,15 @@ from stsvend.store.repos.sales import (
 )
 from stsvend.tokenlog.chain import LogEntry
 from stsvend.tokenlog.writer import append
-from stsvend.vending.errors import ReversalError
+from stsvend.vending.errors import MoneyError, PermissionDenied, ReversalError
+from stsvend.vending.money import Money
 from stsvend.vending.notices import COPY_MARK, REVERSAL_NOTICE
-from stsvend.vending.reversal import ReversalCandidate, check_reversal
-from stsvend.vending.roles import Action, Role
+from stsvend.vending.requests import request_digest
+from stsvend.vending.reversal import ReversalCandidate, ReversalPolicy, check_reversal
+from stsvend.vending.roles import Action, Role, check_permission, reprint_action
 from stsvend.vending.tokenspec import TokenPurpose
 
-__all__ = ["reprint", "reverse"]
+__all__ = ["reprint", "reversal_policy", "reverse"]
 
 _PURPOSE_OF_KIND = {
     "credit": TokenPurpose.SALE,
@@ -55,12 +71,38 @@ def _receipt_number(text: str | int) -> int:
     return number
 
 
+def _own_open_shift(conn: Any, actor: Actor, sale: SaleRecord) -> bool:
+    """True if ``sale`` was made in the actor's shift at this terminal, and it is still open."""
+    if actor.shift_id is None or sale.shift_id != actor.shift_id:
+        return False
+    shift = get_shift(conn, actor.shift_id)
+    return shift.operator_id == actor.operator_id and shift.closed_at is None
+
+
 def reprint(svc: Services, actor: Actor, receipt: str | int) -> dict[str, Any]:
-    """The receipt exactly as issued, marked COPY (the reprint is in the operation log)."""
+    """The receipt exactly as issued, marked COPY (the reprint is in the operation log).
+
+    A receipt of the operator's own open shift is a plain reprint; any other needs the right
+    to reprint any receipt (supervisors): a reprint hands out token digits again.
+    """
     authorize(svc, actor, Action.REPRINT)
     number = _receipt_number(receipt)
     with svc.store.transaction() as conn:
         sale = get_sale(conn, number)
+        own = _own_open_shift(conn, actor, sale)
+    needed = reprint_action(own_open_shift=own)
+    try:
+        check_permission(Role.parse(actor.role), needed)
+    except PermissionDenied as exc:
+        # Logged with the receipt asked for: probing for other shifts' digits shows.
+        with svc.store.transaction() as conn:
+            log_operation(
+                conn, at=svc.now(), operator=actor.username, terminal=actor.terminal,
+                action=needed.value, outcome="refused", target=str(sale.id),
+                detail={"reason": exc.message},
+            )  # fmt: skip
+        raise
+    with svc.store.transaction() as conn:
         reversed_by = reversal_of(conn, sale.id)
         log_operation(
             conn,
@@ -69,12 +111,26 @@ def reprint(svc: Services, actor: Actor, receipt: str | int) -> dict[str, Any]:
             terminal=actor.terminal,
             action="reprint",
             target=str(sale.id),
-        )
+            detail={"kind": sale.kind, "tokens": len(sale.result.get("tokens", [])),
+                    "own_shift": own},
+        )  # fmt: skip
     out = {**sale.result, "receipt": sale.id, "copy": True, "mark": COPY_MARK}
     if reversed_by is not None:
         out["reversed_by"] = reversed_by.id
         out["notes"] = [*out.get("notes", []), REVERSAL_NOTICE]
     return out
+
+
+def reversal_policy(svc: Services) -> ReversalPolicy:
+    """The configured limits of a reversal at the counter."""
+    cfg = svc.config
+    try:
+        cap = Money.parse(cfg.reversal_max_amount, cfg.currency)
+    except MoneyError as exc:
+        raise ConfigError(f"reversal_max_amount: {exc.message}") from None
+    if cap.minor < 0:
+        raise ConfigError(f"reversal_max_amount must not be negative, got {cap}")
+    return ReversalPolicy(window=timedelta(hours=cfg.reversal_max_age_hours), max_amount=cap)
 
 
 def _latest_for_account(conn: Any, sale_id: int, account_id: int | None) -> bool:
@@ -98,26 +154,34 @@ def reverse(
     *,
     request_id: str | None = None,
 ) -> dict[str, Any]:
-    """Reverse a sale's money; its token stays in the log, marked reversed."""
+    """Reverse a sale's money; its token stays in the log, marked reversed.
+
+    The reverser is another operator than the seller, and the sale is within the configured
+    amount and age (:func:`~stsvend.vending.reversal.check_reversal`).
+    """
     authorize(svc, actor, Action.REVERSE)
     require_shift(actor)
     number = _receipt_number(receipt)
-    request_id = request_id or svc.new_request_id()
+    request_id = request_id_of(svc, request_id)
+    digest = request_digest("reversal", request_content(
+        actor, receipt=number, reason=" ".join(str(reason).split())))  # fmt: skip
+    policy = reversal_policy(svc)
 
     def work() -> dict[str, Any]:
         now = svc.now()
         with svc.store.transaction() as conn:
-            stored = find_sale(conn, request_id)
+            stored = replay(conn, request_id, "reversal", None, digest, any_meter=True)
             if stored is not None:
-                if stored.kind != "reversal" or stored.reversal_of != number:
-                    from stsvend.errors import InputError
-
-                    raise InputError(f"request id {request_id!r} was already used")
-                return {**stored.result, "receipt": stored.id, "replayed": True}
+                return stored
             original = get_sale(conn, number)
             if original.meter_id is None:
                 raise ReversalError("this receipt has no meter token to reverse")
             ctx = load_meter(conn, meter_drn(conn, original.meter_id))
+            # Under the meter's lock: a request with the same id that got here first has
+            # committed by now, and is answered as a replay rather than refused as reversed.
+            stored = replay(conn, request_id, "reversal", None, digest, any_meter=True)
+            if stored is not None:
+                return stored
             original = get_sale(conn, number, lock=True)
             purpose = _PURPOSE_OF_KIND.get(original.kind)
             if purpose is None:
@@ -130,8 +194,12 @@ def reverse(
                     original.created_at,
                     reversed=reversal_of(conn, original.id) is not None,
                     latest_for_account=_latest_for_account(conn, original.id, original.account_id),
+                    seller_id=original.operator_id,
+                    amount=Money(original.amount, svc.config.currency),
                 ),
+                reverser_id=actor.operator_id,
                 now=now,
+                policy=policy,
             )
             before = original.result["state_before"]
             if original.account_id is not None:
@@ -183,6 +251,7 @@ def reverse(
                 conn,
                 {
                     "request_id": request_id,
+                    "request_digest": digest,
                     "kind": "reversal",
                     "meter_id": original.meter_id,
                     "account_id": original.account_id,
@@ -237,4 +306,4 @@ def reverse(
             append(conn, svc.log_key, marks)
             return {**result, "receipt": sale_id, "replayed": False}
 
-    return issue_once(svc, request_id, "reversal", None, work)
+    return issue_once(svc, actor, request_id, "reversal", None, digest, work)

@@ -32,6 +32,8 @@ from stsvend.services.common import (
     normalise_drn,
     open_account,
     replay,
+    request_content,
+    request_id_of,
 )
 from stsvend.services.context import Actor, Services
 from stsvend.services.issue import UNREAD, Issued, issue_for_meter, log_issued
@@ -56,6 +58,7 @@ from stsvend.vending.limits import check_vend_amount
 from stsvend.vending.meters import MeterStatus, check_meter_can_receive
 from stsvend.vending.money import Money
 from stsvend.vending.notices import KEY_CHANGE_NOTICE
+from stsvend.vending.requests import request_digest
 from stsvend.vending.roles import Action, Role
 from stsvend.vending.sale import SaleBreakdown, amount_for_units, compute_sale
 from stsvend.vending.tariff import Tariff
@@ -175,6 +178,7 @@ def _finish(
     *,
     kind: str,
     request_id: str,
+    digest: str,
     now: datetime,
     result: dict[str, Any],
     issued: list[Issued],
@@ -211,6 +215,7 @@ def _finish(
         "reason": reason,
         "test": svc.hsm.test,
         "result": result,
+        "request_digest": digest,
     }
     if writes is not None and sale_id is not None:
         writes.append(sale_write({"id": sale_id, **values}))
@@ -253,7 +258,10 @@ def vend(
     require_shift(actor)
     currency = svc.config.currency
     money = _money(amount, currency)
-    request_id = request_id or svc.new_request_id()
+    request_id = request_id_of(svc, request_id)
+    meter = normalise_drn(drn)
+    digest = request_digest("credit", request_content(
+        actor, meter=meter, amount=money.minor, currency=money.currency))  # fmt: skip
 
     def work() -> dict[str, Any]:
         now = svc.now()
@@ -261,11 +269,11 @@ def vend(
         month_key = cal.month_key(now)
         with svc.store.transaction() as conn:
             # One statement locks the meter and reads everything below (see snapshot.py).
-            snap = vend_snapshot(conn, normalise_drn(drn), request_id=request_id,
+            snap = vend_snapshot(conn, meter, request_id=request_id,
                                  day=cal.local(now).date(), month=month_key)  # fmt: skip
             ctx = meter_context(snap.meter, snap.key_change)
             if snap.replay_id is not None:
-                stored = replay(conn, request_id, "credit", ctx.meter.id)
+                stored = replay(conn, request_id, "credit", ctx.meter.id, digest)
                 assert stored is not None
                 return stored
             check_meter_can_receive(
@@ -329,7 +337,8 @@ def vend(
                 state_before=_state_doc(before, month_state(month)),
             )
             return _finish(
-                svc, conn, actor, ctx, kind="credit", request_id=request_id, now=now,
+                svc, conn, actor, ctx, kind="credit", request_id=request_id, digest=digest,
+                now=now,
                 result=result, issued=tokens + credit, logged=credit, account_id=account.id,
                 amount=money.minor, units=sale.units, tax=sale.tax.minor,
                 ledger=_sale_ledger(sale),
@@ -337,7 +346,7 @@ def vend(
                 writes=writes, sale_id=snap.next_sale_id,
             )  # fmt: skip
 
-    return issue_once(svc, request_id, "credit", drn, work)
+    return issue_once(svc, actor, request_id, "credit", meter, digest, work)
 
 
 def trial(
@@ -402,13 +411,15 @@ def emergency_credit(
     authorize(svc, actor, Action.EMERGENCY_CREDIT)
     require_shift(actor)
     currency = svc.config.currency
-    request_id = request_id or svc.new_request_id()
+    request_id = request_id_of(svc, request_id)
+    meter = normalise_drn(drn)
+    digest = request_digest("emergency", request_content(actor, meter=meter))
 
     def work() -> dict[str, Any]:
         now = svc.now()
         with svc.store.transaction() as conn:
-            ctx = load_meter(conn, drn)
-            stored = replay(conn, request_id, "emergency", ctx.meter.id)
+            ctx = load_meter(conn, meter)
+            stored = replay(conn, request_id, "emergency", ctx.meter.id, digest)
             if stored is not None:
                 return stored
             check_meter_can_receive(
@@ -461,12 +472,13 @@ def emergency_credit(
                 ("energy", -c.amount, c.units) for c in grant.charges
             ]
             return _finish(
-                svc, conn, actor, ctx, kind="emergency", request_id=request_id, now=now,
+                svc, conn, actor, ctx, kind="emergency", request_id=request_id, digest=digest,
+                now=now,
                 result=result, issued=tokens + credit, logged=credit, account_id=account.id,
                 amount=0, units=grant.units, tax=grant.tax.minor, ledger=ledger,
             )  # fmt: skip
 
-    return issue_once(svc, request_id, "emergency", drn, work)
+    return issue_once(svc, actor, request_id, "emergency", meter, digest, work)
 
 
 def free_issue(
@@ -482,13 +494,17 @@ def free_issue(
     """Give ``units`` tenths without payment (supervisor, with a reason; capped per month)."""
     authorize(svc, actor, Action.FREE_ISSUE)
     require_shift(actor)
-    request_id = request_id or svc.new_request_id()
+    request_id = request_id_of(svc, request_id)
+    meter = normalise_drn(drn)
+    digest = request_digest("free_issue", request_content(
+        actor, meter=meter, units=units if isinstance(units, int) else repr(units),
+        reason=" ".join(str(reason).split())))  # fmt: skip
 
     def work() -> dict[str, Any]:
         now = svc.now()
         with svc.store.transaction() as conn:
-            ctx = load_meter(conn, drn)
-            stored = replay(conn, request_id, "free_issue", ctx.meter.id)
+            ctx = load_meter(conn, meter)
+            stored = replay(conn, request_id, "free_issue", ctx.meter.id, digest)
             if stored is not None:
                 return stored
             account = open_account(conn, ctx.meter)
@@ -533,9 +549,10 @@ def free_issue(
                 key_change_first=bool(tokens),
             )
             return _finish(
-                svc, conn, actor, ctx, kind="free_issue", request_id=request_id, now=now,
+                svc, conn, actor, ctx, kind="free_issue", request_id=request_id, digest=digest,
+                now=now,
                 result=result, issued=tokens + credit, logged=credit, account_id=account.id,
                 amount=0, units=units, tax=0, ledger=[("free_issue", 0, units)], reason=text,
             )  # fmt: skip
 
-    return issue_once(svc, request_id, "free_issue", drn, work)
+    return issue_once(svc, actor, request_id, "free_issue", meter, digest, work)

@@ -5,7 +5,8 @@ process memory, so that any number of processes may vend at once:
 
 * a TID is issued once per (meter, base date): ``uq_token_log_meter`` over
   (meter, base_date, tid), and ``meter_tid`` holds the last TID, updated under a row lock;
-* a client request id is used once: ``uq_sale_request_id``;
+* a client request id is used once: ``uq_sale_request_id`` (with the digest of the request's
+  content, so that a repeat with other content is refused, not replayed);
 * a reversal reverses one sale once: ``uq_sale_reversal_of``;
 * a bulk key change touches a meter once: ``uq_key_change_job_id`` over (job_id, meter_id);
 * one open shift per operator and terminal, one open key change per meter (partial indexes).
@@ -229,6 +230,9 @@ class Sale(Base):
     __table_args__ = (Index("ix_sale_meter_day", "meter_id", "local_day"),)
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     request_id: Mapped[str] = mapped_column(String(64), unique=True)
+    #: SHA-256 (hex) of the request's canonical content (stsvend.vending.requests); a repeat
+    #: under the same id replays only with the same digest.  NULL: stored before digests.
+    request_digest: Mapped[str | None] = mapped_column(String(64), nullable=True)
     kind: Mapped[str] = mapped_column(String(16))
     meter_id: Mapped[int | None] = mapped_column(ForeignKey("meter.id"), nullable=True)
     account_id: Mapped[int | None] = mapped_column(ForeignKey("account.id"), nullable=True)

@@ -48,7 +48,9 @@ Key change (states as a table; credit goes under the target key while a change i
 Roles and rules::
 
     Role, Action, PERMISSIONS (data), is_allowed, allowed_roles, check_permission
-    check_reversal(role, reason, ReversalCandidate, *, now, policy) ; restored_states(sale)
+    check_reversal(role, reason, ReversalCandidate, *, reverser_id, now, policy) (counter)
+    check_reversal_limits(ReversalCandidate, *, now, policy) (every reversal) ; restored_states
+    request_digest(kind, content) ; check_replay(Stored, request_id, *, kind, meter_id, digest)
     check_engineering(role, EngineeringRequest, *, resource) ; engineering_spec(req, tid, rnd)
     check_test_token(role, TestTokenRequest) ; test_token_spec(req)
     check_free_issue(role, units, reason, *, issued_this_month, policy)
@@ -130,6 +132,7 @@ from stsvend.vending.reversal import (
     ReversalCandidate,
     ReversalPolicy,
     check_reversal,
+    check_reversal_limits,
     restored_states,
 )
 from stsvend.vending.roles import (
@@ -212,6 +215,7 @@ __all__ = [
     "check_meter_can_receive",
     "check_permission",
     "check_reversal",
+    "check_reversal_limits",
     "check_test_token",
     "check_vend_amount",
     "compute_sale",

@@ -4,8 +4,8 @@ Every CLI command of issue 5 maps to one :class:`Action`; :data:`PERMISSIONS` sa
 may take it.  ``docs/security.md`` prints the same table (a test keeps the two equal) and says
 why each cell is what it is.  The principles: separation of duties (whoever manages operators
 and keys does not take money; whoever takes money does not reverse it), least privilege (token
-digits in bulk exports only for supervisors), and every operator can log in (open and close a
-shift).
+digits in bulk exports only for supervisors; a clerk reprints only receipts of their own open
+shift), and every operator can log in (open and close a shift).
 
 >>> check_permission(Role.CLERK, Action.VEND)
 >>> check_permission(Role.CLERK, Action.REVERSE)
@@ -31,6 +31,7 @@ __all__ = [
     "check_permission",
     "describe",
     "is_allowed",
+    "reprint_action",
 ]
 
 
@@ -73,6 +74,7 @@ class Action(enum.Enum):
     VEND = "vend"
     TRIAL = "trial"
     REPRINT = "reprint"
+    REPRINT_ANY = "reprint.any"
     REVERSE = "reverse"
     FREE_ISSUE = "free-issue"
     EMERGENCY_CREDIT = "emergency-credit"
@@ -108,6 +110,7 @@ _DESCRIPTIONS: dict[Action, str] = {
     Action.VEND: "vend credit",
     Action.TRIAL: "run a trial vend",
     Action.REPRINT: "reprint a receipt",
+    Action.REPRINT_ANY: "reprint a receipt outside their own open shift",
     Action.REVERSE: "reverse a sale",
     Action.FREE_ISSUE: "make a free issue",
     Action.EMERGENCY_CREDIT: "grant emergency credit",
@@ -147,6 +150,7 @@ PERMISSIONS: Mapping[Action, frozenset[Role]] = {
     Action.VEND: frozenset({_C, _S}),
     Action.TRIAL: _ALL,
     Action.REPRINT: frozenset({_C, _S}),
+    Action.REPRINT_ANY: frozenset({_S}),
     Action.REVERSE: frozenset({_S}),
     Action.FREE_ISSUE: frozenset({_S}),
     Action.EMERGENCY_CREDIT: frozenset({_C, _S}),
@@ -187,3 +191,14 @@ def check_permission(role: Role, action: Action) -> None:
         raise PermissionDenied(
             f"{article} {role.value} may not {describe(action)} (allowed: {allowed})"
         )
+
+
+def reprint_action(*, own_open_shift: bool) -> Action:
+    """What reprinting a receipt takes: a receipt of the operator's own open shift is a plain
+    reprint; any other (another operator's, a closed shift's) holds token digits the operator
+    never handed out, and takes :attr:`Action.REPRINT_ANY`.
+
+    >>> reprint_action(own_open_shift=True), reprint_action(own_open_shift=False)
+    (<Action.REPRINT: 'reprint'>, <Action.REPRINT_ANY: 'reprint.any'>)
+    """
+    return Action.REPRINT if own_open_shift else Action.REPRINT_ANY

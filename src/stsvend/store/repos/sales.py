@@ -51,6 +51,7 @@ class SaleRecord:
     reason: str | None
     test: bool
     result: dict[str, Any]
+    request_digest: str | None = None
 
 
 _COLUMNS = (
@@ -70,6 +71,7 @@ _COLUMNS = (
     Sale.reason,
     Sale.test,
     Sale.result,
+    Sale.request_digest,
 )
 
 
@@ -108,6 +110,7 @@ _SALE_DEFAULTS: dict[str, Any] = {
     "tax": 0,
     "reversal_of": None,
     "reason": None,
+    "request_digest": None,
 }
 
 
