@@ -5,45 +5,27 @@ reprints only receipts of their own open shift, and every reprint is in the oper
 
 from __future__ import annotations
 
-import functools
 import json
-import os
 import subprocess
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from stsvend.store.repos.oplog import list_operations
 from stsvend.store.uow import Store
-from tests.cli import conftest
 from tests.cli.conftest import STSVEND, Cli, M
 
 EXIT_REFUSED, EXIT_NOT_ALLOWED, EXIT_MISMATCH = 7, 6, 9
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def store_cli(
-    request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[Cli]:
-    """The CLI tests' installation on SQLite (a copy of the base), or built afresh on a
-    throw-away PostgreSQL database."""
-    if request.param == "sqlite":
-        yield request.getfixturevalue("cli")
-        return
-    if not os.environ.get("STSVEND_TEST_POSTGRES_URL"):
-        pytest.skip("STSVEND_TEST_POSTGRES_URL is not set")
-    from tests.store.pgdb import temporary_database
-
-    with temporary_database() as url:
-        monkeypatch.setattr(conftest, "Cli", functools.partial(Cli, env={
-            "STSVEND_DATABASE_URL": url}))  # fmt: skip
-        yield conftest.build(tmp_path / "pg-data")
+@pytest.fixture
+def store_cli(cli: Cli) -> Cli:
+    """The CLI tests' installation, on SQLite and on PostgreSQL (the ``cli`` fixture's backends)."""
+    return cli
 
 
 def _url(cli: Cli) -> str:
-    return cli.env.get("STSVEND_DATABASE_URL") or f"sqlite:///{cli.data_dir / 'stsvend.db'}"
+    return cli.database_url or f"sqlite:///{cli.data_dir / 'stsvend.db'}"
 
 
 def _query(cli: Cli, sql: str) -> list[tuple[Any, ...]]:
