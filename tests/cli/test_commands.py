@@ -73,7 +73,7 @@ def test_a_blocked_meter_and_a_wrong_role_are_refused(cli: Cli) -> None:
 
 
 def test_wrong_pin_no_operator_and_no_shift(cli: Cli) -> None:
-    proc = cli.run("vend", M[2], "10", role="clerk", STSVEND_PIN="9999")
+    proc = cli.run("vend", M[2], "10", role="clerk", STSVEND_PIN="999999")
     assert proc.returncode == 6 and "wrong PIN" in proc.stderr
     proc = cli.run("vend", M[2], "10", role=None)
     assert proc.returncode == exit_code_for("input") and "--operator" in proc.stderr
