@@ -80,7 +80,7 @@ def check_new_pin(pin: str) -> str:
     if len(set(pin)) == 1:
         raise WeakPinError("a PIN must not be one digit repeated")
     if _is_run(pin):
-        raise WeakPinError("a PIN must not be a run of digits up or down, such as 123456")
+        raise WeakPinError("a PIN must not be a run of consecutive digits, up or down")
     return pin
 
 
