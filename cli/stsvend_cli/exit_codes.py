@@ -8,8 +8,7 @@
 | 3 | invalid input: a token, amount, meter number or field the standard refuses, a weak PIN |
 | 4 | key problem: bad key data, wrong key-encryption key, expired key |
 | 5 | not found: unknown meter, key, operator or record |
-| 6 | not allowed: wrong PIN, locked or disabled operator, a new PIN due but not given, the |
-|   | operator's role does not permit the command, or the meter is blocked |
+| 6 | not allowed: wrong PIN, operator locked or disabled, new PIN due, role, blocked meter |
 | 7 | refused by a business rule: vend limits, reversal rules, key change state |
 | 8 | storage or configuration problem |
 | 70 | internal error (a bug: please report it with the log file) |
