@@ -190,6 +190,15 @@ def test_the_demo_keystore_gives_no_break_glass(tmp_path: Path) -> None:
     site.ok("demo", role=None, STSVEND_KEK="")
     proc = site.run("operators", "unlock", "admin", "--break-glass", role=None)
     assert proc.returncode == 4 and "demo keystore" in proc.stderr
+    # The demo's operators have random 12-digit PINs nobody chose: a new one is due at any login.
+    site.url = f"sqlite:///{site.data_dir / 'stsvend.db'}"
+    engine = create_engine(site.url)
+    try:
+        with engine.connect() as conn:
+            flags = conn.execute(text("SELECT must_change_pin FROM operator")).scalars().all()
+    finally:
+        engine.dispose()
+    assert flags and all(flags)
 
 
 # -- many logins at once ---------------------------------------------------------------------
