@@ -104,9 +104,10 @@ def read_pin(pin_env: str, prompt: str = "PIN") -> str:
     return text
 
 
-def read_new_pin(pin_env: str = ENV_NEW_PIN, *, prompt: str = "New PIN") -> str | None:
-    """A PIN being chosen: from ``pin_env`` or a hidden prompt asked twice (None: neither)."""
-    value = os.environ.get(pin_env)
+def read_new_pin(pin_env: str | None = ENV_NEW_PIN, *, prompt: str = "New PIN") -> str | None:
+    """A PIN being chosen: from ``pin_env`` (if named) or a hidden prompt asked twice (None:
+    neither)."""
+    value = os.environ.get(pin_env) if pin_env else None
     if value:
         return value
     if not sys.stdin.isatty():
@@ -127,8 +128,7 @@ def log_in(
     try:
         return login(svc, operator, pin)
     except PinChangeRequired as exc:
-        source = ENV_NEW_PIN if other_pin_env != ENV_NEW_PIN else "__no_such_variable__"
-        new_pin = read_new_pin(source)
+        new_pin = read_new_pin(ENV_NEW_PIN if other_pin_env != ENV_NEW_PIN else None)
         if new_pin is None:
             hint = (
                 f"run `stsvend operators change-pin` first ({ENV_NEW_PIN} is this command's "
