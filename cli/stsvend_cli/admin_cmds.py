@@ -12,6 +12,7 @@ from stsvend_cli.common import (
     emit,
     json_option,
     load_config,
+    log_in,
     money,
     operator_options,
     read_pin,
@@ -33,7 +34,7 @@ def init(admin_name: str | None, operator: str | None, pin_env: str, as_json: bo
     The admin's PIN comes from the variable named by --pin-env, or a prompt.
     """
     from stsvend.errors import InputError
-    from stsvend.services.auth import authorize, bootstrap_admin, login
+    from stsvend.services.auth import authorize, bootstrap_admin
     from stsvend.services.bootstrap import open_services
     from stsvend.store.repos.operators import count_operators
     from stsvend.vending.roles import Action
@@ -52,7 +53,7 @@ def init(admin_name: str | None, operator: str | None, pin_env: str, as_json: bo
         else:
             if not operator:
                 raise InputError("the store exists: log in as an admin with --operator NAME")
-            actor = login(svc, operator, read_pin(pin_env))
+            actor = log_in(svc, operator, pin_env)
             authorize(svc, actor, Action.INIT)
             who = actor.username
         from stsvend.store.migrate import current_revision
@@ -138,7 +139,7 @@ def operators() -> None:
 )  # fmt: skip
 @with_session(keys=False)
 def operators_add(sess: Session, username: str, role: str, new_pin_env: str) -> None:
-    """Add an operator (admin)."""
+    """Add an operator (admin); they choose their own PIN at their first login."""
     from stsvend.services.auth import add_operator
 
     add_operator(sess.svc, sess.actor, username, role, read_pin(new_pin_env, "New PIN"))
@@ -154,8 +155,9 @@ def operators_list(sess: Session, as_json: bool) -> None:
 
     rows = list_operators(sess.svc, sess.actor)
     emit(rows, as_json, lambda r: console().print(table(
-        "Operators", ["name", "role", "active", "failed logins"],
-        [[o["username"], o["role"], o["active"], o["failed_logins"]] for o in r],
+        "Operators", ["name", "role", "active", "failed logins", "new PIN due"],
+        [[o["username"], o["role"], o["active"], o["failed_logins"],
+          "yes" if o["must_change_pin"] else ""] for o in r],
     )))  # fmt: skip
 
 
@@ -164,7 +166,10 @@ def operators_list(sess: Session, as_json: bool) -> None:
 @click.option("--new-pin-env", default="STSVEND_NEW_PIN", show_default=True, metavar="VAR")
 @with_session(keys=False)
 def operators_set_pin(sess: Session, username: str, new_pin_env: str) -> None:
-    """Set an operator's PIN (admin; also unlocks after wrong PINs)."""
+    """Set an operator's PIN (admin; also unlocks after wrong PINs).
+
+    Anyone else's PIN set this way must be changed by its owner at the next login.
+    """
     from stsvend.services.auth import set_pin
 
     set_pin(sess.svc, sess.actor, username, read_pin(new_pin_env, "New PIN"))
@@ -191,6 +196,16 @@ def operators_enable(sess: Session, username: str) -> None:
 
     set_operator_active(sess.svc, sess.actor, username, True)
     click.echo(f"operator {username} enabled")
+
+
+def _add_pin_commands() -> None:
+    from stsvend_cli.pin_cmds import operators_change_pin, operators_unlock
+
+    operators.add_command(operators_change_pin)
+    operators.add_command(operators_unlock)
+
+
+_add_pin_commands()
 
 
 # -- shifts ------------------------------------------------------------------------------------

@@ -3,7 +3,10 @@
 
 The operator is named by ``--operator`` (or ``STSVEND_OPERATOR``); the PIN comes from the
 environment variable named by ``--pin-env`` (default ``STSVEND_PIN``) or, when that is unset,
-from a hidden prompt.  A PIN is never a command-line value: it would end up in shell history.
+from a hidden prompt.  An operator who must choose a new PIN (one set by an admin, or shorter
+than 6 digits) gives it in ``STSVEND_NEW_PIN`` or at a hidden prompt (asked twice), and the
+command then goes on; without either it is refused.  A PIN is never a command-line value: it
+would end up in shell history.
 
 Heavy imports (SQLAlchemy, rich, the keystore) happen inside the functions, so that loading a
 command module stays cheap.
@@ -28,6 +31,7 @@ if TYPE_CHECKING:
     from stsvend.services.context import Actor, Services
 
 __all__ = [
+    "ENV_NEW_PIN",
     "ENV_OPERATOR",
     "ENV_PIN",
     "Session",
@@ -35,9 +39,11 @@ __all__ = [
     "emit",
     "json_option",
     "load_config",
+    "log_in",
     "money",
     "open_services",
     "operator_options",
+    "read_new_pin",
     "read_pin",
     "session",
     "table",
@@ -46,6 +52,7 @@ __all__ = [
 
 ENV_OPERATOR = "STSVEND_OPERATOR"
 ENV_PIN = "STSVEND_PIN"
+ENV_NEW_PIN = "STSVEND_NEW_PIN"
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -110,6 +117,42 @@ def read_pin(pin_env: str, prompt: str = "PIN") -> str:
     return text
 
 
+def read_new_pin(pin_env: str | None = ENV_NEW_PIN, *, prompt: str = "New PIN") -> str | None:
+    """A PIN being chosen: from ``pin_env`` (if named) or a hidden prompt asked twice (None:
+    neither)."""
+    value = os.environ.get(pin_env) if pin_env else None
+    if value:
+        return value
+    if not sys.stdin.isatty():
+        return None
+    text: str = click.prompt(prompt, hide_input=True, confirmation_prompt=True)
+    return text
+
+
+def log_in(
+    svc: Services, operator: str, pin_env: str, *, other_pin_env: str | None = None
+) -> Actor:
+    """Log the operator in; if they must choose a new PIN, take it (``STSVEND_NEW_PIN`` or a
+    prompt) and go on, else refuse.  ``other_pin_env`` is the variable this command reads
+    another operator's PIN from: it is never taken as the operator's own new PIN."""
+    from stsvend.services.auth import PinChangeRequired, login
+
+    pin = read_pin(pin_env)
+    try:
+        return login(svc, operator, pin)
+    except PinChangeRequired as exc:
+        new_pin = read_new_pin(ENV_NEW_PIN if other_pin_env != ENV_NEW_PIN else None)
+        if new_pin is None:
+            hint = (
+                f"run `stsvend operators change-pin` first ({ENV_NEW_PIN} is this command's "
+                "PIN for the other operator)"
+                if other_pin_env == ENV_NEW_PIN
+                else f"give it in {ENV_NEW_PIN} or run the command at a terminal"
+            )
+            raise PinChangeRequired(f"{exc.message}: {hint}") from None
+        return login(svc, operator, pin, new_pin=new_pin)
+
+
 class Session:
     """The opened services and the logged-in operator of one command."""
 
@@ -121,16 +164,17 @@ class Session:
         self.svc.store.dispose()
 
 
-def session(operator: str | None, pin_env: str, *, keys: bool = True) -> Session:
+def session(
+    operator: str | None, pin_env: str, *, keys: bool = True, other_pin_env: str | None = None
+) -> Session:
     """Open the services and log the operator in (PIN from the environment or a prompt)."""
     from stsvend.errors import InputError
-    from stsvend.services.auth import login
 
     if not operator:
         raise InputError(f"name the operator: --operator NAME (or {ENV_OPERATOR})")
     svc = open_services(keys=keys)
     try:
-        actor = login(svc, operator, read_pin(pin_env))
+        actor = log_in(svc, operator, pin_env, other_pin_env=other_pin_env)
     except BaseException:
         svc.store.dispose()
         raise
@@ -143,7 +187,9 @@ def with_session(keys: bool = True) -> Callable[[F], F]:
     def wrap(fn: F) -> F:
         @functools.wraps(fn)
         def run(*args: Any, operator: str | None, pin_env: str, **kwargs: Any) -> Any:
-            sess = session(operator, pin_env, keys=keys)
+            # A command that reads another operator's PIN names its variable `new_pin_env`.
+            other = kwargs.get("new_pin_env")
+            sess = session(operator, pin_env, keys=keys, other_pin_env=other)
             try:
                 return fn(sess, *args, **kwargs)
             finally:

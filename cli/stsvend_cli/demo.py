@@ -21,7 +21,6 @@ The demo operators get random PINs that are kept nowhere: the demo acts for them
 from __future__ import annotations
 
 import json
-import secrets
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -57,7 +56,7 @@ class DemoMeterRefused(StsError):
 def _actor(svc: Any, username: str, role: str) -> Any:
     """The demo's operator (created with a random PIN nobody knows), acting directly."""
     from stsvend.services.context import Actor
-    from stsvend.services.pin import hash_pin
+    from stsvend.services.pin import hash_pin, random_pin
     from stsvend.store.errors import RecordNotFoundError
     from stsvend.store.repos import operators as ops
 
@@ -65,8 +64,10 @@ def _actor(svc: Any, username: str, role: str) -> Any:
         try:
             op = ops.get_operator(conn, username)
         except RecordNotFoundError:
-            pin = f"{secrets.randbelow(10**12):012d}"
-            op = ops.add_operator(conn, username, role, hash_pin(pin), svc.now())
+            # 12 random digits (never a weak PIN); nobody chose it, so one is due at any login.
+            op = ops.add_operator(
+                conn, username, role, hash_pin(random_pin()), svc.now(), must_change_pin=True
+            )
         shift = ops.open_shift_of(conn, op.id, svc.config.terminal)
         if shift is None:
             shift = ops.open_shift(conn, op.id, svc.config.terminal, svc.now())

@@ -5,10 +5,10 @@
 | 0 | success |
 | 1 | some lines of a ``--jsonl`` batch failed (each has its error object) |
 | 2 | usage error: unknown option, missing argument (click's own code) |
-| 3 | invalid input: a token, amount, meter number or field the standard refuses |
+| 3 | invalid input: a token, amount, meter number or field the standard refuses, a weak PIN |
 | 4 | key problem: bad key data, wrong key-encryption key, expired key |
 | 5 | not found: unknown meter, key, operator or record |
-| 6 | not allowed: the operator's role does not permit the command, or the meter is blocked |
+| 6 | not allowed: wrong PIN, operator locked or disabled, new PIN due, role, blocked meter |
 | 7 | refused by a business rule: vend limits, reversal rules, key change state |
 | 8 | storage or configuration problem, or an output file that cannot be written |
 | 9 | the request id was already used for a different request (nothing was issued) |
@@ -46,7 +46,9 @@ _BY_CODE: dict[str, int] = {
         EXIT_KEY,
     ),
     **dict.fromkeys(("not_found", "key_not_found"), EXIT_NOT_FOUND),
-    **dict.fromkeys(("permission", "blocked", "meter_blocked"), EXIT_NOT_ALLOWED),
+    **dict.fromkeys(
+        ("permission", "pin_change_required", "blocked", "meter_blocked"), EXIT_NOT_ALLOWED
+    ),
     **dict.fromkeys(
         ("limit", "refused", "vend_limit", "amount_too_small", "amount_too_large", "daily_limit",
          "reversal", "key_change", "free_issue", "emergency_credit", "engineering"),

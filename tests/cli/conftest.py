@@ -34,8 +34,10 @@ from tests.store.pgdb import ENV as PG_ENV
 
 STSVEND = [sys.executable, "-m", "stsvend_cli"]
 KEK = "5a" * 32
-PINS = {"admin": "1000", "clerk": "2000", "supervisor": "3000", "engineer": "4000",
-        "auditor": "5000"}  # fmt: skip
+PINS = {"admin": "104729", "clerk": "208351", "supervisor": "309457", "engineer": "401283",
+        "auditor": "507619"}  # fmt: skip
+#: The PIN an admin gives a new operator, who replaces it (with PINS[role]) at the first login.
+FIRST_PIN = "918273"
 ROLES = tuple(PINS)
 BACKENDS = ("sqlite", "postgresql")
 
@@ -83,7 +85,7 @@ class Cli:
             "STSVEND_TIMEZONE": "Africa/Johannesburg",
             "STSVEND_UTILITY_NAME": "City Power",
             "STSVEND_TAX_NUMBER": "VAT-4012345678",
-            "STSVEND_NEW_PIN": "7777",
+            "STSVEND_NEW_PIN": "736251",
             "COLUMNS": "200",
         }
         if self.database_url is not None:
@@ -193,7 +195,8 @@ def build(cli: Cli) -> Cli:
         try:
             actors = {"admin": auth.login(svc, "admin", PINS["admin"])}
             for role in ROLES[1:]:
-                auth.add_operator(svc, actors["admin"], role, role, PINS[role])
+                auth.add_operator(svc, actors["admin"], role, role, FIRST_PIN)
+                auth.login(svc, role, FIRST_PIN, new_pin=PINS[role])
             for role in ROLES:
                 actors[role] = auth.start_shift(svc, auth.login(svc, role, PINS[role]))
             admin = actors["admin"]

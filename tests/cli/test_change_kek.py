@@ -127,7 +127,7 @@ def test_only_an_admin_may_change_the_kek(cli: Cli, role: str) -> None:
 
 def test_a_wrong_pin_is_refused(cli: Cli) -> None:
     before = _keystore(cli).read_bytes()
-    proc = cli.run("keys", "change-kek", STSVEND_PIN="9999", STSVEND_NEW_KEK=NEW_KEK)
+    proc = cli.run("keys", "change-kek", STSVEND_PIN="999999", STSVEND_NEW_KEK=NEW_KEK)
     assert proc.returncode == 6 and "wrong PIN" in proc.stderr
     assert _keystore(cli).read_bytes() == before
 

@@ -72,7 +72,7 @@ def test_a_blocked_meter_and_a_wrong_role_are_refused(cli: Cli) -> None:
 
 
 def test_wrong_pin_no_operator_and_no_shift(cli: Cli) -> None:
-    proc = cli.run("vend", M[2], "10", role="clerk", STSVEND_PIN="9999")
+    proc = cli.run("vend", M[2], "10", role="clerk", STSVEND_PIN="999999")
     assert proc.returncode == 6 and "wrong PIN" in proc.stderr
     proc = cli.run("vend", M[2], "10", role=None)
     assert proc.returncode == exit_code_for("input") and "--operator" in proc.stderr
@@ -146,7 +146,9 @@ def test_registry_commands(cli: Cli, tmp_path: Path) -> None:
     assert proc.returncode == 3 and "not both" in proc.stderr
     operators = cli.json("operators", "list", role="supervisor")
     assert {o["username"] for o in operators} == set(PINS)
-    assert all("pin" not in json.dumps(o).lower() for o in operators)
+    listed = json.dumps(operators)
+    assert "pin_hash" not in listed and "scrypt" not in listed
+    assert not any(pin in listed for pin in PINS.values())
     csv_file = tmp_path / "old.csv"
     csv_file.write_text(
         "drn,sgc,krn,key_type,base_date,last_tid\n01000000991,123456,1,2,2014,7000000\n"

@@ -19,6 +19,7 @@ DOCUMENTED = {
     "key_not_found": 5,
     # not allowed: the role, or a blocked meter
     "permission": 6,
+    "pin_change_required": 6,
     "meter_blocked": 6,
     # refused by a business rule
     "refused": 7,
@@ -55,6 +56,7 @@ DOCUMENTED = {
     "tariff": 3,
     "identity": 3,
     "check_digit": 3,
+    "weak_pin": 3,
 }
 
 

@@ -18,8 +18,10 @@ from stsvend.tokenlog.chain import LogKey
 
 START = datetime(2026, 3, 10, 8, 0, tzinfo=UTC)
 LOG_KEY = LogKey(b"test log key for services tests!")
-PINS = {"admin": "1000", "clerk": "2000", "supervisor": "3000", "engineer": "4000",
-        "auditor": "5000"}  # fmt: skip
+PINS = {"admin": "104729", "clerk": "208351", "supervisor": "309457", "engineer": "401283",
+        "auditor": "507619"}  # fmt: skip
+#: The PIN an admin gives a new operator, who replaces it (with PINS[role]) at the first login.
+FIRST_PIN = "918273"
 
 
 class Clock:
@@ -72,8 +74,9 @@ class Installation:
         self.admin = auth.login(self.svc, "admin", PINS["admin"])
         self.actors: dict[str, Actor] = {"admin": auth.start_shift(self.svc, self.admin)}
         for role in ("clerk", "supervisor", "engineer", "auditor"):
-            auth.add_operator(self.svc, self.admin, role, role, PINS[role])
-            self.actors[role] = auth.start_shift(self.svc, auth.login(self.svc, role, PINS[role]))
+            auth.add_operator(self.svc, self.admin, role, role, FIRST_PIN)
+            actor = auth.login(self.svc, role, FIRST_PIN, new_pin=PINS[role])
+            self.actors[role] = auth.start_shift(self.svc, actor)
         self.admin = self.actors["admin"]
         registry.add_group(self.svc, self.admin, 123456, name="Demo", krn=1, base_date=2014)
         tariffs.add_tariff(

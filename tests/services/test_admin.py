@@ -17,7 +17,7 @@ from stsvend.services.bootstrap import LogKeyMismatch, open_keystore, open_servi
 from stsvend.services.pin import hash_pin, verify_pin
 from stsvend.tokenlog.reader import LogFilter
 from stsvend.vending.errors import PermissionDenied
-from tests.services.helpers import Installation, drn
+from tests.services.helpers import PINS, Installation, drn
 
 METER = drn(1)
 
@@ -28,40 +28,40 @@ def test_pins_are_stored_only_as_scrypt_hashes(
     from stsvend.services import pin
 
     monkeypatch.setattr(pin, "_LOG2_N", 14)  # the production cost (the fixture lowers it)
-    stored = hash_pin("4821")
-    assert "4821" not in stored and stored.startswith("scrypt$14$8$1$")
-    assert verify_pin("4821", stored) and not verify_pin("4820", stored)
-    assert not verify_pin("4821", "md5$abc") and not verify_pin("12", stored)
+    stored = hash_pin("482915")
+    assert "482915" not in stored and stored.startswith("scrypt$14$8$1$")
+    assert verify_pin("482915", stored) and not verify_pin("482916", stored)
+    assert not verify_pin("482915", "md5$abc") and not verify_pin("12", stored)
     with inst.svc.store.transaction() as conn:
         hashes = conn.exec_driver_sql("SELECT pin_hash FROM operator").scalars().all()
-    # No field of a stored hash is the fixture's PIN (a digest may contain "2000" by chance).
-    assert all(h.startswith("scrypt$") and "2000" not in h.split("$") for h in hashes)
-    with pytest.raises(InputError, match="4 to 12"):
+    # No field of a stored hash is the fixture's PIN (a digest may contain it by chance).
+    assert all(h.startswith("scrypt$") and PINS["clerk"] not in h.split("$") for h in hashes)
+    with pytest.raises(InputError, match="6 to 12"):
         hash_pin("12a4")
 
 
 def test_five_wrong_pins_lock_an_operator_until_an_admin_resets(inst: Installation) -> None:
     for _ in range(4):
         with pytest.raises(PermissionDenied, match="wrong PIN"):
-            auth.login(inst.svc, "clerk", "9999")
+            auth.login(inst.svc, "clerk", "999999")
     with pytest.raises(PermissionDenied, match="locked"):
-        auth.login(inst.svc, "clerk", "9999")
+        auth.login(inst.svc, "clerk", "999999")
     with pytest.raises(PermissionDenied):
-        auth.login(inst.svc, "clerk", "2000")  # the right PIN no longer helps
-    auth.set_pin(inst.svc, inst.admin, "clerk", "2468")
-    assert auth.login(inst.svc, "clerk", "2468").username == "clerk"
+        auth.login(inst.svc, "clerk", PINS["clerk"])  # the right PIN no longer helps
+    auth.set_pin(inst.svc, inst.admin, "clerk", "246813")
+    assert auth.login(inst.svc, "clerk", "246813", new_pin="864231").username == "clerk"
     with pytest.raises(PermissionDenied, match="unknown operator"):
-        auth.login(inst.svc, "nobody", "1234")
+        auth.login(inst.svc, "nobody", "123456")
 
 
 def test_operators_are_managed_by_admins_only(inst: Installation) -> None:
     with pytest.raises(PermissionDenied):
-        auth.add_operator(inst.svc, inst.supervisor, "bob", "clerk", "1234")
+        auth.add_operator(inst.svc, inst.supervisor, "bob", "clerk", "582047")
     with pytest.raises(PermissionDenied, match="unknown role"):
-        auth.add_operator(inst.svc, inst.admin, "bob", "boss", "1234")
+        auth.add_operator(inst.svc, inst.admin, "bob", "boss", "582047")
     auth.set_operator_active(inst.svc, inst.admin, "clerk", False)
     with pytest.raises(PermissionDenied):
-        auth.login(inst.svc, "clerk", "2000")
+        auth.login(inst.svc, "clerk", PINS["clerk"])
     with pytest.raises(InputError, match="themselves"):
         auth.set_operator_active(inst.svc, inst.admin, "admin", False)
     names = [o["username"] for o in auth.list_operators(inst.svc, inst.admin)]
@@ -87,7 +87,7 @@ def test_a_shift_opens_once_and_closes_with_its_totals(inst: Installation) -> No
     [credit] = report["totals"]
     assert (credit["kind"], credit["count"], credit["amount"]) == ("credit", 2, 5000)
     with pytest.raises(auth.ShiftError):
-        auth.end_shift(inst.svc, auth.login(inst.svc, "clerk", "2000"))
+        auth.end_shift(inst.svc, auth.login(inst.svc, "clerk", PINS["clerk"]))
 
 
 def test_reports_count_by_kind_and_by_operator_in_the_local_day(inst: Installation) -> None:

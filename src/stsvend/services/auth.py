@@ -2,17 +2,19 @@
 
 A login checks the PIN against its scrypt hash and gives an :class:`Actor` bound to the
 configured terminal and to the operator's open shift there, if any.  Five wrong PINs in a row
-lock the operator until an admin sets a new PIN.  ``stsvend init`` makes the first admin; after
-that only an admin manages operators.
+lock the operator until an admin sets a new PIN or unlocks them (or, when no admin can log in,
+the break-glass unlock of :mod:`stsvend.services.recovery`).  A PIN set by an admin for someone
+else must be replaced by its owner at the next login.  ``stsvend init`` makes the first admin;
+after that only an admin manages operators.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from stsvend.errors import InputError
+from stsvend.errors import InputError, StsError
 from stsvend.services.context import Actor, Services
-from stsvend.services.pin import hash_pin, verify_pin
+from stsvend.services.pin import MIN_PIN_LENGTH, WeakPinError, check_new_pin, hash_pin, verify_pin
 from stsvend.store.errors import RecordNotFoundError
 from stsvend.store.repos import operators as ops
 from stsvend.store.repos.oplog import log_operation
@@ -21,6 +23,7 @@ from stsvend.vending.roles import Action, Role, check_permission
 
 __all__ = [
     "MAX_FAILED_LOGINS",
+    "PinChangeRequired",
     "ShiftError",
     "add_operator",
     "authorize",
@@ -28,13 +31,22 @@ __all__ = [
     "end_shift",
     "list_operators",
     "login",
+    "parse_username",
     "require_shift",
     "set_operator_active",
     "set_pin",
     "start_shift",
+    "unlock_operator",
 ]
 
 MAX_FAILED_LOGINS = 5
+
+
+class PinChangeRequired(PermissionDenied):
+    """The PIN was right, but was set by someone else or is too short: choose a new one."""
+
+    code = "pin_change_required"
+    default_message = "the operator must choose a new PIN before anything else"
 
 
 class ShiftError(VendingError):
@@ -44,7 +56,8 @@ class ShiftError(VendingError):
     default_message = "the operator has no open shift at this terminal"
 
 
-def _username(name: str) -> str:
+def parse_username(name: str) -> str:
+    """An operator name as stored (refused unless 1-40 letters, digits, ".", "_" or "-")."""
     text = name.strip() if isinstance(name, str) else ""
     if not text or len(text) > 40 or not all(c.isalnum() or c in "._-" for c in text):
         raise InputError("an operator name is 1-40 letters, digits, '.', '_' or '-'")
@@ -65,38 +78,76 @@ def _log_refusal(svc: Services, actor_name: str, action: str, reason: str) -> No
         )
 
 
-def login(svc: Services, username: str, pin: str) -> Actor:
-    """Check the PIN; the actor carries the open shift at this terminal (if any)."""
+def _check_login(
+    operator: ops.OperatorRecord | None, pin: str, new_pin: str | None
+) -> tuple[str | None, StsError | None]:
+    """(refusal reason for the operation log, error to raise) of one login; (None, None): ok."""
+    if operator is None:
+        return "unknown operator", PermissionDenied("unknown operator or wrong PIN")
+    if not operator.active:
+        return "disabled", PermissionDenied("unknown operator or wrong PIN")
+    if operator.failed_logins >= MAX_FAILED_LOGINS:
+        return "locked", _locked(operator.username)
+    if not verify_pin(pin, operator.pin_hash):
+        if operator.failed_logins + 1 >= MAX_FAILED_LOGINS:
+            return "wrong PIN", _locked(operator.username)
+        return "wrong PIN", PermissionDenied("unknown operator or wrong PIN")
+    if new_pin is None:
+        if operator.must_change_pin:
+            return "PIN change required", PinChangeRequired(
+                f"operator {operator.username!r} must choose a new PIN ({MIN_PIN_LENGTH} to 12 "
+                "digits) before anything else"
+            )
+    elif verify_pin(new_pin, operator.pin_hash):
+        return "new PIN same as old", WeakPinError("the new PIN must differ from the current one")
+    return None, None
+
+
+def _locked(username: str) -> PermissionDenied:
+    return PermissionDenied(
+        f"operator {username!r} is locked after {MAX_FAILED_LOGINS} wrong PINs: an admin must "
+        "set a new PIN (`stsvend operators set-pin` or `unlock`); if no admin can log in, see "
+        "the break-glass unlock in docs/security.md"
+    )
+
+
+def login(svc: Services, username: str, pin: str, *, new_pin: str | None = None) -> Actor:
+    """Check the PIN; the actor carries the open shift at this terminal (if any).
+
+    The operator's row is locked while the PIN is checked and the outcome counted, so that
+    logins at the same moment are judged one after the other: no more than
+    :data:`MAX_FAILED_LOGINS` wrong PINs are ever checked before the lock holds.  ``new_pin``
+    replaces the PIN once this one is verified (required when ``must_change_pin`` is set).
+    """
     terminal = svc.config.terminal
+    name = parse_username(username)
+    if new_pin is not None:
+        check_new_pin(new_pin)  # before anything is checked or counted
     with svc.store.transaction() as conn:
         try:
-            operator = ops.get_operator(conn, _username(username))
+            operator: ops.OperatorRecord | None = ops.get_operator(conn, name, lock=True)
         except RecordNotFoundError:
             operator = None
-        ok = (
-            operator is not None
-            and operator.active
-            and operator.failed_logins < MAX_FAILED_LOGINS
-            and verify_pin(pin, operator.pin_hash)
-        )
+        reason, error = _check_login(operator, pin, new_pin)
+        pin_right = reason is None or reason in ("PIN change required", "new PIN same as old")
         if operator is not None:
-            ops.record_login(conn, operator.id, ok=ok)
+            ops.record_login(conn, operator.id, ok=pin_right)
+            if reason is None and new_pin is not None:
+                ops.update_operator(
+                    conn, operator.id, pin_hash=hash_pin(new_pin), must_change_pin=False
+                )
         log_operation(
             conn,
             at=svc.now(),
-            operator=str(username)[:40],
+            operator=name,
             terminal=terminal,
             action="login",
-            outcome="ok" if ok else "refused",
+            outcome="ok" if reason is None else "refused",
+            detail={"reason": reason} if reason else ({"pin_changed": True} if new_pin else None),
         )
-        shift = ops.open_shift_of(conn, operator.id, terminal) if ok and operator else None
-    if not ok or operator is None:
-        if operator is not None and operator.failed_logins + 1 >= MAX_FAILED_LOGINS:
-            raise PermissionDenied(
-                f"operator {operator.username!r} is locked after {MAX_FAILED_LOGINS} wrong "
-                "PINs: an admin must set a new PIN"
-            )
-        raise PermissionDenied("unknown operator or wrong PIN")
+        shift = ops.open_shift_of(conn, operator.id, terminal) if operator and not error else None
+    if error is not None or operator is None:
+        raise error or PermissionDenied("unknown operator or wrong PIN")
     return Actor(
         operator.id, operator.username, operator.role, terminal, shift.id if shift else None
     )
@@ -125,7 +176,7 @@ def bootstrap_admin(svc: Services, username: str, pin: str) -> bool:
     with svc.store.transaction() as conn:
         if ops.count_operators(conn):
             return False
-        ops.add_operator(conn, _username(username), Role.ADMIN.value, hash_pin(pin), svc.now())
+        ops.add_operator(conn, parse_username(username), Role.ADMIN.value, hash_pin(pin), svc.now())
         log_operation(
             conn,
             at=svc.now(),
@@ -142,7 +193,10 @@ def add_operator(svc: Services, actor: Actor, username: str, role: str, pin: str
     authorize(svc, actor, Action.OPERATORS_MANAGE)
     parsed = Role.parse(role)
     with svc.store.transaction() as conn:
-        ops.add_operator(conn, _username(username), parsed.value, hash_pin(pin), svc.now())
+        ops.add_operator(
+            conn, parse_username(username), parsed.value, hash_pin(pin), svc.now(),
+            must_change_pin=True,
+        )  # fmt: skip
         log_operation(
             conn,
             at=svc.now(),
@@ -161,11 +215,16 @@ def list_operators(svc: Services, actor: Actor) -> list[dict[str, Any]]:
 
 
 def set_pin(svc: Services, actor: Actor, username: str, pin: str) -> None:
-    """An admin sets a new PIN (and unlocks the operator)."""
+    """An admin sets a new PIN (and unlocks the operator); anyone else's PIN set this way must
+    be changed by its owner at the next login."""
     authorize(svc, actor, Action.OPERATORS_MANAGE)
+    stored = hash_pin(pin)
     with svc.store.transaction() as conn:
-        operator = ops.get_operator(conn, _username(username))
-        ops.update_operator(conn, operator.id, pin_hash=hash_pin(pin), failed_logins=0)
+        operator = ops.get_operator(conn, parse_username(username), lock=True)
+        ops.update_operator(
+            conn, operator.id, pin_hash=stored, failed_logins=0,
+            must_change_pin=operator.id != actor.operator_id,
+        )  # fmt: skip
         log_operation(
             conn,
             at=svc.now(),
@@ -176,12 +235,30 @@ def set_pin(svc: Services, actor: Actor, username: str, pin: str) -> None:
         )
 
 
+def unlock_operator(svc: Services, actor: Actor, username: str) -> None:
+    """An admin clears the wrong-PIN count; the owner must choose a new PIN at the next login
+    (someone has been guessing it)."""
+    authorize(svc, actor, Action.OPERATORS_MANAGE)
+    with svc.store.transaction() as conn:
+        operator = ops.get_operator(conn, parse_username(username), lock=True)
+        ops.update_operator(conn, operator.id, failed_logins=0, must_change_pin=True)
+        log_operation(
+            conn,
+            at=svc.now(),
+            operator=actor.username,
+            terminal=actor.terminal,
+            action="operators.unlock",
+            target=operator.username,
+            detail={"failed_logins": operator.failed_logins},
+        )
+
+
 def set_operator_active(svc: Services, actor: Actor, username: str, active: bool) -> None:
     authorize(svc, actor, Action.OPERATORS_MANAGE)
     if username == actor.username and not active:
         raise InputError("an admin cannot disable themselves")
     with svc.store.transaction() as conn:
-        operator = ops.get_operator(conn, _username(username))
+        operator = ops.get_operator(conn, parse_username(username))
         ops.update_operator(conn, operator.id, active=active)
         log_operation(
             conn,

@@ -196,6 +196,9 @@ class Operator(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    #: The PIN was set by someone else (or before the 6-digit minimum): the owner must choose
+    #: a new one at the next login.
+    must_change_pin: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class Shift(Base):

@@ -48,6 +48,7 @@ class OperatorRecord:
     pin_hash: str
     active: bool
     failed_logins: int
+    must_change_pin: bool
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -55,6 +56,7 @@ class OperatorRecord:
             "role": self.role,
             "active": self.active,
             "failed_logins": self.failed_logins,
+            "must_change_pin": self.must_change_pin,
         }
 
 
@@ -74,6 +76,7 @@ _OP_COLUMNS = (
     Operator.pin_hash,
     Operator.active,
     Operator.failed_logins,
+    Operator.must_change_pin,
 )
 _SHIFT_COLUMNS = (Shift.id, Shift.operator_id, Shift.terminal, Shift.opened_at, Shift.closed_at)
 
@@ -83,7 +86,13 @@ def _op(row: Any) -> OperatorRecord:
 
 
 def add_operator(
-    conn: Connection, username: str, role: str, pin_hash: str, now: datetime
+    conn: Connection,
+    username: str,
+    role: str,
+    pin_hash: str,
+    now: datetime,
+    *,
+    must_change_pin: bool = False,
 ) -> OperatorRecord:
     if conn.execute(select(Operator.id).where(Operator.username == username)).first():
         raise DuplicateRecordError(f"operator {username!r} already exists")
@@ -95,13 +104,17 @@ def add_operator(
             active=True,
             failed_logins=0,
             created_at=now,
+            must_change_pin=must_change_pin,
         )
     )
     return get_operator(conn, username)
 
 
-def get_operator(conn: Connection, username: str) -> OperatorRecord:
-    row = conn.execute(select(*_OP_COLUMNS).where(Operator.username == username)).first()
+def get_operator(conn: Connection, username: str, *, lock: bool = False) -> OperatorRecord:
+    """The operator named ``username``; ``lock`` holds its row until the transaction ends
+    (``SELECT ... FOR UPDATE`` on PostgreSQL; SQLite's write transaction already serialises)."""
+    stmt = select(*_OP_COLUMNS).where(Operator.username == username)
+    row = conn.execute(stmt.with_for_update() if lock else stmt).first()
     if row is None:
         raise RecordNotFoundError(f"no operator {username!r}")
     return _op(row)

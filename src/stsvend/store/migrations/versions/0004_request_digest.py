@@ -5,7 +5,7 @@ the same digest.  Rows stored before this revision have none (NULL): they keep r
 the operation and the meter match, as they did.
 
 Revision ID: 0004
-Revises: 0001
+Revises: 0003
 Created: 2026-12-03
 """
 
@@ -19,7 +19,7 @@ from alembic import op
 __all__: list[str] = []
 
 revision: str = "0004"
-down_revision: str | Sequence[str] | None = "0001"
+down_revision: str | Sequence[str] | None = "0003"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
