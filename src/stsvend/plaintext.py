@@ -75,7 +75,8 @@ def parse_fixed(
     if match is None:
         example = "12" if places == 0 else "12." + "5" * places
         raise error(f"{what} must be plain digits like {example}, got {_show(text)}")
-    whole, fraction = match.group(1), match.group(2) or ""
+    whole: str = match.group(1)
+    fraction: str = match.group(2) or ""
     if len(fraction) > places:
         raise error(f"{what} has at most {places} decimal places, got {_show(text)}")
     if len(whole.lstrip("0")) > max_whole_digits:
