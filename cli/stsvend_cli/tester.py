@@ -151,9 +151,9 @@ def _key_options(fn: Callable[..., Any]) -> Callable[..., Any]:
                      help="Issuer number (default 600727; 0000 for 13-digit DRNs)."),
         click.option("--drn", help="Meter number (11 or 13 digits with its check digit)."),
         click.option("--sgc", help="Supply group code (6 digits)."),
-        click.option("--ti", type=int, help="Tariff index."),
-        click.option("--krn", type=int, help="Key revision number (1-9)."),
-        click.option("--key-type", type=int, default=2, show_default=True),
+        click.option("--ti", help="Tariff index."),
+        click.option("--krn", help="Key revision number (1-9)."),
+        click.option("--key-type", default="2", show_default=True),
         click.option("--base-date", type=click.Choice(["1993", "2014", "2035"]), default="1993",
                      show_default=True),
     ]  # fmt: skip

@@ -20,6 +20,8 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Literal
 
+from stsvend.errors import InputError
+
 __all__ = ["ClockMode", "SimClock"]
 
 ClockMode = Literal["manual", "wall"]
@@ -55,4 +57,7 @@ class SimClock:
         """Jump forward (the "time" key, the ADVANCE command)."""
         if seconds < 0:
             raise ValueError("time only moves forward")
-        self._offset += timedelta(seconds=seconds)
+        step = timedelta(seconds=seconds)
+        if self.now() > datetime.max.replace(tzinfo=self._start.tzinfo) - step:
+            raise InputError("the meter's clock cannot pass the end of year 9999")
+        self._offset += step

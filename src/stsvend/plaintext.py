@@ -81,4 +81,5 @@ def parse_fixed(
         raise error(f"{what} has at most {places} decimal places, got {_show(text)}")
     if len(whole.lstrip("0")) > max_whole_digits:
         raise error(f"{what} is too large ({max_whole_digits} digits at most before the point)")
-    return int(whole) * 10**places + int(fraction.ljust(places, "0") or "0")
+    scale: int = 10**places
+    return int(whole) * scale + int(fraction.ljust(places, "0") or "0")
