@@ -9,12 +9,14 @@ millisecond, so that thousands of CLI commands can run in one process.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import secrets
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from click.testing import CliRunner
 
@@ -55,6 +57,8 @@ class Store:
     data_dir: Path
     database_url: str | None = None
     extra: dict[str, str] = field(default_factory=dict)
+    reuse_services: bool = False
+    _services: dict[tuple[bool, bool, bool], Any] = field(default_factory=dict, repr=False)
 
     def env(self, role: str | None) -> dict[str, str]:
         env = {k: None for k in os.environ if k.startswith("STSVEND_")}
@@ -72,17 +76,34 @@ class Store:
 
     def run(self, *args: str, role: str | None = "admin", stdin: bytes = b"") -> Outcome:
         """``stsvend ARGS`` in this process, through its real entry point (exit codes too)."""
+        from stsvend_cli import common
         from stsvend_cli.main import main
 
         runner = CliRunner()
-        with runner.isolation(input=stdin, env=self.env(role)) as streams:
-            try:
-                main(list(args))
-                code = 0
-            except SystemExit as exc:
-                code = exc.code if isinstance(exc.code, int) else 1
-            out, err = streams[0].getvalue(), streams[1].getvalue()
+        opener = common.open_services
+        if self.reuse_services:
+            common.open_services = functools.partial(self._shared_services, opener)
+        try:
+            with runner.isolation(input=stdin, env=self.env(role)) as streams:
+                try:
+                    main(list(args))
+                    code = 0
+                except SystemExit as exc:
+                    code = exc.code if isinstance(exc.code, int) else 1
+                out, err = streams[0].getvalue(), streams[1].getvalue()
+        finally:
+            common.open_services = opener  # type: ignore[assignment]
         return Outcome(code, out.decode(errors="replace"), err.decode(errors="replace"))
+
+    def _shared_services(self, opener: Any, *, keys: bool = True, demo: bool = False,
+                         migrate: bool = False) -> Any:  # fmt: skip
+        # The fuzz run opens the services once per kind and reuses them, so that SQLAlchemy's
+        # statement cache survives between commands (a fresh engine compiles every statement
+        # again); each command still logs in, authorises and parses as it always does.
+        key = (keys, demo, migrate)
+        if key not in self._services:
+            self._services[key] = opener(keys=keys, demo=demo, migrate=migrate)
+        return self._services[key]
 
 
 def build(folder: Path, database_url: str | None = None) -> Store:
