@@ -59,3 +59,4 @@ def test_the_cli_says_so_with_exit_8(tmp_path: Path, body: bytes) -> None:
     out = store.run("shift", "status", role="clerk")
     assert out.code == EXIT_CONFIG != INTERNAL, out
     assert out.stderr.startswith("error: ") and "internal error" not in out.stderr
+    assert "log_seal_seconds" in out.stderr or "UTF-8" in out.stderr, out.stderr

@@ -26,6 +26,8 @@ __all__ = ["ClockMode", "SimClock"]
 
 ClockMode = Literal["manual", "wall"]
 
+_LAST = datetime(9999, 12, 1)
+
 
 class SimClock:
     """Simulated time from ``start``: manual steps, plus real elapsed time in wall mode."""
@@ -58,6 +60,7 @@ class SimClock:
         if seconds < 0:
             raise ValueError("time only moves forward")
         step = timedelta(seconds=seconds)
-        if self.now() > datetime.max.replace(tzinfo=self._start.tzinfo) - step:
+        # Stop a month short of datetime's end, so that a wall clock's real time still fits.
+        if step > _LAST.replace(tzinfo=self._start.tzinfo) - (self._start + self._offset):
             raise InputError("the meter's clock cannot pass the end of year 9999")
         self._offset += step

@@ -114,7 +114,9 @@ def _convert(name: str, value: Any, source: str) -> Any:
         if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 18:
             value = int(value)
         if type(value) is not int:
-            raise ConfigError(f"{name} in {source} must be a whole number, got {value!r}")
+            raise ConfigError(
+                f"{name} in {source} must be a whole number (an integer), got {value!r}"
+            )
         if not low <= value <= high:
             raise ConfigError(f"{name} in {source} must be {low} to {high}, got {value}")
         return value

@@ -12,7 +12,7 @@ through these two readers, which accept exactly ``[0-9]+`` and ``[0-9]+(\\.[0-9]
 >>> parse_whole("1e3", "count", 0, 10**6)
 Traceback (most recent call last):
 ...
-stsvend.errors.InputError: count must be plain digits 0-9, got '1e3'
+stsvend.errors.InputError: count must be a whole number in plain digits 0-9, got '1e3'
 """
 
 from __future__ import annotations
@@ -51,7 +51,7 @@ def parse_whole(
 ) -> int:
     """A whole number written as plain digits, inside ``low..high``."""
     if not is_plain_digits(text) or len(text) > 18:
-        raise error(f"{what} must be plain digits 0-9, got {_show(text)}")
+        raise error(f"{what} must be a whole number in plain digits 0-9, got {_show(text)}")
     number = int(text)
     if not low <= number <= high:
         raise error(f"{what} must be {low} to {high}, got {number}")

@@ -450,7 +450,8 @@ def make_key_file_oracle(folder: Path) -> Callable[[bytes], str | None]:
             load_key_file(path)
         except StsError:
             return None
-        for entry in tomllib.loads(body.decode())["keys"]:
+        # The text as the loader read it (read_text turns a lone CR into a newline).
+        for entry in tomllib.loads(path.read_text(encoding="utf-8"))["keys"]:
             for name in ("krn", "ken", "base_date"):
                 value = entry.get(name)
                 if value is not None and not (type(value) is int or (

@@ -27,6 +27,25 @@ def _app(*args: str, stdin: str = "") -> tuple[int, str, str]:
         return code, streams[0].getvalue().decode(), streams[1].getvalue().decode()
 
 
+def test_advance_takes_ascii_digits_only(tmp_path: Path) -> None:
+    session = Session.open(write_profile(tmp_path))
+    for line in ("ADVANCE \uff11d", "WAIT \u06f59", "ADVANCE 1\u0660", "ADVANCE \U0001d7d9"):
+        answer = session.execute(line)
+        assert answer is not None and answer["ok"] is False, line
+    assert session.execute("ADVANCE 10m")["ok"]  # type: ignore[index]
+
+
+def test_a_state_file_with_an_impossible_accumulator(tmp_path: Path) -> None:
+    profile = write_profile(tmp_path)
+    Session.open(profile).execute("LOAD 900")
+    state = tmp_path / "meter.state.json"
+    doc = json.loads(state.read_text(encoding="utf-8"))
+    doc["meter"]["accumulator"] = 12345678901234567890123
+    state.write_text(json.dumps(doc), encoding="utf-8")
+    code, _out, err = _app("script", str(profile), stdin="ADVANCE 1h\n")
+    assert code == 1 and "accumulator" in err and "Traceback" not in err, err
+
+
 def test_a_profile_that_is_not_utf8(tmp_path: Path) -> None:
     profile = tmp_path / "meter.toml"
     profile.write_bytes(b'[meter]\ndrn = "\xff\xfe"\n')
@@ -59,8 +78,8 @@ def test_a_state_file_nested_too_deeply(tmp_path: Path) -> None:
 
 def test_advance_past_year_9999_is_an_error_answer(tmp_path: Path) -> None:
     session = Session.open(write_profile(tmp_path))
-    # A meter whose clock already stands in the last days of year 9999 (a state file can say so).
-    session.clock = SimClock(datetime(9999, 12, 20, tzinfo=UTC))
+    # A meter whose clock already stands in the last weeks of year 9999 (a state file can say so).
+    session.clock = SimClock(datetime(9999, 11, 20, tzinfo=UTC))
     out = io.StringIO()
     lines = ["ADVANCE 3650d", "ADVANCE 5d", "ADVANCE 30d", "PING"]
     run_script(session, lines, out)

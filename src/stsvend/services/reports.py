@@ -61,7 +61,8 @@ def _report(svc: Services, since: datetime, until: datetime, by: str) -> dict[st
     }
 
 
-# ASCII digits only ([0-9]); the last year is 9998, so that the day after is a date too.
+# ASCII digits only ([0-9]); years 1900 to 9998, so that the bounds of any day, in any time
+# zone and in UTC, are dates too.
 _DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _MONTH = re.compile(r"[0-9]{4}-[0-9]{2}")
 
@@ -73,8 +74,8 @@ def _day(text: str) -> date:
         which = date.fromisoformat(text)
     except ValueError:
         raise InputError(f"a day is YYYY-MM-DD, got {text!r}") from None
-    if which.year > 9998:
-        raise InputError(f"reports end with the year 9998, got {text!r}")
+    if not 1900 <= which.year <= 9998:
+        raise InputError(f"reports cover the years 1900 to 9998, got {text!r}")
     return which
 
 
