@@ -104,7 +104,7 @@ def kc_resume(
     as_json: bool,
 ) -> None:  # fmt: skip
     """Go on with a supply group job from where it stopped."""
-    job_id = whole(job, "JOB", 1, 2**63 - 1)
+    job_id = whole(job, "JOB", 1, 2**31 - 1)  # the ids are 32-bit integers
     assert job_id is not None
     _run(sess, job_id, *_run_options(batch_size, max_batches, workers), as_json)
 

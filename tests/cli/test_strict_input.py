@@ -60,6 +60,16 @@ def _sales(store: Store) -> int:
     return sum(row["count"] for row in json.loads(out.stdout)["by_kind"])
 
 
+@pytest.mark.parametrize("typed", [M[2] + "\r", "\t" + M[2], M[2] + "\n", M[2] + "\u00a0"])
+def test_a_meter_number_with_stray_whitespace_is_refused(store: Store, typed: str) -> None:
+    refused(store, "meters", "show", typed, role="clerk")
+
+
+def test_a_meter_number_may_be_grouped(store: Store) -> None:
+    out = store.run("meters", "show", f"{M[2][:4]} {M[2][4:8]}-{M[2][8:]}", "--json", role="clerk")
+    assert out.code == 0 and json.loads(out.stdout)["drn"] == M[2], out
+
+
 def test_a_negative_amount_is_refused(store: Store) -> None:
     assert "amount" in refused(store, "vend", M[2], "--", "-5", role="clerk")
 
@@ -100,6 +110,8 @@ def test_every_money_and_number_option_is_strict(store: Store, args: tuple[str, 
      (("log", "export", "--key", "123456/\uff11"), "auditor"),
      (("reprint", "9" * 30), "supervisor"),
      (("reprint", "\uff11"), "supervisor"),
+     (("reprint", "99999999999"), "supervisor"),
+     (("key-change", "resume", "99999999999"), "engineer"),
      (("reverse", "9" * 30, "--reason", "wrong meter"), "supervisor"),
      (("report", "daily", "9999-12-31"), "supervisor"),
      (("report", "daily", "0001-01-01"), "supervisor"),

@@ -53,7 +53,7 @@ def _receipt_number(text: str | int) -> int:
         text = str(text)
     if isinstance(text, str) and text.startswith("#"):
         text = text[1:]
-    return parse_whole(text, "a receipt number", 1, 2**63 - 1)
+    return parse_whole(text, "a receipt number", 1, 2**31 - 1)  # the ids are 32-bit integers
 
 
 def reprint(svc: Services, actor: Actor, receipt: str | int) -> dict[str, Any]:
