@@ -137,7 +137,7 @@ def operators() -> None:
     "--new-pin-env", default="STSVEND_NEW_PIN", show_default=True, metavar="VAR",
     help="Variable holding the new operator's PIN (else a prompt).",
 )  # fmt: skip
-@with_session(keys=False)
+@with_session(keys=False, action="operators.manage")
 def operators_add(sess: Session, username: str, role: str, new_pin_env: str) -> None:
     """Add an operator (admin); they choose their own PIN at their first login."""
     from stsvend.services.auth import add_operator
@@ -148,7 +148,7 @@ def operators_add(sess: Session, username: str, role: str, new_pin_env: str) -> 
 
 @operators.command("list")
 @json_option
-@with_session(keys=False)
+@with_session(keys=False, action="operators.view")
 def operators_list(sess: Session, as_json: bool) -> None:
     """List operators (no PINs, ever)."""
     from stsvend.services.auth import list_operators
@@ -178,7 +178,7 @@ def operators_set_pin(sess: Session, username: str, new_pin_env: str) -> None:
 
 @operators.command("disable")
 @click.argument("username")
-@with_session(keys=False)
+@with_session(keys=False, action="operators.manage")
 def operators_disable(sess: Session, username: str) -> None:
     """Disable an operator (admin)."""
     from stsvend.services.auth import set_operator_active
@@ -189,7 +189,7 @@ def operators_disable(sess: Session, username: str) -> None:
 
 @operators.command("enable")
 @click.argument("username")
-@with_session(keys=False)
+@with_session(keys=False, action="operators.manage")
 def operators_enable(sess: Session, username: str) -> None:
     """Enable an operator again (admin)."""
     from stsvend.services.auth import set_operator_active
@@ -218,7 +218,7 @@ def shift() -> None:
 
 @shift.command("start")
 @json_option
-@with_session(keys=False)
+@with_session(keys=False, action="shift.start")
 def shift_start(sess: Session, as_json: bool) -> None:
     """Open a shift for the operator at this terminal."""
     from stsvend.services.auth import start_shift
@@ -244,7 +244,7 @@ def _totals_table(title: str, rows: list[dict[str, Any]], currency: str) -> Any:
 
 @shift.command("end")
 @json_option
-@with_session(keys=False)
+@with_session(keys=False, action="shift.end")
 def shift_end(sess: Session, as_json: bool) -> None:
     """Close the operator's shift and print its totals."""
     from stsvend.services.auth import end_shift

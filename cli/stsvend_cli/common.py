@@ -48,6 +48,7 @@ __all__ = [
     "session",
     "table",
     "units",
+    "whole",
 ]
 
 ENV_OPERATOR = "STSVEND_OPERATOR"
@@ -181,8 +182,14 @@ def session(
     return Session(svc, actor)
 
 
-def with_session(keys: bool = True) -> Callable[[F], F]:
-    """Decorate a command taking ``sess`` first: login from its operator options."""
+def with_session(keys: bool = True, action: str | None = None) -> Callable[[F], F]:
+    """Decorate a command taking ``sess`` first: login from its operator options.
+
+    ``action`` (an :class:`~stsvend.vending.roles.Action` value) is authorised right after the
+    login, before the command reads any value it was given: an operator without the right gets
+    the refusal, never a parse error that tells what would have been accepted.  So commands
+    take their values (money, dates, numbers, keys) as raw text and parse them in their body.
+    """
 
     def wrap(fn: F) -> F:
         @functools.wraps(fn)
@@ -191,6 +198,11 @@ def with_session(keys: bool = True) -> Callable[[F], F]:
             other = kwargs.get("new_pin_env")
             sess = session(operator, pin_env, keys=keys, other_pin_env=other)
             try:
+                if action is not None:
+                    from stsvend.services.auth import authorize
+                    from stsvend.vending.roles import Action
+
+                    authorize(sess.svc, sess.actor, Action(action))
                 return fn(sess, *args, **kwargs)
             finally:
                 sess.close()
@@ -236,6 +248,13 @@ def emit(data: Any, as_json: bool, render: Callable[[Any], None]) -> None:
         click.echo(json.dumps(data, indent=2, sort_keys=True, default=str))
     else:
         render(data)
+
+
+def whole(text: str | None, what: str, low: int, high: int) -> int | None:
+    """An option's whole number (plain ASCII digits in ``low..high``), None if not given."""
+    from stsvend.plaintext import parse_whole
+
+    return None if text is None else parse_whole(text, what, low, high)
 
 
 def money(minor: int, currency: str) -> str:

@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from stsvend_cli.common import Session, console, emit, json_option, table, with_session
+from stsvend_cli.common import Session, console, emit, json_option, table, whole, with_session
 from stsvend_cli.receipt import print_receipt
 
 __all__ = ["key_change"]
@@ -28,18 +28,18 @@ def key_change() -> None:
 @click.argument("drn")
 @click.option("--rollover", is_flag=True, help="Move to the next base date (RO bit).")
 @click.option("--sgc", default=None, help="New supply group.")
-@click.option("--krn", type=int, default=None, help="New key revision.")
-@click.option("--ti", type=int, default=None, help="New tariff index.")
-@click.option("--ken", type=int, default=None, help="New key expiry number.")
-@click.option("--key-type", type=int, default=None, help="New key type (2 or 3).")
+@click.option("--krn", default=None, help="New key revision.")
+@click.option("--ti", default=None, help="New tariff index.")
+@click.option("--ken", default=None, help="New key expiry number.")
+@click.option("--key-type", default=None, help="New key type (2 or 3).")
 @click.option("--sgc-token", is_flag=True, help="EA07: add the 3rd token carrying the SGC.")
 @click.option("--issue", is_flag=True, help="Hand the tokens out now (else: with the next sale).")
 @click.option("--request-id", default=None, metavar="ID")
 @json_option
-@with_session()
+@with_session(action="key-change")
 def kc_meter(
-    sess: Session, drn: str, rollover: bool, sgc: str | None, krn: int | None, ti: int | None,
-    ken: int | None, key_type: int | None, sgc_token: bool, issue: bool,
+    sess: Session, drn: str, rollover: bool, sgc: str | None, krn: str | None, ti: str | None,
+    ken: str | None, key_type: str | None, sgc_token: bool, issue: bool,
     request_id: str | None, as_json: bool,
 ) -> None:  # fmt: skip
     """Key-change one meter (supervisor or engineer)."""
@@ -47,7 +47,9 @@ def kc_meter(
 
     result = key_change_meter(
         sess.svc, sess.actor, drn, rollover=rollover, sgc=None if sgc is None else _sgc(sgc),
-        krn=krn, ti=ti, ken=ken, key_type=key_type, sgc_token=sgc_token, issue=issue,
+        krn=whole(krn, "--krn", 1, 9), ti=whole(ti, "--ti", 0, 99),
+        ken=whole(ken, "--ken", 0, 255), key_type=whole(key_type, "--key-type", 0, 3),
+        sgc_token=sgc_token, issue=issue,
         request_id=request_id,
     )  # fmt: skip
     emit(result, as_json, print_receipt)
@@ -56,14 +58,13 @@ def kc_meter(
 @key_change.command("group")
 @click.argument("sgc")
 @click.option("--rollover", is_flag=True, help="Move every meter to the next base date.")
-@click.option("--krn", type=int, default=None, help="New key revision.")
-@click.option("--ken", type=int, default=None, help="New key expiry number.")
-@click.option("--batch-size", type=int, default=1000, show_default=True)
-@click.option("--max-batches", type=int, default=None, help="Stop after this many batches.")
+@click.option("--krn", default=None, help="New key revision.")
+@click.option("--ken", default=None, help="New key expiry number.")
+@click.option("--batch-size", default="1000", show_default=True)
+@click.option("--max-batches", default=None, help="Stop after this many batches.")
 @click.option(
     "--workers",
-    type=int,
-    default=1,
+    default="1",
     show_default=True,
     help="Processes working disjoint parts of the group (PostgreSQL).",
 )
@@ -74,33 +75,47 @@ def kc_meter(
     help="Names the job: run again with the same id to resume it.",
 )
 @json_option
-@with_session()
+@with_session(action="key-change.bulk")
 def kc_group(
-    sess: Session, sgc: str, rollover: bool, krn: int | None, ken: int | None,
-    batch_size: int, max_batches: int | None, workers: int, request_id: str | None,
+    sess: Session, sgc: str, rollover: bool, krn: str | None, ken: str | None,
+    batch_size: str, max_batches: str | None, workers: str, request_id: str | None,
     as_json: bool,
 ) -> None:  # fmt: skip
     """Key-change a whole supply group in batches (resumable; every meter exactly once)."""
     from stsvend.services.keychange import start_job
 
-    job = start_job(sess.svc, sess.actor, _sgc(sgc), rollover=rollover, krn=krn, ken=ken,
+    sgc_value = _sgc(sgc)
+    runs = _run_options(batch_size, max_batches, workers)
+    job = start_job(sess.svc, sess.actor, sgc_value, rollover=rollover,
+                    krn=whole(krn, "--krn", 1, 9), ken=whole(ken, "--ken", 0, 255),
                     request_id=request_id)  # fmt: skip
-    _run(sess, job["job"], batch_size, max_batches, as_json, workers)
+    _run(sess, job["job"], *runs, as_json)
 
 
 @key_change.command("resume")
-@click.argument("job", type=int)
-@click.option("--batch-size", type=int, default=1000, show_default=True)
-@click.option("--max-batches", type=int, default=None)
-@click.option("--workers", type=int, default=1, show_default=True)
+@click.argument("job")
+@click.option("--batch-size", default="1000", show_default=True)
+@click.option("--max-batches", default=None)
+@click.option("--workers", default="1", show_default=True)
 @json_option
-@with_session()
+@with_session(action="key-change.bulk")
 def kc_resume(
-    sess: Session, job: int, batch_size: int, max_batches: int | None, workers: int,
+    sess: Session, job: str, batch_size: str, max_batches: str | None, workers: str,
     as_json: bool,
 ) -> None:  # fmt: skip
     """Go on with a supply group job from where it stopped."""
-    _run(sess, job, batch_size, max_batches, as_json, workers)
+    job_id = whole(job, "JOB", 1, 2**31 - 1)  # the ids are 32-bit integers
+    assert job_id is not None
+    _run(sess, job_id, *_run_options(batch_size, max_batches, workers), as_json)
+
+
+def _run_options(
+    batch_size: str, max_batches: str | None, workers: str
+) -> tuple[int, int | None, int]:
+    size = whole(batch_size, "--batch-size", 1, 1_000_000)
+    count = whole(workers, "--workers", 1, 64)
+    assert size is not None and count is not None  # both have defaults
+    return size, whole(max_batches, "--max-batches", 1, 10**9), count
 
 
 def _run(
@@ -108,8 +123,8 @@ def _run(
     job_id: int,
     batch_size: int,
     max_batches: int | None,
+    workers: int,
     as_json: bool,
-    workers: int = 1,
 ) -> None:
     from stsvend.services.bootstrap import open_from_environment
     from stsvend.services.keychange import run_job
@@ -146,7 +161,7 @@ def _run(
 
 @key_change.command("jobs")
 @json_option
-@with_session()
+@with_session(action="key-change.bulk")
 def kc_jobs(sess: Session, as_json: bool) -> None:
     """List supply group key change jobs."""
     from stsvend.services.keychange import list_jobs
@@ -161,7 +176,7 @@ def kc_jobs(sess: Session, as_json: bool) -> None:
 @key_change.command("confirm")
 @click.argument("drn")
 @json_option
-@with_session(keys=False)
+@with_session(keys=False, action="key-change.confirm")
 def kc_confirm(sess: Session, drn: str, as_json: bool) -> None:
     """The meter took its key change: it now runs on the new key data."""
     from stsvend.services.keychange import confirm
@@ -174,7 +189,7 @@ def kc_confirm(sess: Session, drn: str, as_json: bool) -> None:
 @click.argument("drn")
 @click.option("--reason", required=True)
 @json_option
-@with_session(keys=False)
+@with_session(keys=False, action="key-change.confirm")
 def kc_cancel(sess: Session, drn: str, reason: str, as_json: bool) -> None:
     """Withdraw a meter's open key change (its tokens stay in the log)."""
     from stsvend.services.keychange import cancel
@@ -186,7 +201,7 @@ def kc_cancel(sess: Session, drn: str, reason: str, as_json: bool) -> None:
 @key_change.command("report")
 @click.option("--sgc", default=None)
 @json_option
-@with_session(keys=False)
+@with_session(keys=False, action="reports")
 def kc_report(sess: Session, sgc: str | None, as_json: bool) -> None:
     """Meters near key expiry, not yet rolled over, or with an unconfirmed key change."""
     from stsvend.services.keychange import key_report

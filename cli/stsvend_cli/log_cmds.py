@@ -29,12 +29,31 @@ def _when(text: str | None) -> datetime | None:
     from stsvend.errors import InputError
 
     try:
+        if not text.isascii():
+            raise ValueError(text)
         value = datetime.fromisoformat(text)
     except ValueError:
         raise InputError(
             f"a time is ISO 8601 (2026-01-31 or 2026-01-31T08:00Z), got {text!r}"
         ) from None
     return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+def _key_filter(key: str | None) -> tuple[int | None, int | None, str | None]:
+    """``--key``: an SGC, SGC/KRN, or a 6-hex-digit key check value → (sgc, krn, kcv)."""
+    from stsvend.errors import InputError
+    from stsvend.plaintext import parse_whole
+
+    if key is None:
+        return None, None, None
+    if "/" in key:
+        left, _, right = key.partition("/")
+        return parse_whole(left, "the SGC", 0, 999_999), parse_whole(right, "the KRN", 1, 9), None
+    if len(key) <= 6 and key.isascii() and key.isdigit():
+        return parse_whole(key, "the SGC", 0, 999_999), None, None
+    if len(key) == 6 and all(c in "0123456789abcdefABCDEF" for c in key):
+        return None, None, key.upper()
+    raise InputError("--key is an SGC, SGC/KRN, or a 6-hex-digit key check value")
 
 
 @click.group()
@@ -65,29 +84,16 @@ def log() -> None:
     default=None,
     help="Write to this file (default: standard output).",
 )
-@with_session()
+@with_session(action="log.export")
 def log_export(
     sess: Session, fmt: str, since: str | None, until: str | None, meter: str | None,
     by_operator: str | None, terminal: str | None, key: str | None, output: Path | None,
 ) -> None:  # fmt: skip
     """Export the token log as CSV or JSON lines (digits only for roles allowed them)."""
-    from stsvend.errors import InputError
     from stsvend.services.logs import export
     from stsvend.tokenlog.reader import LogFilter
 
-    sgc = krn = None
-    kcv = None
-    if key is not None:
-        text = key.strip()
-        if "/" in text:
-            left, _, right = text.partition("/")
-            sgc, krn = int(left), int(right)
-        elif text.isdigit():
-            sgc = int(text)
-        elif len(text) == 6:
-            kcv = text.upper()
-        else:
-            raise InputError("--key is an SGC, SGC/KRN, or a 6-digit key check value")
+    sgc, krn, kcv = _key_filter(key)
     where = LogFilter(since=_when(since), until=_when(until), meter=meter, operator=by_operator,
                       terminal=terminal, sgc=sgc, krn=krn, kcv=kcv)  # fmt: skip
     if output is None:
@@ -109,7 +115,7 @@ def log_export(
 
 @log.command("verify")
 @json_option
-@with_session()
+@with_session(action="log.verify")
 def log_verify(sess: Session, as_json: bool) -> None:
     """Verify every chain and seal; report each row changed, deleted or inserted."""
     from stsvend.services.logs import verify
@@ -137,7 +143,7 @@ def log_verify(sess: Session, as_json: bool) -> None:
 
 @log.command("seal")
 @json_option
-@with_session()
+@with_session(action="log.verify")
 def log_seal(sess: Session, as_json: bool) -> None:
     """Seal every chain head that moved since the last seal (also automatic)."""
     from stsvend.services.logs import seal
@@ -181,7 +187,7 @@ def _show_report(r: dict[str, Any], by: str) -> None:
 @report.command("daily")
 @click.argument("day", required=False)
 @json_option
-@with_session(keys=False)
+@with_session(keys=False, action="reports")
 def report_daily(sess: Session, day: str | None, as_json: bool) -> None:
     """Sales of a day (YYYY-MM-DD, default today) by kind and operator."""
     from stsvend.services.reports import daily_report
@@ -192,7 +198,7 @@ def report_daily(sess: Session, day: str | None, as_json: bool) -> None:
 @report.command("monthly")
 @click.argument("month", required=False)
 @json_option
-@with_session(keys=False)
+@with_session(keys=False, action="reports")
 def report_monthly(sess: Session, month: str | None, as_json: bool) -> None:
     """Sales of a month (YYYY-MM, default this month) by kind and day."""
     from stsvend.services.reports import monthly_report

@@ -15,10 +15,17 @@ from stsvend_cli.common import (
     money,
     table,
     units,
+    whole,
     with_session,
 )
 
 __all__ = ["customers", "meters", "supply_groups", "tariffs"]
+
+
+def _int(text: str, what: str, low: int, high: int) -> int:
+    value = whole(text, what, low, high)
+    assert value is not None  # these options have defaults
+    return value
 
 
 def _sgc(text: str) -> int:
@@ -38,22 +45,23 @@ def supply_groups() -> None:
 @supply_groups.command("add")
 @click.argument("sgc")
 @click.option("--name", default="", help="A name for people.")
-@click.option("--krn", type=int, default=1, show_default=True)
+@click.option("--krn", default="1", show_default=True)
 @click.option("--key-type", default="VUDK", show_default=True, help="VUDK or VCDK")
-@click.option("--base-date", type=int, default=2014, show_default=True)
-@click.option("--ken", type=int, default=255, show_default=True)
+@click.option("--base-date", default="2014", show_default=True)
+@click.option("--ken", default="255", show_default=True)
 @click.option("--ea", default="07", show_default=True, help="07 (STA) or 11 (MISTY1)")
 @json_option
-@with_session()
+@with_session(action="supply-groups.manage")
 def groups_add(
-    sess: Session, sgc: str, name: str, krn: int, key_type: str, base_date: int, ken: int,
+    sess: Session, sgc: str, name: str, krn: str, key_type: str, base_date: str, ken: str,
     ea: str, as_json: bool,
 ) -> None:  # fmt: skip
     """Register a supply group (its vending key must be in the keystore)."""
     from stsvend.services.registry import add_group
 
-    group = add_group(sess.svc, sess.actor, _sgc(sgc), name=name, krn=krn, key_type=key_type,
-                      base_date=base_date, ken=ken, ea=ea)  # fmt: skip
+    group = add_group(sess.svc, sess.actor, _sgc(sgc), name=name, krn=_int(krn, "--krn", 1, 9),
+                      key_type=key_type, base_date=_int(base_date, "--base-date", 0, 9999),
+                      ken=_int(ken, "--ken", 0, 255), ea=ea)  # fmt: skip
     emit(group, as_json, lambda g: click.echo(
         f"supply group {g['sgc']} on KRN {g['krn']} (DKGA{g['dkga']}, base date "
         f"{g['base_date']})" + (" TEST" if g["test"] else "")
@@ -62,7 +70,7 @@ def groups_add(
 
 @supply_groups.command("list")
 @json_option
-@with_session(keys=False)
+@with_session(keys=False, action="supply-groups.view")
 def groups_list(sess: Session, as_json: bool) -> None:
     """List supply groups."""
     from stsvend.services.registry import list_groups
@@ -88,24 +96,24 @@ def meters() -> None:
 @click.option("--sgc", required=True, help="Supply group.")
 @click.option("--iin", default=None, help="600727 (default for 11 digits) or 0000.")
 @click.option("--resource", default="electricity", show_default=True)
-@click.option("--ti", type=int, default=1, show_default=True, help="Tariff index.")
+@click.option("--ti", default="1", show_default=True, help="Tariff index.")
 @click.option("--default-key", is_flag=True, help="The meter arrives on its default key.")
 @click.option("--default-sgc", default=None, help="SGC of its default key (default: --sgc).")
-@click.option("--default-krn", type=int, default=None)
+@click.option("--default-krn", default=None)
 @json_option
-@with_session()
+@with_session(action="meters.manage")
 def meters_add(
-    sess: Session, drn: str, sgc: str, iin: str | None, resource: str, ti: int,
-    default_key: bool, default_sgc: str | None, default_krn: int | None, as_json: bool,
+    sess: Session, drn: str, sgc: str, iin: str | None, resource: str, ti: str,
+    default_key: bool, default_sgc: str | None, default_krn: str | None, as_json: bool,
 ) -> None:  # fmt: skip
     """Register a meter; on --default-key, commissioning key change tokens are made at once."""
     from stsvend.services.registry import add_meter
 
     result = add_meter(
-        sess.svc, sess.actor, drn, sgc=_sgc(sgc), iin=iin, resource=resource, ti=ti,
-        default_key=default_key,
+        sess.svc, sess.actor, drn, sgc=_sgc(sgc), iin=iin, resource=resource,
+        ti=_int(ti, "--ti", 0, 99), default_key=default_key,
         default_sgc=None if default_sgc is None else _sgc(default_sgc),
-        default_krn=default_krn,
+        default_krn=whole(default_krn, "--default-krn", 1, 9),
     )  # fmt: skip
 
     def show(r: dict[str, Any]) -> None:
@@ -121,7 +129,7 @@ def meters_add(
 @click.option("--sgc", default=None)
 @click.option("--status", type=click.Choice(["active", "blocked"]), default=None)
 @json_option
-@with_session(keys=False)
+@with_session(keys=False, action="meters.view")
 def meters_list(sess: Session, sgc: str | None, status: str | None, as_json: bool) -> None:
     """List meters."""
     from stsvend.services.registry import list_meters
@@ -137,7 +145,7 @@ def meters_list(sess: Session, sgc: str | None, status: str | None, as_json: boo
 @meters.command("show")
 @click.argument("drn")
 @json_option
-@with_session(keys=False)
+@with_session(keys=False, action="meters.view")
 def meters_show(sess: Session, drn: str, as_json: bool) -> None:
     """Everything about one meter: key data, last TIDs, account, open key change."""
     from stsvend.services.registry import meter_status
@@ -159,7 +167,7 @@ def _block(sess: Session, drn: str, reason: str, blocked: bool, as_json: bool) -
 @click.argument("drn")
 @click.option("--reason", required=True)
 @json_option
-@with_session(keys=False)
+@with_session(keys=False, action="meters.block")
 def meters_block(sess: Session, drn: str, reason: str, as_json: bool) -> None:
     """Block a meter: no credit is issued for it."""
     _block(sess, drn, reason, True, as_json)
@@ -169,7 +177,7 @@ def meters_block(sess: Session, drn: str, reason: str, as_json: bool) -> None:
 @click.argument("drn")
 @click.option("--reason", required=True)
 @json_option
-@with_session(keys=False)
+@with_session(keys=False, action="meters.block")
 def meters_unblock(sess: Session, drn: str, reason: str, as_json: bool) -> None:
     """Unblock a meter."""
     _block(sess, drn, reason, False, as_json)
@@ -181,7 +189,7 @@ def meters_unblock(sess: Session, drn: str, reason: str, as_json: bool) -> None:
 @click.option("--max", "maximum", default=None, help="Maximum vend.")
 @click.option("--daily", default=None, help="Daily maximum.")
 @json_option
-@with_session(keys=False)
+@with_session(keys=False, action="meters.manage")
 def meters_limits(
     sess: Session, drn: str, minimum: str | None, maximum: str | None, daily: str | None,
     as_json: bool,
@@ -197,14 +205,21 @@ def meters_limits(
 
 
 @meters.command("import")
-@click.argument("csv_file", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@click.argument("csv_file", type=click.Path(dir_okay=False, path_type=Path))
 @json_option
-@with_session()
+@with_session(action="meters.import")
 def meters_import(sess: Session, csv_file: Path, as_json: bool) -> None:
     """Import meters, key data and last TIDs from a previous system's CSV (all or nothing)."""
+    from stsvend.errors import InputError
     from stsvend.services.importing import import_meters
 
-    data = import_meters(sess.svc, sess.actor, csv_file.read_text(encoding="utf-8"))
+    try:
+        text = csv_file.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise InputError(f"{csv_file} is not UTF-8 text") from None
+    except OSError as exc:
+        raise InputError(f"cannot read {csv_file}: {exc.strerror}") from None
+    data = import_meters(sess.svc, sess.actor, text)
     emit(data, as_json, lambda d: click.echo(
         f"{d['rows']} row(s): {d['added']} meter(s) added, {d['updated']} updated"
     ))  # fmt: skip
@@ -226,7 +241,7 @@ def customers() -> None:
 @click.option("--debt", default="0", show_default=True, help="Arrears to recover.")
 @click.option("--recovery", default="0", show_default=True, help="Percent of each purchase.")
 @json_option
-@with_session(keys=False)
+@with_session(keys=False, action="customers.manage")
 def customers_open(
     sess: Session, customer: str, contract: str, drn: str, tariff: str, debt: str,
     recovery: str, as_json: bool,
@@ -245,7 +260,7 @@ def customers_open(
 @customers.command("close-account")
 @click.argument("contract")
 @json_option
-@with_session(keys=False)
+@with_session(keys=False, action="customers.manage")
 def customers_close(sess: Session, contract: str, as_json: bool) -> None:
     """Close an account."""
     from stsvend.services.registry import close_account
@@ -256,7 +271,7 @@ def customers_close(sess: Session, contract: str, as_json: bool) -> None:
 
 @customers.command("list")
 @json_option
-@with_session(keys=False)
+@with_session(keys=False, action="customers.view")
 def customers_list(sess: Session, as_json: bool) -> None:
     """List customers and their accounts."""
     from stsvend.services.registry import list_customers
@@ -307,45 +322,37 @@ def tariffs() -> None:
     help="Percent of later purchases that repays emergency credit.",
 )
 @json_option
-@with_session(keys=False)
+@with_session(keys=False, action="tariffs.manage")
 def tariffs_add(
     sess: Session, code: str, name: str, price: str | None, blocks: tuple[str, ...], tax: str,
     fixed_charge: str, free_units: str, resource: str, emergency_units: str,
     emergency_repay: str, as_json: bool,
 ) -> None:  # fmt: skip
     """Add a tariff (admin).  A tariff never changes: a new price is a new code."""
-    from decimal import Decimal, InvalidOperation
-
     from stsvend.errors import InputError
+    from stsvend.plaintext import parse_fixed
     from stsvend.services.registry import _resource
     from stsvend.services.tariffs import add_tariff, parse_blocks
 
     def tenths(text: str, what: str) -> int:
-        try:
-            value = Decimal(text) * 10
-        except InvalidOperation:
-            raise InputError(f"{what} {text!r} is not a number") from None
-        if value != value.to_integral_value() or value < 0:
-            raise InputError(f"{what} is a non-negative number of units in steps of 0.1")
-        return int(value)
+        return parse_fixed(text, 1, what, max_whole_digits=9)
 
-    try:
-        repay_bp = Decimal(emergency_repay) * 100
-    except InvalidOperation:
-        raise InputError(f"emergency repayment {emergency_repay!r} is not a percent") from None
+    repay_bp = parse_fixed(emergency_repay, 2, "emergency repayment percent")
+    if repay_bp > 10_000:
+        raise InputError("emergency repayment is 0 to 100 percent")
     data = add_tariff(
         sess.svc, sess.actor, code, name=name, blocks=parse_blocks(price, list(blocks)),
         tax_percent=tax, fixed_charge=fixed_charge,
         free_units=tenths(free_units, "free units"), resource=_resource(resource),
         emergency_units=tenths(emergency_units, "emergency units"),
-        emergency_repayment_bp=int(repay_bp),
+        emergency_repayment_bp=repay_bp,
     )  # fmt: skip
     emit(data, as_json, lambda d: click.echo(f"tariff {d['code']} added: {d['name']}"))
 
 
 @tariffs.command("list")
 @json_option
-@with_session(keys=False)
+@with_session(keys=False, action="tariffs.view")
 def tariffs_list(sess: Session, as_json: bool) -> None:
     """List tariffs."""
     from stsvend.services.tariffs import list_tariffs

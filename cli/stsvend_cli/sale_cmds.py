@@ -7,7 +7,6 @@ the receipt first issued and never issues again (what a client does after a time
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import click
@@ -20,6 +19,7 @@ from stsvend_cli.common import (
     money,
     table,
     units,
+    whole,
     with_session,
 )
 from stsvend_cli.receipt import print_receipt
@@ -43,16 +43,19 @@ _request_id = click.option(
 )
 
 
+def _required(value: int | None) -> int:
+    assert value is not None  # the argument has a default or is required by click
+    return value
+
+
 def _tenths(text: str) -> int:
     from stsvend.errors import InputError
+    from stsvend.plaintext import parse_fixed
 
-    try:
-        value = Decimal(text.strip()) * 10
-    except (InvalidOperation, AttributeError):
-        raise InputError(f"{text!r} is not a number of units") from None
-    if value != value.to_integral_value() or value <= 0:
+    value = parse_fixed(text, 1, "units", max_whole_digits=9)
+    if value <= 0:
         raise InputError(f"units are positive, in steps of 0.1: {text!r}")
-    return int(value)
+    return value
 
 
 @click.command()
@@ -60,7 +63,7 @@ def _tenths(text: str) -> int:
 @click.argument("amount")
 @_request_id
 @json_option
-@with_session()
+@with_session(action="vend")
 def vend(sess: Session, drn: str, amount: str, request_id: str | None, as_json: bool) -> None:
     """Sell credit for AMOUNT (such as 100.00) to meter DRN and print the receipt."""
     from stsvend.services.vend import vend as do_vend
@@ -74,7 +77,7 @@ def vend(sess: Session, drn: str, amount: str, request_id: str | None, as_json: 
 @click.argument("amount", required=False)
 @click.option("--units", "unit_text", default=None, help="How much for this many units?")
 @json_option
-@with_session()
+@with_session(action="trial")
 def trial(
     sess: Session, drn: str, amount: str | None, unit_text: str | None, as_json: bool
 ) -> None:
@@ -108,7 +111,7 @@ def trial(
 @click.command()
 @click.argument("receipt")
 @json_option
-@with_session(keys=False)
+@with_session(keys=False, action="reprint")
 def reprint(sess: Session, receipt: str, as_json: bool) -> None:
     """Print a receipt again, exactly as issued, marked COPY."""
     from stsvend.services.receipts import reprint as do_reprint
@@ -121,7 +124,7 @@ def reprint(sess: Session, receipt: str, as_json: bool) -> None:
 @click.option("--reason", required=True, help="Why (at least 5 characters).")
 @_request_id
 @json_option
-@with_session()
+@with_session(action="reverse")
 def reverse(
     sess: Session, receipt: str, reason: str, request_id: str | None, as_json: bool
 ) -> None:
@@ -136,7 +139,7 @@ def reverse(
 @click.argument("drn")
 @_request_id
 @json_option
-@with_session()
+@with_session(action="emergency-credit")
 def emergency(sess: Session, drn: str, request_id: str | None, as_json: bool) -> None:
     """Grant emergency credit: a token now, a debt repaid by later purchases."""
     from stsvend.services.vend import emergency_credit
@@ -151,7 +154,7 @@ def emergency(sess: Session, drn: str, request_id: str | None, as_json: bool) ->
 @click.option("--reason", required=True)
 @_request_id
 @json_option
-@with_session()
+@with_session(action="free-issue")
 def free_issue(
     sess: Session, drn: str, unit_text: str, reason: str, request_id: str | None, as_json: bool
 ) -> None:
@@ -172,28 +175,28 @@ def free_issue(
     ),
 )  # fmt: skip
 @click.option("--work-order", required=True, help="The work order it belongs to.")
-@click.option("--value", type=int, default=None, help="Watts, register, or the raw value.")
+@click.option("--value", default=None, help="Watts, register, or the raw value.")
 @_request_id
 @json_option
-@with_session()
+@with_session(action="engineering")
 def engineering(
-    sess: Session, drn: str, kind: str, work_order: str, value: int | None,
+    sess: Session, drn: str, kind: str, work_order: str, value: str | None,
     request_id: str | None, as_json: bool,
 ) -> None:  # fmt: skip
     """An engineering (class 2) token for one meter (engineer, with a work order)."""
     from stsvend.services.engineering import engineering_token
 
     result = engineering_token(sess.svc, sess.actor, drn, kind, work_order=work_order,
-                               value=value, request_id=request_id)  # fmt: skip
+                               value=whole(value, "--value", 0, 2**32 - 1),
+                               request_id=request_id)  # fmt: skip
     emit(result, as_json, print_receipt)
 
 
 @click.command("test-token")
-@click.argument("control", type=int)
+@click.argument("control")
 @click.option(
     "--manufacturer",
-    type=int,
-    default=0,
+    default="0",
     show_default=True,
     help="Manufacturer code (0 reaches every meter).",
 )
@@ -202,16 +205,18 @@ def engineering(
 @click.option("--meter", "drn", default=None, help="Log it against this meter.")
 @_request_id
 @json_option
-@with_session()
+@with_session(action="test-token")
 def test_token(
-    sess: Session, control: int, manufacturer: int, four_digit: bool, extended: bool,
+    sess: Session, control: str, manufacturer: str, four_digit: bool, extended: bool,
     drn: str | None, request_id: str | None, as_json: bool,
 ) -> None:  # fmt: skip
     """A class 1 test/display token (no key), logged."""
     from stsvend.services.engineering import issue_test_token
 
     result = issue_test_token(
-        sess.svc, sess.actor, control, manufacturer_code=manufacturer, four_digit=four_digit,
+        sess.svc, sess.actor, _required(whole(control, "CONTROL", 0, 2**40)),
+        manufacturer_code=_required(whole(manufacturer, "--manufacturer", 0, 9999)),
+        four_digit=four_digit,
         extended=extended, drn=drn, request_id=request_id,
     )  # fmt: skip
     emit(result, as_json, print_receipt)

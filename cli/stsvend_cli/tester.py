@@ -26,19 +26,41 @@ __all__ = ["key", "token"]
 _COMPUTED_NOTE = "computed from the key given, not issued: this token is in no log"
 
 
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON (RFC 8259 has no NaN or Infinity)")
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out = dict(pairs)
+    if len(out) != len(pairs):
+        raise ValueError("a name appears twice in one object")
+    return out
+
+
+def _strict_loads(raw: bytes) -> Any:
+    """One line as strict JSON: no NaN/Infinity, no repeated names, bounded nesting."""
+    try:
+        return json.loads(raw, parse_constant=_no_constant, object_pairs_hook=_unique_keys)
+    except RecursionError:
+        raise ValueError("nested too deeply") from None
+
+
 def _batch_worker(kind: str, lines: list[bytes]) -> tuple[bytes, int]:
-    """Process a chunk of JSON lines; returns the output bytes and the number of failures."""
+    """Process a chunk of JSON lines; returns the output bytes and the number of failures.
+
+    Every line is judged alone and answered with one line of valid JSON, whatever it holds.
+    """
     from stsvend.sts import batch
 
     fn = {"encode": batch.encode_case, "decode": batch.decode_case, "derive": batch.derive_case}[
         kind
     ]
-    loads, dumps = json.loads, json.dumps
+    dumps = json.dumps
     out: list[str] = []
     failed = 0
     for raw in lines:
         try:
-            case: Any = loads(raw)
+            case: Any = _strict_loads(raw)
         except ValueError as exc:
             result: dict[str, Any] = {
                 "id": None,
@@ -48,7 +70,7 @@ def _batch_worker(kind: str, lines: list[bytes]) -> tuple[bytes, int]:
             result = fn(case)
         if "error" in result:
             failed += 1
-        out.append(dumps(result, separators=(",", ":")))
+        out.append(dumps(result, separators=(",", ":"), allow_nan=False))
     return ("\n".join(out) + "\n").encode() if out else b"", failed
 
 
@@ -129,9 +151,9 @@ def _key_options(fn: Callable[..., Any]) -> Callable[..., Any]:
                      help="Issuer number (default 600727; 0000 for 13-digit DRNs)."),
         click.option("--drn", help="Meter number (11 or 13 digits with its check digit)."),
         click.option("--sgc", help="Supply group code (6 digits)."),
-        click.option("--ti", type=int, help="Tariff index."),
-        click.option("--krn", type=int, help="Key revision number (1-9)."),
-        click.option("--key-type", type=int, default=2, show_default=True),
+        click.option("--ti", help="Tariff index."),
+        click.option("--krn", help="Key revision number (1-9)."),
+        click.option("--key-type", default="2", show_default=True),
         click.option("--base-date", type=click.Choice(["1993", "2014", "2035"]), default="1993",
                      show_default=True),
     ]  # fmt: skip

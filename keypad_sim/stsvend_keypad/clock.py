@@ -20,9 +20,13 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Literal
 
+from stsvend.errors import InputError
+
 __all__ = ["ClockMode", "SimClock"]
 
 ClockMode = Literal["manual", "wall"]
+
+_LAST = datetime(9999, 12, 1)
 
 
 class SimClock:
@@ -55,4 +59,8 @@ class SimClock:
         """Jump forward (the "time" key, the ADVANCE command)."""
         if seconds < 0:
             raise ValueError("time only moves forward")
-        self._offset += timedelta(seconds=seconds)
+        step = timedelta(seconds=seconds)
+        # Stop a month short of datetime's end, so that a wall clock's real time still fits.
+        if step > _LAST.replace(tzinfo=self._start.tzinfo) - (self._start + self._offset):
+            raise InputError("the meter's clock cannot pass the end of year 9999")
+        self._offset += step

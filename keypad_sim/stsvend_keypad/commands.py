@@ -46,7 +46,7 @@ _ALIASES = {"wait": "advance", "status": "read", "quit": "bye", "exit": "bye"}
 _NEEDS_ARGUMENT = {"token", "load", "advance"}
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 _TOKENISH = re.compile(r"[0-9][0-9 \-]*")
-_DURATION = re.compile(r"(\d+)([smhd]?)")
+_DURATION = re.compile(r"([0-9]+)([smhd]?)")  # [0-9]: ASCII digits only, unlike \d
 
 HELP = [
     "<20 digits> | TOKEN <digits>  enter a token",

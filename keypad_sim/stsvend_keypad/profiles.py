@@ -223,6 +223,8 @@ def parse_profile(text: str, where: str) -> ProfileFile:
         doc = tomllib.loads(text, parse_float=Decimal)
     except tomllib.TOMLDecodeError as err:
         raise MeterConfigError(f"{where}: not valid TOML: {err}") from None
+    except RecursionError:
+        raise MeterConfigError(f"{where}: nested too deeply") from None
     known = {"meter", "key", "registers", "limits", "emergency", "behaviour"}
     unknown = set(doc) - known
     if unknown:
@@ -356,4 +358,6 @@ def load_profile(path: Path) -> ProfileFile:
         text = path.read_text(encoding="utf-8")
     except OSError as err:
         raise MeterConfigError(f"cannot read the profile {path}: {err.strerror}") from None
+    except UnicodeDecodeError:
+        raise MeterConfigError(f"the profile {path} is not UTF-8 text") from None
     return parse_profile(text, str(path))

@@ -52,10 +52,13 @@ class StateStore:
             return None
         except OSError as err:
             raise MeterStateError(f"cannot read {self.path}: {err.strerror}") from None
+        except UnicodeDecodeError:
+            raise MeterStateError(f"{self.path} is not UTF-8 text; use --reset") from None
         try:
             data = json.loads(text)
-        except json.JSONDecodeError as err:
-            raise MeterStateError(f"{self.path} is not JSON ({err}); use --reset") from None
+        except (ValueError, RecursionError) as err:  # JSONDecodeError, huge ints, deep nesting
+            reason = "nested too deeply" if isinstance(err, RecursionError) else str(err)
+            raise MeterStateError(f"{self.path} is not JSON ({reason}); use --reset") from None
         if not isinstance(data, dict) or data.get("format") != STATE_FILE_FORMAT:
             raise MeterStateError(f"{self.path} is not a stsvend-keypad state file; use --reset")
         return data

@@ -107,19 +107,33 @@ _STR_FIELDS = {
 }
 
 
+#: Inclusive bounds of the integer settings.
+_INT_RANGES = {
+    "log_seal_seconds": (0, 86_400),
+    "key_warning_days": (0, 3_650),
+    "reversal_max_age_hours": (0, 24 * 366),
+}
+_MONEY_FIELDS = ("min_vend", "max_vend", "daily_limit", "reversal_max_amount")
+
+
 def _convert(name: str, value: Any, source: str) -> Any:
     if name in _INT_FIELDS:
-        if isinstance(value, bool):
-            raise ConfigError(f"{name} in {source} must be an integer, got {value!r}")
-        try:
-            number = int(value)
-        except (TypeError, ValueError):
-            raise ConfigError(f"{name} in {source} must be an integer, got {value!r}") from None
-        if number < 0:
-            raise ConfigError(f"{name} in {source} must not be negative, got {number}")
-        return number
+        low, high = _INT_RANGES[name]
+        # A TOML integer, or plain ASCII digits from the environment: 0.9, inf, true or "1e3"
+        # are refused, never truncated.
+        if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 18:
+            value = int(value)
+        if type(value) is not int:
+            raise ConfigError(
+                f"{name} in {source} must be a whole number (an integer), got {value!r}"
+            )
+        if not low <= value <= high:
+            raise ConfigError(f"{name} in {source} must be {low} to {high}, got {value}")
+        return value
     if not isinstance(value, str) or not value.strip():
         raise ConfigError(f"{name} in {source} must be a non-empty string, got {value!r}")
+    if "\x00" in value:
+        raise ConfigError(f"{name} in {source} holds a NUL character")
     return value.strip()
 
 
@@ -129,15 +143,30 @@ def _read_toml(path: Path) -> dict[str, Any]:
             data = tomllib.load(fh)
     except FileNotFoundError:
         return {}
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path} is not UTF-8 text (a TOML file must be UTF-8)") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path} is not valid TOML: {exc}") from None
     except OSError as exc:
         raise ConfigError(f"cannot read {path}: {exc.strerror}") from None
+    except RecursionError:
+        raise ConfigError(f"{path} is nested too deeply") from None
     # Settings may sit at the top level or in a [stsvend] table.
     section = data.get("stsvend", data)
     if not isinstance(section, dict):
         raise ConfigError(f"{path}: [stsvend] must be a table")
     return section
+
+
+def _check(config: Config) -> None:
+    """Refuse a currency or default vend limit that no sale could use, now, not at a sale."""
+    from stsvend.vending.money import Money
+
+    for name in ("currency", *_MONEY_FIELDS):
+        try:
+            Money.parse(getattr(config, name) if name != "currency" else "0", config.currency)
+        except StsError as exc:
+            raise ConfigError(f"{name}: {exc.message}") from None
 
 
 def load_config(env: Mapping[str, str] | None = None, *, config_file: Path | None = None) -> Config:
@@ -175,6 +204,7 @@ def load_config(env: Mapping[str, str] | None = None, *, config_file: Path | Non
     config = evolve(base, **values)
     try:
         config.zone  # noqa: B018  # validate the zone name now, not at the first sale
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):
         raise ConfigError(f"unknown time zone {config.timezone!r}") from None
+    _check(config)
     return config

@@ -124,7 +124,7 @@ def test_a_default_key_meter_without_a_key_change_gets_no_credit(inst: Installat
     [
         ("0.50", AmountTooSmall, "below this meter's minimum"),
         ("10000.01", AmountTooLarge, "above this meter's maximum"),
-        ("abc", Exception, "not an amount"),
+        ("abc", Exception, "plain digits"),
         ("1.001", Exception, "decimal places"),
     ],
 )

@@ -166,6 +166,8 @@ def parse_key_file(text: str) -> KeyFile:
     except tomllib.TOMLDecodeError as exc:
         # The decoder's message names a line and column, never the key text itself.
         raise KeyFileError(f"the key file is not valid TOML: {exc}") from None
+    except RecursionError:
+        raise KeyFileError("the key file is nested too deeply") from None
     unknown = sorted(set(data) - _TOP_FIELDS)
     if unknown:
         raise KeyFileError(f"unknown top-level field(s) {', '.join(unknown)}")

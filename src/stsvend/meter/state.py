@@ -29,7 +29,7 @@ from typing import Any
 from attrs import evolve, frozen
 
 from stsvend.errors import StsError
-from stsvend.meter.consumption import KWH
+from stsvend.meter.consumption import KWH, UNIT_STEP
 from stsvend.meter.emergency import floor
 from stsvend.meter.errors import MeterClockError, MeterConfigError, MeterStateError
 from stsvend.meter.keychange import StagedKeyChange
@@ -263,6 +263,11 @@ def restore_state(profile: MeterProfile, data: Any) -> MeterState:
         )
         if min(state.accumulator, state.load_watts, state.energy_total_wus) < 0:
             raise ValueError("negative consumption figures")
+        # The accumulator holds less than one register step (consumption.draw's invariant):
+        # a larger one would let a damaged file debit, or time the relay, beyond any date.
+        step = KWH if profile.consumption_register.is_currency else UNIT_STEP
+        if state.accumulator >= step:
+            raise ValueError(f"the accumulator ({state.accumulator}) is not below one step")
     except MeterStateError:
         raise
     except (StsError, KeyError, TypeError, ValueError, AttributeError) as err:

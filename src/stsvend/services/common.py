@@ -103,7 +103,9 @@ def meter_context(meter: MeterRecord, change: KeyChangeRecord | None) -> MeterCo
 
 def normalise_drn(text: str) -> str:
     """A meter number as typed, checked (a wrong check digit is refused, not "not found")."""
-    value = text.strip().replace(" ", "").replace("-", "") if isinstance(text, str) else ""
+    # Spaces and dashes may group the digits as printed; nothing else is dropped (no tabs,
+    # line ends or other whitespace), and MeterIdentity takes ASCII digits only.
+    value = text.replace(" ", "").replace("-", "") if isinstance(text, str) else ""
     if not value:
         raise InputError("give a meter number (DRN)")
     return sts.MeterIdentity.parse(None, value).drn

@@ -26,6 +26,7 @@ from sqlalchemy import select
 
 from stsvend import sts
 from stsvend.errors import InputError, StsError
+from stsvend.plaintext import parse_whole
 from stsvend.services.auth import authorize
 from stsvend.services.context import Actor, Services
 from stsvend.services.registry import check_keyset_mode
@@ -86,9 +87,7 @@ def _row(line: int, raw: dict[str, str]) -> ImportRow:
     tid_text = get("last_tid")
     last_tid = None
     if tid_text is not None:
-        if not tid_text.isdigit() or int(tid_text) > sts.TID_MAX:
-            raise InputError(f"last_tid must be 0-{sts.TID_MAX}")
-        last_tid = int(tid_text)
+        last_tid = parse_whole(tid_text, "last_tid", 0, sts.TID_MAX)
     return ImportRow(line, identity.drn, identity.iin, _RESOURCES[resource_name], data, last_tid)
 
 

@@ -62,13 +62,14 @@ _PURPOSE_OF_KIND = {
 
 
 def _receipt_number(text: str | int) -> int:
-    try:
-        number = int(str(text).strip().lstrip("#"))
-    except ValueError:
-        from stsvend.errors import InputError
+    from stsvend.plaintext import parse_whole
 
-        raise InputError(f"a receipt number is a whole number, got {text!r}") from None
-    return number
+    # A receipt number as printed (optionally "#12"), plain digits, inside the 64-bit ids.
+    if isinstance(text, int) and not isinstance(text, bool):
+        text = str(text)
+    if isinstance(text, str) and text.startswith("#"):
+        text = text[1:]
+    return parse_whole(text, "a receipt number", 1, 2**31 - 1)  # the ids are 32-bit integers
 
 
 def _own_open_shift(conn: Any, actor: Actor, sale: SaleRecord) -> bool:

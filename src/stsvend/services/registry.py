@@ -298,18 +298,13 @@ def open_account(
 ) -> dict[str, Any]:
     """Bind a (pseudonymous) customer's contract to a meter and a tariff."""
     authorize(svc, actor, Action.CUSTOMERS_MANAGE)
-    from decimal import Decimal, InvalidOperation
+    from stsvend.plaintext import parse_fixed
 
     customer = _number(customer, "customer number")
     contract = _number(contract, "contract number")
     debt_minor = Money.parse(debt, svc.config.currency).minor
-    try:
-        bp = Decimal(debt_recovery_percent) * 100
-    except InvalidOperation:
-        raise InputError(
-            f"debt recovery percent {debt_recovery_percent!r} is not a number"
-        ) from None
-    if bp != bp.to_integral_value() or not 0 <= bp <= 10_000 or debt_minor < 0:
+    bp = parse_fixed(debt_recovery_percent, 2, "debt recovery percent")
+    if not 0 <= bp <= 10_000 or debt_minor < 0:
         raise InputError("debt is not negative and its recovery is 0-100 % (two decimals)")
     now = svc.now()
     with svc.store.transaction() as conn:

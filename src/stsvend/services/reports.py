@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
@@ -60,15 +61,28 @@ def _report(svc: Services, since: datetime, until: datetime, by: str) -> dict[st
     }
 
 
+# ASCII digits only ([0-9]); years 1900 to 9998, so that the bounds of any day, in any time
+# zone and in UTC, are dates too.
+_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_MONTH = re.compile(r"[0-9]{4}-[0-9]{2}")
+
+
+def _day(text: str) -> date:
+    try:
+        if not isinstance(text, str) or not _DAY.fullmatch(text):
+            raise ValueError(text)
+        which = date.fromisoformat(text)
+    except ValueError:
+        raise InputError(f"a day is YYYY-MM-DD, got {text!r}") from None
+    if not 1900 <= which.year <= 9998:
+        raise InputError(f"reports cover the years 1900 to 9998, got {text!r}")
+    return which
+
+
 def daily_report(svc: Services, actor: Actor, day: str | None = None) -> dict[str, Any]:
     """Sales of one local day, by kind and by operator; the ledger; tokens by class."""
     authorize(svc, actor, Action.REPORTS)
-    try:
-        which = (
-            svc.now().astimezone(svc.config.zone).date() if day is None else date.fromisoformat(day)
-        )
-    except ValueError:
-        raise InputError(f"a day is YYYY-MM-DD, got {day!r}") from None
+    which = svc.now().astimezone(svc.config.zone).date() if day is None else _day(day)
     since, until = _bounds(svc, which, which + timedelta(days=1))
     return {"day": which.isoformat(), **_report(svc, since, until, "operator")}
 
@@ -76,14 +90,12 @@ def daily_report(svc: Services, actor: Actor, day: str | None = None) -> dict[st
 def monthly_report(svc: Services, actor: Actor, month: str | None = None) -> dict[str, Any]:
     """Sales of one local calendar month, by kind and by day."""
     authorize(svc, actor, Action.REPORTS)
-    try:
-        first = (
-            svc.now().astimezone(svc.config.zone).date().replace(day=1)
-            if month is None
-            else date.fromisoformat(f"{month}-01")
-        )
-    except ValueError:
-        raise InputError(f"a month is YYYY-MM, got {month!r}") from None
+    if month is None:
+        first = svc.now().astimezone(svc.config.zone).date().replace(day=1)
+    elif isinstance(month, str) and _MONTH.fullmatch(month):
+        first = _day(f"{month}-01")
+    else:
+        raise InputError(f"a month is YYYY-MM, got {month!r}")
     after = (first + timedelta(days=32)).replace(day=1)
     since, until = _bounds(svc, first, after)
     return {"month": first.strftime("%Y-%m"), **_report(svc, since, until, "day")}

@@ -14,11 +14,11 @@ True
 from __future__ import annotations
 
 from collections.abc import Sequence
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from stsvend import sts
 from stsvend.errors import InputError
+from stsvend.plaintext import parse_fixed
 from stsvend.services.auth import authorize
 from stsvend.services.context import Actor, Services
 from stsvend.store.repos import accounts as repo
@@ -79,13 +79,10 @@ def load_tariff(svc: Services, conn: Any, tariff_id: int) -> tuple[Tariff, Emerg
 
 
 def _tenths(text: str) -> int:
-    try:
-        value = Decimal(text.strip()) * 10
-    except (InvalidOperation, AttributeError):
-        raise InputError(f"{text!r} is not a number of units") from None
-    if value != value.to_integral_value() or value <= 0:
+    value = parse_fixed(text, 1, "a block bound (units)", max_whole_digits=9)
+    if value <= 0:
         raise InputError(f"block bounds are positive, in steps of 0.1 unit: {text!r}")
-    return int(value)
+    return value
 
 
 def parse_blocks(price: str | None, blocks: Sequence[str]) -> list[tuple[int | None, str]]:

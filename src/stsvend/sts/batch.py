@@ -8,7 +8,9 @@ the output object (``{"id", "token"}``, ``{"id", "token_class", "subclass", "fie
 input.
 
 Derived decoder keys are cached per distinct set of derivation inputs, so a batch that names
-the same meter many times derives its key once.
+the same meter many times derives its key once.  Each line is judged alone: every key field is
+checked for its exact JSON type before the cache is asked (1, 1.0 and true are equal Python keys,
+so a lax cache would let an earlier line decide a later one), and the caches are type-exact.
 
 >>> out = encode_case({"id": "a", "token_class": 1, "subclass": 0, "ea": None, "key": None,
 ...                    "fields": {"manufacturer_code": 0, "control": 1}})
@@ -20,6 +22,7 @@ the same meter many times derives its key once.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from functools import lru_cache
 from typing import Any
@@ -45,26 +48,26 @@ __all__ = [
     "raw_fields",
 ]
 
+_HEX = re.compile(r"(?:[0-9a-fA-F]{2})+")
 _HEX_FIELDS = frozenset({"nkho", "nklo", "nkmo1", "nkmo2"})
 _DERIVATION_FIELDS = ("dkga", "vending_key", "iin", "drn", "key_type", "sgc", "ti", "krn",
                       "base_date")  # fmt: skip
 
 
-@lru_cache(maxsize=256)
+@lru_cache(maxsize=256, typed=True)
 def _key_data_cached(kt: Any, sgc: Any, ti: Any, krn: Any, bd: Any, ea: Any) -> KeyData:
     return KeyData(sgc=sgc, ti=ti, krn=krn, key_type=kt, ea=ea,
                    base_date=1993 if bd is None else bd)  # fmt: skip
 
 
-@lru_cache(maxsize=64)
+@lru_cache(maxsize=64, typed=True)
 def _vending_key_cached(vk: Any) -> bytes:
-    try:
-        return bytes.fromhex(vk)
-    except (TypeError, ValueError):
-        raise InputError("vending_key must be a hexadecimal string") from None
+    if not isinstance(vk, str) or not _HEX.fullmatch(vk):
+        raise InputError("vending_key must be a hexadecimal string")
+    return bytes.fromhex(vk)
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=65536, typed=True)
 def _derive_cached(
     dkga: Any, vk: Any, iin: Any, drn: Any, kt: Any, sgc: Any, ti: Any, krn: Any, bd: Any, ea: Any
 ) -> DecoderKey:
@@ -75,7 +78,7 @@ def _derive_cached(
     return derive_decoder_key(_vending_key_cached(vk), meter, data, dkga)
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=65536, typed=True)
 def _decoder_key_cached(hex_key: Any, ea: Any) -> DecoderKey:
     return DecoderKey.from_hex(hex_key, ea)
 
@@ -86,14 +89,25 @@ def key_from_case(key: Any, ea: Any) -> DecoderKey | None:
         return None
     if not isinstance(key, Mapping):
         raise InputError("key must be an object or null")
-    ea_parsed = EA.parse("07" if ea is None else ea)
-    try:
-        if "decoder_key" in key:
-            return _decoder_key_cached(key["decoder_key"], ea_parsed)
-        values = [key.get(name) for name in _DERIVATION_FIELDS]
-        return _derive_cached(*values, ea_parsed)
-    except TypeError:  # an unhashable value (list, object) where a scalar belongs
-        raise InputError("key fields must be strings or integers") from None
+    ea_parsed = EA.parse("07" if ea is None else _scalar("ea", ea))
+    if "decoder_key" in key:
+        return _decoder_key_cached(_text("decoder_key", key["decoder_key"]), ea_parsed)
+    values = [_scalar(name, key.get(name)) for name in _DERIVATION_FIELDS]
+    return _derive_cached(*values, ea_parsed)
+
+
+def _text(name: str, value: Any) -> str:
+    if not isinstance(value, str):
+        raise InputError(f"{name} must be a string, got {type(value).__name__}")
+    return value
+
+
+def _scalar(name: str, value: Any) -> Any:
+    # A JSON string, a JSON integer or null: never a float or a boolean (which Python's
+    # int() and hashing would quietly treat as the integer they round to).
+    if value is None or isinstance(value, str) or type(value) is int:
+        return value
+    raise InputError(f"{name} must be a string or an integer, got {type(value).__name__}")
 
 
 def _int(fields: Mapping[str, Any], name: str) -> int:
@@ -111,7 +125,7 @@ def _agree(raw: dict[str, int], name: str, value: int, source: str) -> None:
 
 def _new_key_bytes(fields: Mapping[str, Any], ea: EA) -> bytes:
     if "new_decoder_key" in fields:
-        return _decoder_key_cached(fields["new_decoder_key"], ea).value
+        return _decoder_key_cached(_text("new_decoder_key", fields["new_decoder_key"]), ea).value
     if "new_key" in fields:
         key = key_from_case(fields["new_key"], ea.value)
         assert key is not None
@@ -167,16 +181,27 @@ def _error(case_id: Any, exc: Exception) -> dict[str, Any]:
     return {"id": case_id, "error": {"code": "input", "message": f"malformed case: {exc!r}"}}
 
 
+def _case_id(case: Any) -> Any:
+    """The id to echo: a string, an integer or null (anything else is not echoed)."""
+    value = case.get("id") if isinstance(case, Mapping) else None
+    return value if value is None or isinstance(value, str) or type(value) is int else None
+
+
 def _guard(fn: Callable[[Mapping[str, Any]], dict[str, Any]]) -> Callable[[Any], dict[str, Any]]:
     def run(case: Any) -> dict[str, Any]:
-        case_id = case.get("id") if isinstance(case, Mapping) else None
+        case_id = _case_id(case)
         try:
             if not isinstance(case, Mapping):
                 raise InputError("each line must be a JSON object")
+            if case.get("id") is not case_id:
+                raise InputError("id must be a string, an integer or null")
             return fn(case)
-        except (StsError, KeyError, TypeError, ValueError, AttributeError, ArithmeticError) as exc:
+        except (StsError, KeyError, TypeError, ValueError, AttributeError, ArithmeticError,
+                RecursionError) as exc:  # fmt: skip
             if isinstance(exc, KeyError) and not isinstance(exc, StsError):
                 exc = InputError(f"missing {exc.args[0]!r}")
+            elif isinstance(exc, RecursionError):
+                exc = InputError("the case is nested too deeply")
             return _error(case_id, exc)
 
     run.__doc__ = fn.__doc__

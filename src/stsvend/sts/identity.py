@@ -65,14 +65,16 @@ class MeterIdentity:
     @classmethod
     def parse(cls, iin: str | None, drn: str) -> MeterIdentity:
         """Validate and build.  ``iin`` None picks 600727 for 11 digits, 0000 for 13."""
-        drn = str(drn).strip()
-        if not drn.isascii() or not drn.isdigit():
+        # Strings of ASCII digits only: an int would lose leading zeros, and padding, signs
+        # or other scripts' digits are typing slips, not meter numbers.
+        if not isinstance(drn, str) or not drn.isascii() or not drn.isdigit():
             raise IdentityError(f"drn must be decimal digits, got {drn!r}")
         if len(drn) not in (11, 13):
             raise IdentityError(f"drn must be 11 or 13 digits, got {len(drn)}")
         if iin is None:
             iin = IIN_STS if len(drn) == 11 else IIN_FOUR_DIGIT_MFR
-        iin = str(iin).strip()
+        if not isinstance(iin, str):
+            raise IdentityError(f"iin must be decimal digits, got {iin!r}")
         if len(drn) == 13 and iin != IIN_FOUR_DIGIT_MFR:
             raise IdentityError(f"a 13-digit drn needs iin 0000, got iin {iin!r}")
         if not iin.isascii() or not iin.isdigit() or len(iin) + len(drn) != 17:

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import enum
 import hmac
+import re
 from functools import lru_cache
 from typing import Any
 
@@ -53,7 +54,8 @@ class EA(enum.Enum):
     def parse(cls, value: Any) -> EA:
         if isinstance(value, cls):
             return value
-        text = f"{value:02d}" if isinstance(value, int) else str(value).strip()
+        # Exactly "07"/"11" (or 7/11): no padding, sign or other script's digits.
+        text = f"{value:02d}" if isinstance(value, int) and not isinstance(value, bool) else value
         try:
             return cls(text)
         except ValueError:
@@ -74,7 +76,8 @@ class DKGA(enum.Enum):
     def parse(cls, value: Any) -> DKGA:
         if isinstance(value, cls):
             return value
-        text = f"{value:02d}" if isinstance(value, int) else str(value).strip()
+        # Exactly "02"/"04" (or 2/4): no padding, sign or other script's digits.
+        text = f"{value:02d}" if isinstance(value, int) and not isinstance(value, bool) else value
         try:
             return cls(text)
         except ValueError:
@@ -96,22 +99,28 @@ class KeyType(enum.IntEnum):
     DCTK = 3  #: common key
 
 
+# ASCII digits only: [0-9], unlike str.isdigit, never matches other scripts' digits.
+_PLAIN = re.compile(r"[0-9]+")
+_HEX = re.compile(r"(?:[0-9a-fA-F]{2})+")
+
+
 def _bounded(name: str, value: Any, low: int, high: int) -> int:
-    # Integers or digit strings only: a float (1.7, inf) is never silently truncated.
-    if isinstance(value, float) or not isinstance(value, int | str):
+    # Integers or plain ASCII digit strings only: a float (1.7, inf) is never silently
+    # truncated, and "+1", " 1" or other scripts' digits are not numbers here.
+    is_int = isinstance(value, int) and not isinstance(value, bool)
+    is_digits = isinstance(value, str) and _PLAIN.fullmatch(value) is not None and len(value) <= 18
+    if not (is_int or is_digits):
         raise KeyMaterialError(f"{name} must be an integer, got {value!r}")
-    try:
-        number = int(value)
-    except ValueError:
-        raise KeyMaterialError(f"{name} must be an integer, got {value!r}") from None
-    if isinstance(value, bool) or not low <= number <= high:
+    number = int(value)
+    if not low <= number <= high:
         raise KeyMaterialError(f"{name} is outside {low}-{high} ({value!r})")
     return number
 
 
 def _sgc(value: Any) -> int:
-    text = str(value).strip()
-    if isinstance(value, bool) or not text.isascii() or not text.isdigit() or len(text) > 6:
+    plain_int = isinstance(value, int) and not isinstance(value, bool) and value >= 0
+    text = f"{int(value):06d}" if plain_int else value
+    if not isinstance(text, str) or not _PLAIN.fullmatch(text) or len(text) > 6:
         raise KeyMaterialError(f"sgc must be up to 6 digits, got {value!r}")
     return int(text)
 
@@ -188,7 +197,9 @@ class DecoderKey:
     @classmethod
     def from_hex(cls, text: str, ea: EA | str = EA.STA) -> DecoderKey:
         try:
-            raw = bytes.fromhex(str(text).strip())
+            if not isinstance(text, str) or not _HEX.fullmatch(text):
+                raise ValueError(text)
+            raw = bytes.fromhex(text)
         except ValueError:
             raise KeyMaterialError("a decoder key must be hexadecimal") from None
         return cls(raw, EA.parse(ea))

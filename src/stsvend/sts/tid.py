@@ -64,8 +64,10 @@ class BaseDate(enum.IntEnum):
     @classmethod
     def parse(cls, value: int | str | BaseDate) -> BaseDate:
         try:
-            if isinstance(value, float | bool):
-                raise TypeError  # a float or bool is not a year
+            if (not isinstance(value, int) or isinstance(value, bool)) and not (
+                isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 4
+            ):
+                raise TypeError  # a float, a bool or "+2014" is not a year
             year = int(value)
         except (TypeError, ValueError):
             raise TidError(f"base date must be 1993, 2014 or 2035, got {value!r}") from None

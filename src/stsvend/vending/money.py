@@ -11,7 +11,7 @@ Money is never a float.  ``Decimal`` appears only at the edges: :meth:`Money.par
 >>> Money.parse("1.005", "ZAR")
 Traceback (most recent call last):
 ...
-stsvend.vending.errors.MoneyError: ZAR has 2 decimal places: '1.005' has more
+stsvend.vending.errors.MoneyError: an amount has at most 2 decimal places, got '1.005'
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from typing import Any
 
 from attrs import field, frozen
 
+from stsvend.plaintext import parse_fixed
 from stsvend.vending.errors import MoneyError
 
 __all__ = ["CURRENCY_DIGITS", "Money", "currency_digits", "round_half_up_div"]
@@ -86,15 +87,23 @@ class Money:
     def parse(cls, text: str | Decimal | int, currency: str) -> Money:
         """Read an amount in major units ("12.50", Decimal, or an int of whole units).
 
-        >>> Money.parse("100", "KES").minor, Money.parse(" -3.5 ", "ZAR").minor
-        (10000, -350)
+        Text is read strictly (:func:`stsvend.plaintext.parse_fixed`): plain ASCII digits with
+        at most the currency's decimal places; no sign, exponent, separator or space.
+
+        >>> Money.parse("100", "KES").minor, Money.parse("3.5", "ZAR").minor
+        (10000, 350)
+        >>> Money.parse("1e4", "ZAR")
+        Traceback (most recent call last):
+        ...
+        stsvend.vending.errors.MoneyError: an amount must be plain digits like 12.55, got '1e4'
         """
         digits = currency_digits(currency)
-        if isinstance(text, bool) or not isinstance(text, str | Decimal | int):
+        if isinstance(text, str):
+            return cls(parse_fixed(text, digits, "an amount", MoneyError), currency)
+        if isinstance(text, bool) or not isinstance(text, Decimal | int):
             raise MoneyError(f"an amount is text like '12.50', got {text!r}")
-        raw = text.strip() if isinstance(text, str) else text
         try:
-            value = Decimal(raw)
+            value = Decimal(text)
         except InvalidOperation:
             raise MoneyError(f"{text!r} is not an amount of money") from None
         if not value.is_finite():

@@ -28,6 +28,7 @@ from typing import Any
 from attrs import field, frozen
 
 from stsvend import sts
+from stsvend.plaintext import parse_fixed
 from stsvend.vending.errors import MoneyError, TariffError
 from stsvend.vending.money import Money, currency_digits
 
@@ -62,8 +63,13 @@ class UnitPrice:
     @classmethod
     def parse(cls, text: str | Decimal, currency: str) -> UnitPrice:
         digits = currency_digits(currency)
+        if isinstance(text, str):
+            scaled_text = parse_fixed(text, digits + 4, "a price", TariffError)
+            if scaled_text <= 0:
+                raise TariffError(f"a price must be above zero, got {text!r}")
+            return cls(scaled_text * PRICE_SCALE // 10**4)
         try:
-            value = Decimal(text.strip() if isinstance(text, str) else text)
+            value = Decimal(text)
         except (InvalidOperation, TypeError, AttributeError):
             raise TariffError(f"{text!r} is not a price") from None
         if not value.is_finite():
@@ -196,12 +202,17 @@ class Tariff:
         resource: sts.Resource = sts.Resource.ELECTRICITY,
     ) -> Tariff:
         """Blocks as ``(up_to_tenths | None, price)`` pairs, prices and charges as text."""
-        try:
-            tax = Decimal(tax_percent) * 100
-        except (InvalidOperation, TypeError):
-            raise TariffError(f"tax percent {tax_percent!r} is not a number") from None
-        if tax != tax.to_integral_value():
+        if isinstance(tax_percent, str):
+            tax = Decimal(parse_fixed(tax_percent, 2, "the tax percent", TariffError))
+        else:
+            try:
+                tax = Decimal(tax_percent) * 100
+            except (InvalidOperation, TypeError):
+                raise TariffError(f"tax percent {tax_percent!r} is not a number") from None
+        if not tax.is_finite() or tax != tax.to_integral_value():
             raise TariffError("the tax rate has at most two decimal places of a percent")
+        if not 0 <= tax <= 10_000:
+            raise TariffError("the tax rate is 0 to 100 percent")
         try:
             fixed = Money.parse(fixed_charge, currency).minor
         except MoneyError as exc:
