@@ -80,7 +80,7 @@ def _row(line: int, raw: dict[str, str]) -> ImportRow:
         krn=get("krn", "1"),
         key_type=get("key_type", "2"),
         ea=get("ea", "07"),
-        base_date=get("base_date", "1993"),
+        base_date=get("base_date", "2014"),
         ken=get("ken", "255"),
     )
     tid_text = get("last_tid")
