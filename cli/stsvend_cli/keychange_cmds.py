@@ -12,6 +12,9 @@ from stsvend_cli.receipt import print_receipt
 
 __all__ = ["key_change"]
 
+#: How many skipped meters a job's summary names (``--json`` has them all).
+_SHOW_SKIPPED = 20
+
 
 def _sgc(text: str) -> int:
     from stsvend import sts
@@ -88,6 +91,31 @@ def kc_group(
     _run(sess, job["job"], batch_size, max_batches, as_json, workers)
 
 
+@key_change.command("catch-up")
+@click.argument("job", type=int)
+@click.option("--batch-size", type=int, default=1000, show_default=True)
+@click.option("--max-batches", type=int, default=None, help="Stop after this many batches.")
+@click.option("--workers", type=int, default=1, show_default=True)
+@click.option(
+    "--request-id",
+    default=None,
+    metavar="ID",
+    help="Names the catch-up job: run again with the same id to resume it.",
+)
+@json_option
+@with_session()
+def kc_catch_up(
+    sess: Session, job: int, batch_size: int, max_batches: int | None, workers: int,
+    request_id: str | None, as_json: bool,
+) -> None:  # fmt: skip
+    """Key-change the meters a finished group job left behind (skipped, cancelled since, or
+    imported later on the old key revision): a new job, resumable like any other."""
+    from stsvend.services.keychange import catch_up
+
+    made = catch_up(sess.svc, sess.actor, job, request_id=request_id)
+    _run(sess, made["job"], batch_size, max_batches, as_json, workers)
+
+
 @key_change.command("resume")
 @click.argument("job", type=int)
 @click.option("--batch-size", type=int, default=1000, show_default=True)
@@ -136,10 +164,22 @@ def _run(
 
     def show(r: dict[str, Any]) -> None:
         states = ", ".join(f"{k} {v}" for k, v in sorted(r["by_state"].items())) or "none yet"
+        caught = f", catching up job {r['catch_up_of']}" if r.get("catch_up_of") else ""
         console().print(
-            f"job {r['job']} ({r['state']}): SGC {r['sgc']}, {r['done']} of {r['total']} "
-            f"meters done ({states})"
+            f"job {r['job']} ({r['state']}{caught}): SGC {r['sgc']}, {r['done']} of "
+            f"{r['total']} meters done ({states})",
+            markup=False,
         )
+        skipped = r.get("skipped") or []
+        for item in skipped[:_SHOW_SKIPPED]:
+            console().print(f"  skipped {item['drn']}: {item['reason']}", markup=False)
+        if len(skipped) > _SHOW_SKIPPED:
+            console().print(f"  … and {len(skipped) - _SHOW_SKIPPED} more skipped (see --json)")
+        if skipped and r["state"] == "done":
+            console().print(
+                f"  once they are free, `stsvend key-change catch-up {r['job']}` takes them",
+                markup=False,
+            )
 
     emit(result, as_json, show)
 
