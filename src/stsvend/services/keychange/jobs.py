@@ -125,16 +125,18 @@ def _add_job(
     return job_id
 
 
-def _behind(conn: Connection, job: kc.JobRecord) -> kc.Behind | None:
+def _behind(
+    conn: Connection, sgc: int, target: dict[str, Any], job_id: int | None = None
+) -> kc.Behind | None:
     """A catch-up job's selection (None for a first job)."""
-    root = job.target.get(_CATCH_UP_OF)
+    root = target.get(_CATCH_UP_OF)
     if root is None:
         return None
     lineage = [
-        j.id for j in kc.jobs_of_group(conn, job.sgc)
-        if j.id != job.id and (j.id == root or j.target.get(_CATCH_UP_OF) == root)
+        j.id for j in kc.jobs_of_group(conn, sgc)
+        if j.id != job_id and (j.id == root or j.target.get(_CATCH_UP_OF) == root)
     ]  # fmt: skip
-    return _revision(job.target), lineage
+    return _revision(target), lineage
 
 
 def catch_up(
@@ -167,10 +169,7 @@ def catch_up(
             )
         target = {**{k: v for k, v in root.target.items() if k != _CATCH_UP_OF},
                   _CATCH_UP_OF: root.id}  # fmt: skip
-        record = kc.JobRecord(0, request_id, job.sgc, target, "", 0, 0, svc.now(), None)
-        behind = _behind(conn, record)
-        assert behind is not None
-        total = kc.count_to_do(conn, job.sgc, behind)
+        total = kc.count_to_do(conn, job.sgc, _behind(conn, job.sgc, target))
         new_id = _add_job(svc, conn, actor, request_id, job.sgc, target, total)
         return job_doc(conn, kc.get_job(conn, new_id))
 
@@ -219,7 +218,7 @@ def run_job(
         done = sum(kc.job_progress(conn, job_id).values())
         if job.state == KeyChangeJobState.DONE:
             return job_doc(conn, job)
-        behind = _behind(conn, job)
+        behind = _behind(conn, job.sgc, job.target, job.id)
     total = max(job.total, done)
     if progress is not None:
         progress(done, total)
