@@ -12,6 +12,9 @@ from stsvend_cli.receipt import print_receipt
 
 __all__ = ["key_change"]
 
+#: How many skipped meters a job's summary names (``--json`` has them all).
+_SHOW_SKIPPED = 20
+
 
 def _sgc(text: str) -> int:
     from stsvend import sts
@@ -92,6 +95,34 @@ def kc_group(
     _run(sess, job["job"], *runs, as_json)
 
 
+@key_change.command("catch-up")
+@click.argument("job")
+@click.option("--batch-size", default="1000", show_default=True)
+@click.option("--max-batches", default=None, help="Stop after this many batches.")
+@click.option("--workers", default="1", show_default=True)
+@click.option(
+    "--request-id",
+    default=None,
+    metavar="ID",
+    help="Names the catch-up job: run again with the same id to resume it.",
+)
+@json_option
+@with_session(action="key-change.bulk")
+def kc_catch_up(
+    sess: Session, job: str, batch_size: str, max_batches: str | None, workers: str,
+    request_id: str | None, as_json: bool,
+) -> None:  # fmt: skip
+    """Key-change the meters a finished group job left behind (skipped, cancelled since, or
+    imported later on the old key revision): a new job, resumable like any other."""
+    from stsvend.services.keychange import catch_up
+
+    job_id = whole(job, "JOB", 1, 2**31 - 1)  # the ids are 32-bit integers
+    assert job_id is not None
+    options = _run_options(batch_size, max_batches, workers)
+    made = catch_up(sess.svc, sess.actor, job_id, request_id=request_id)
+    _run(sess, made["job"], *options, as_json)
+
+
 @key_change.command("resume")
 @click.argument("job")
 @click.option("--batch-size", default="1000", show_default=True)
@@ -151,10 +182,22 @@ def _run(
 
     def show(r: dict[str, Any]) -> None:
         states = ", ".join(f"{k} {v}" for k, v in sorted(r["by_state"].items())) or "none yet"
+        caught = f", catching up job {r['catch_up_of']}" if r.get("catch_up_of") else ""
         console().print(
-            f"job {r['job']} ({r['state']}): SGC {r['sgc']}, {r['done']} of {r['total']} "
-            f"meters done ({states})"
+            f"job {r['job']} ({r['state']}{caught}): SGC {r['sgc']}, {r['done']} of "
+            f"{r['total']} meters done ({states})",
+            markup=False,
         )
+        skipped = r.get("skipped") or []
+        for item in skipped[:_SHOW_SKIPPED]:
+            console().print(f"  skipped {item['drn']}: {item['reason']}", markup=False)
+        if len(skipped) > _SHOW_SKIPPED:
+            console().print(f"  … and {len(skipped) - _SHOW_SKIPPED} more skipped (see --json)")
+        if skipped and r["state"] == "done":
+            console().print(
+                f"  once they are free, `stsvend key-change catch-up {r['job']}` takes them",
+                markup=False,
+            )
 
     emit(result, as_json, show)
 

@@ -220,9 +220,13 @@ def meters_import(sess: Session, csv_file: Path, as_json: bool) -> None:
     except OSError as exc:
         raise InputError(f"cannot read {csv_file}: {exc.strerror}") from None
     data = import_meters(sess.svc, sess.actor, text)
-    emit(data, as_json, lambda d: click.echo(
-        f"{d['rows']} row(s): {d['added']} meter(s) added, {d['updated']} updated"
-    ))  # fmt: skip
+
+    def show(d: dict[str, Any]) -> None:
+        click.echo(f"{d['rows']} row(s): {d['added']} meter(s) added, {d['updated']} updated")
+        for warning in d.get("warnings", []):
+            click.echo(f"warning: {warning}", err=True)
+
+    emit(data, as_json, show)
 
 
 # -- customers and accounts --------------------------------------------------------------------

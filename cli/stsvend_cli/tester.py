@@ -154,7 +154,7 @@ def _key_options(fn: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--ti", help="Tariff index."),
         click.option("--krn", help="Key revision number (1-9)."),
         click.option("--key-type", default="2", show_default=True),
-        click.option("--base-date", type=click.Choice(["1993", "2014", "2035"]), default="1993",
+        click.option("--base-date", type=click.Choice(["1993", "2014", "2035"]), default="2014",
                      show_default=True),
     ]  # fmt: skip
     for option in reversed(options):

@@ -78,8 +78,9 @@ def test_demo_covers_commissioning_krn_change_and_rollover(folder: Path) -> None
     module = demo_security_module(folder)
     default = sts.KeyData(sgc=123456, ti=1, krn=1, key_type=1)
     assert len(module.key_change_tokens(METER, default, UNIQUE, rollover=False)) == 2
+    unique_1993 = sts.KeyData(sgc=123456, ti=1, krn=1, key_type=2, base_date=1993)
     krn2_2014 = sts.KeyData(sgc=123456, ti=1, krn=2, key_type=2, base_date=2014)
-    assert len(module.key_change_tokens(METER, UNIQUE, krn2_2014, rollover=True)) == 2
-    old = sts.KeyData(sgc=123457, ti=1, krn=1, key_type=2)
+    assert len(module.key_change_tokens(METER, unique_1993, krn2_2014, rollover=True)) == 2
+    old = sts.KeyData(sgc=123457, ti=1, krn=1, key_type=2, base_date=1993)
     new = sts.KeyData(sgc=123457, ti=1, krn=4, key_type=2, base_date=2014)
     assert len(module.key_change_tokens(METER, old, new, rollover=True)) == 2

@@ -195,7 +195,7 @@ def test_three_token_set_with_the_sgc(hsm: SoftwareSecurityModule) -> None:
     ("current", "new", "rollover", "message"),
     [
         (UNIQUE, sts.KeyData(sgc=123456, ti=2, krn=1, key_type=2), True, "rollover flag"),
-        (sts.KeyData(sgc=123457, ti=1, krn=1, key_type=2),
+        (sts.KeyData(sgc=123457, ti=1, krn=1, key_type=2, base_date=1993),
          sts.KeyData(sgc=123457, ti=1, krn=4, key_type=2, base_date=2014), False,
          "rollover flag"),
         (sts.KeyData(sgc=123457, ti=1, krn=4, key_type=2, base_date=2014),

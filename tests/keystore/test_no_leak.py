@@ -40,7 +40,7 @@ from tests.keystore.conftest import (
 
 KEK_HEX = "5a" * 32
 PASSPHRASE = "this passphrase never leaks"
-ROLL_FROM = sts.KeyData(sgc=123457, ti=1, krn=1, key_type=2)
+ROLL_FROM = sts.KeyData(sgc=123457, ti=1, krn=1, key_type=2, base_date=1993)
 ROLL_TO = sts.KeyData(sgc=123457, ti=1, krn=4, key_type=2, base_date=2014)
 EA11 = sts.KeyData(sgc=123457, ti=1, krn=1, key_type=2, ea="11")
 EA11_NEW = sts.KeyData(sgc=123457, ti=3, krn=1, key_type=2, ea="11")

@@ -49,7 +49,7 @@ def identity(drn: str = "00000000000") -> sts.MeterIdentity:
 
 
 def key_data(**changes: Any) -> sts.KeyData:
-    base = sts.KeyData(sgc=123456, ti=1, krn=1, key_type=2)
+    base = sts.KeyData(sgc=123456, ti=1, krn=1, key_type=2, base_date=1993)
     return evolve(base, **changes)
 
 

@@ -32,7 +32,7 @@ NOW = datetime(2025, 3, 1, 10, 30, 45, tzinfo=UTC)
 
 
 def data(**changes: object) -> sts.KeyData:
-    base: dict[str, object] = {"sgc": 123456, "ti": 1, "krn": 1, "key_type": 2}
+    base: dict[str, object] = {"sgc": 123456, "ti": 1, "krn": 1, "key_type": 2, "base_date": 1993}
     base.update(changes)
     return sts.KeyData(**base)
 

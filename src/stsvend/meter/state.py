@@ -15,7 +15,7 @@ It holds the current decoder key in hex: the simulator is meant for test keysets
 ...     sts.KeyData(sgc=123456, ti=1, krn=1, key_type=2), bytes.fromhex("abababababababab"))
 >>> state = new_state(profile, datetime(2020, 1, 1, 8, tzinfo=timezone.utc))
 >>> state.tid_memory.tids
-(14200320,)
+(3155520,)
 >>> restore_state(profile, snapshot_state(state)) == state
 True
 """

@@ -7,7 +7,9 @@ The file has a header row; columns (``drn`` and ``sgc`` required)::
 Every row is checked first; if any row is wrong nothing is imported and every problem is listed
 with its line number.  Then, in one transaction: a new meter is registered with that key data
 and last TID; a meter already here keeps the higher of the two last TIDs (a TID never goes back)
-and takes the file's key data only if stsvend has issued it no token yet.
+and takes the file's key data only if stsvend has issued it no token yet.  A meter put on a key
+revision that its supply group has left by a group key change is imported with a warning (in
+``warnings``) naming the catch-up command that moves it on.  ``base_date`` defaults to 2014.
 
 >>> text = "drn,sgc,krn,ti,key_type,base_date,last_tid\\n01234567897,123456,1,1,2,2014,100\\n"
 >>> rows = parse_rows(text)
@@ -23,6 +25,7 @@ from typing import Any
 
 from attrs import frozen
 from sqlalchemy import select
+from sqlalchemy.engine import Connection
 
 from stsvend import sts
 from stsvend.errors import InputError, StsError
@@ -32,6 +35,8 @@ from stsvend.services.context import Actor, Services
 from stsvend.services.registry import check_keyset_mode
 from stsvend.store.errors import RecordNotFoundError
 from stsvend.store.models import TokenLog
+from stsvend.store.repos import groups as grp
+from stsvend.store.repos import keychanges as kc
 from stsvend.store.repos import meters as mtr
 from stsvend.store.repos.oplog import log_operation
 from stsvend.tokenlog.writer import open_chains
@@ -81,7 +86,7 @@ def _row(line: int, raw: dict[str, str]) -> ImportRow:
         krn=get("krn", "1"),
         key_type=get("key_type", "2"),
         ea=get("ea", "07"),
-        base_date=get("base_date", "1993"),
+        base_date=get("base_date", "2014"),
         ken=get("ken", "255"),
     )
     tid_text = get("last_tid")
@@ -134,6 +139,8 @@ def import_meters(svc: Services, actor: Actor, text: str) -> dict[str, Any]:
     now = svc.now()
     added = updated = 0
     problems: list[str] = []
+    warnings: list[str] = []
+    groups: dict[int, tuple[grp.SupplyGroupRecord, kc.JobRecord] | None] = {}
     with svc.store.transaction() as conn:
         check_keyset_mode(svc, conn)
         for row in rows:
@@ -168,6 +175,9 @@ def import_meters(svc: Services, actor: Actor, text: str) -> dict[str, Any]:
                         continue
                     mtr.set_key_data(conn, meter.id, row.key_data)
                 updated += 1
+            behind = _behind_group(conn, row, groups)
+            if behind is not None:
+                warnings.append(behind)
             if row.last_tid is not None:
                 base = int(row.key_data.base_date)
                 ours = mtr.last_tids(conn, meter.id).get(base)
@@ -184,6 +194,49 @@ def import_meters(svc: Services, actor: Actor, text: str) -> dict[str, Any]:
             operator=actor.username,
             terminal=actor.terminal,
             action="meters.import",
-            detail={"added": added, "updated": updated},
+            detail={"added": added, "updated": updated, "warnings": len(warnings)},
         )
-    return {"rows": len(rows), "added": added, "updated": updated}
+    out: dict[str, Any] = {"rows": len(rows), "added": added, "updated": updated}
+    if warnings:
+        out["warnings"] = warnings
+    return out
+
+
+def _behind_group(
+    conn: Connection,
+    row: ImportRow,
+    groups: dict[int, tuple[grp.SupplyGroupRecord, kc.JobRecord] | None],
+) -> str | None:
+    """A warning if the row puts a meter on a key revision its group has left by a job."""
+    sgc = row.key_data.sgc
+    if sgc not in groups:
+        try:
+            group = grp.get_group(conn, sgc)
+        except RecordNotFoundError:
+            groups[sgc] = None
+        else:
+            job = kc.latest_job(conn, sgc)
+            groups[sgc] = None if job is None else (group, job)
+    known = groups[sgc]
+    if known is None:
+        return None
+    group, job = known
+    data = row.key_data
+    now_on = (data.krn, data.ken, int(data.base_date))
+    if now_on == (group.krn, group.ken, group.base_date):
+        return None
+
+    def revision(krn: int, ken: int, base_date: int) -> str:
+        text = f"KRN {krn}"
+        if base_date != group.base_date or int(data.base_date) != base_date:
+            text += f" base date {base_date}"
+        if ken != group.ken or data.ken != ken:
+            text += f" KEN {ken}"
+        return text
+
+    root = job.target.get("catch_up_of", job.id)
+    return (
+        f"line {row.line}: meter {row.drn} is on {revision(*now_on)} of supply group "
+        f"{sgc:06d}, which moved to {revision(group.krn, group.ken, group.base_date)} "
+        f"(job {root}): run `stsvend key-change catch-up {root}`"
+    )

@@ -27,7 +27,7 @@ from stsvend.store.pipeline import Write
 from stsvend.store.repos.meters import MeterRecord, locked_last_tid, set_last_tid
 from stsvend.tokenlog.chain import NO_METER_CHAIN, LogEntry
 from stsvend.tokenlog.writer import append
-from stsvend.vending.tids import allocate_tids
+from stsvend.vending.tids import allocate_tids, require_base_date
 from stsvend.vending.tokenspec import TokenPurpose, TokenSpec, issue_token
 
 __all__ = [
@@ -123,6 +123,7 @@ def allocate(
     ``last_tid`` may give the last TID as read under the meter's lock (a vend's snapshot);
     ``writes`` queues the update instead of running it.
     """
+    require_base_date(now, key_data, meter.drn)
     base = int(key_data.base_date)
     last = locked_last_tid(conn, meter.id, base) if last_tid == UNREAD else last_tid
     tids = allocate_tids(now, key_data.base_date, last, count, ken=key_data.ken)

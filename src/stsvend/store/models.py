@@ -35,6 +35,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from stsvend.store.base import Base, BigId, UtcDateTime
+from stsvend.vending.key_change import OPEN_KEY_CHANGE_STATES
 
 __all__ = [
     "Account",
@@ -59,7 +60,10 @@ __all__ = [
     "TokenLog",
 ]
 
-_OPEN_KEY_CHANGE = "state IN ('pending', 'issued')"
+#: The longest key change reason stored (the longest made is well under it).
+REASON_LENGTH = 200
+#: The partial index's condition, from the one list of open key change states.
+_OPEN_KEY_CHANGE = "state IN ({})".format(", ".join(f"'{s.value}'" for s in OPEN_KEY_CHANGE_STATES))
 
 
 class Setting(Base):
@@ -358,7 +362,10 @@ class KeyChangeJob(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     request_id: Mapped[str] = mapped_column(String(64), unique=True)
     sgc: Mapped[int] = mapped_column(Integer)
+    #: ``rollover``, ``krn``, ``ken``, ``base_date``; and ``catch_up_of``: the job whose
+    #: stragglers this one takes.
     target: Mapped[dict[str, Any]] = mapped_column(JSON)
+    #: A :class:`~stsvend.vending.key_change.KeyChangeJobState` value.
     state: Mapped[str] = mapped_column(String(10))
     total: Mapped[int] = mapped_column(Integer)
     operator_id: Mapped[int] = mapped_column(ForeignKey("operator.id"))
@@ -383,8 +390,10 @@ class KeyChange(Base):
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     meter_id: Mapped[int] = mapped_column(ForeignKey("meter.id"), index=True)
     job_id: Mapped[int | None] = mapped_column(ForeignKey("key_change_job.id"), nullable=True)
+    #: A :class:`~stsvend.vending.key_change.KeyChangeState` value.
     state: Mapped[str] = mapped_column(String(10))
-    reason: Mapped[str] = mapped_column(String(16))
+    #: Why, whole: the reasons (``rollover: base_date,krn``), or why a job skipped the meter.
+    reason: Mapped[str] = mapped_column(String(REASON_LENGTH))
     old_key: Mapped[dict[str, Any]] = mapped_column(JSON)
     new_key: Mapped[dict[str, Any]] = mapped_column(JSON)
     #: The key change set, in entry order: ``[{"digits": …, "subclass": 3}, …]``.

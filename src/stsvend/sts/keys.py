@@ -155,7 +155,7 @@ class KeyData:
 
     >>> data = KeyData(sgc="012345", ti=1, krn=1, key_type=2)
     >>> data.sgc, data.key_type, data.ea, data.base_date, data.ken
-    (12345, <KeyType.DUTK: 2>, <EA.STA: '07'>, <BaseDate.Y1993: 1993>, 255)
+    (12345, <KeyType.DUTK: 2>, <EA.STA: '07'>, <BaseDate.Y2014: 2014>, 255)
     """
 
     sgc: int = field(converter=_sgc)
@@ -163,7 +163,8 @@ class KeyData:
     krn: int = field(converter=_krn)
     key_type: KeyType = field(converter=_key_type)
     ea: EA = field(default=EA.STA, converter=_ea)
-    base_date: BaseDate = field(default=BaseDate.Y1993, converter=_base_date)
+    #: 2014 unless given: base date 1993's TIDs ran out on 2024-11-24 20:15 UTC (clause 6.3.5).
+    base_date: BaseDate = field(default=BaseDate.Y2014, converter=_base_date)
     ken: int = field(default=255, converter=_ken)
 
 

@@ -40,7 +40,8 @@ Key change (states as a table; credit goes under the target key while a change i
     key_change_reasons(current, target) -> frozenset[KeyChangeReason]
     plan_key_change(current, target, *, sgc_token=False, now=None) -> KeyChangePlan
     plan_rollover(current, *, krn=None, sgc=None, ken=None) -> KeyChangePlan
-    KeyChangeState PENDING/ISSUED/CONFIRMED/CANCELLED, KeyChangeEvent ISSUE/CONFIRM/CANCEL
+    KeyChangeState PENDING/ISSUED/CONFIRMED/CANCELLED/SKIPPED, KeyChangeEvent ISSUE/CONFIRM/CANCEL,
+    KeyChangeJobState RUNNING/DONE (both str enums, stored as their values)
     KEY_CHANGE_TRANSITIONS, next_state(state, event), tokens_go_with_sale(state),
     credit_key_data(meter_key_data, pending_target, state)
     MeterStatus ACTIVE/BLOCKED, check_meter_can_receive(status, credit_key_data, purpose)
@@ -95,6 +96,7 @@ from stsvend.vending.errors import (
     MoneyError,
     PermissionDenied,
     ReversalError,
+    RolloverRequiredError,
     TariffError,
     TimeZoneError,
     VendingError,
@@ -104,6 +106,7 @@ from stsvend.vending.free_issue import FreeIssuePolicy, check_free_issue
 from stsvend.vending.key_change import (
     KEY_CHANGE_TRANSITIONS,
     KeyChangeEvent,
+    KeyChangeJobState,
     KeyChangePlan,
     KeyChangeReason,
     KeyChangeState,
@@ -177,6 +180,7 @@ __all__ = [
     "FreeIssuePolicy",
     "KeyChangeError",
     "KeyChangeEvent",
+    "KeyChangeJobState",
     "KeyChangePlan",
     "KeyChangeReason",
     "KeyChangeState",
@@ -194,6 +198,7 @@ __all__ = [
     "ReversalError",
     "ReversalPolicy",
     "Role",
+    "RolloverRequiredError",
     "SaleBreakdown",
     "SaleLine",
     "Tariff",

@@ -19,7 +19,9 @@ Codes are stable (the CLI maps them to exit codes and ``--json`` error objects):
     └── TimeZoneError          the utility's time zone is unknown        code "time_zone"
 
 Key expiry and TID range refusals use the core's :class:`~stsvend.errors.KeyExpiredError`
-(code "key_expired") and :class:`~stsvend.errors.TidError` (code "tid").
+(code "key_expired") and :class:`~stsvend.errors.TidError` (code "tid"); a meter whose base
+date has run out gets :class:`RolloverRequiredError` (a ``TidError``, code "rollover_required"),
+which names the command that rolls it over.
 
 >>> AmountTooSmall("R 5.00 is below the minimum R 10.00").code
 'amount_too_small'
@@ -29,7 +31,7 @@ True
 
 from __future__ import annotations
 
-from stsvend.errors import StsError
+from stsvend.errors import StsError, TidError
 
 __all__ = [
     "AmountTooLarge",
@@ -43,6 +45,7 @@ __all__ = [
     "MoneyError",
     "PermissionDenied",
     "ReversalError",
+    "RolloverRequiredError",
     "TariffError",
     "TimeZoneError",
     "VendLimitError",
@@ -123,3 +126,11 @@ class KeyChangeError(VendingError):
 class TimeZoneError(VendingError, ValueError):
     code = "time_zone"
     default_message = "the utility's time zone is not known"
+
+
+class RolloverRequiredError(TidError):
+    code = "rollover_required"
+    default_message = (
+        "rollover key change required: the meter's base date has no TID left "
+        "(run `stsvend key-change group SGC --rollover`)"
+    )

@@ -48,7 +48,9 @@ from stsvend.vending.errors import KeyChangeError
 
 __all__ = [
     "KEY_CHANGE_TRANSITIONS",
+    "OPEN_KEY_CHANGE_STATES",
     "KeyChangeEvent",
+    "KeyChangeJobState",
     "KeyChangePlan",
     "KeyChangeReason",
     "KeyChangeState",
@@ -200,13 +202,26 @@ def plan_rollover(
     return plan_key_change(current, target, sgc_token=sgc_token, now=now)
 
 
-class KeyChangeState(enum.Enum):
-    """Where a meter's key change stands."""
+class KeyChangeState(enum.StrEnum):
+    """Where a meter's key change stands (stored as its value)."""
 
     PENDING = "pending"
     ISSUED = "issued"
     CONFIRMED = "confirmed"
     CANCELLED = "cancelled"
+    #: A supply-group job passed the meter over (no tokens); the row says why.
+    SKIPPED = "skipped"
+
+
+#: The states in which a meter has an open key change (at most one per meter).
+OPEN_KEY_CHANGE_STATES: tuple[KeyChangeState, ...] = (KeyChangeState.PENDING, KeyChangeState.ISSUED)
+
+
+class KeyChangeJobState(enum.StrEnum):
+    """Where a supply-group key change job stands (stored as its value)."""
+
+    RUNNING = "running"  #: meters are left to do (run or resume it)
+    DONE = "done"  #: every meter of the group was done or skipped
 
 
 class KeyChangeEvent(enum.Enum):
@@ -246,7 +261,7 @@ def next_state(state: KeyChangeState, event: KeyChangeEvent) -> KeyChangeState:
 
 def tokens_go_with_sale(state: KeyChangeState | None) -> bool:
     """True while a sale must print the key change tokens before its credit token."""
-    return state in (KeyChangeState.PENDING, KeyChangeState.ISSUED)
+    return state in OPEN_KEY_CHANGE_STATES
 
 
 def credit_key_data(

@@ -6,7 +6,9 @@ Rules (``docs/architecture.md``, "Rules that hold everywhere"; ``sts-reference.m
   under that base date, from the UTC minute of issue, skipping the reserved minute (00:01 of a
   day, TID mod 1440 == 1); several tokens in one minute take consecutive minutes.
 * A TID the base date cannot hold (before its start, past 0xFFFFFF) is refused with
-  :class:`~stsvend.errors.TidError`: the meter needs a rollover key change first.
+  :class:`~stsvend.errors.TidError`: the meter needs a rollover key change first; a meter whose
+  base date has run out (:func:`require_base_date`) with
+  :class:`~stsvend.vending.errors.RolloverRequiredError`, naming the command to run.
 * A TID past the key expiry number, ``(tid >> 16) > ken``, is refused with
   :class:`~stsvend.errors.KeyExpiredError`: the meter would reject the token.
 
@@ -28,8 +30,9 @@ from attrs import frozen
 
 from stsvend import sts
 from stsvend.errors import TidError
+from stsvend.vending.errors import RolloverRequiredError
 
-__all__ = ["KeyHealth", "KeyStatus", "allocate_tids", "key_health"]
+__all__ = ["KeyHealth", "KeyStatus", "allocate_tids", "key_health", "require_base_date"]
 
 
 def allocate_tids(
@@ -94,13 +97,37 @@ class KeyHealth:
         return bool(self.statuses & {KeyStatus.NEAR_KEY_EXPIRY, KeyStatus.KEY_EXPIRED})
 
 
+def require_base_date(now: datetime, key_data: sts.KeyData, drn: str) -> None:
+    """Refuse to issue for meter ``drn`` once its base date's TIDs have run out.
+
+    The meter takes no TID-bearing token until a rollover key change (RO set) moves it to the
+    next base date (clause 6.3.5); the error says which command does that.
+
+    >>> from datetime import datetime, timezone
+    >>> old = sts.KeyData(sgc=123457, ti=1, krn=1, key_type=2, base_date=1993)
+    >>> require_base_date(datetime(2025, 1, 1, tzinfo=timezone.utc), old, "01234567897")
+    ... # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    stsvend.vending.errors.RolloverRequiredError: rollover key change required: meter ...
+    """
+    base = key_data.base_date
+    if now < base.start + timedelta(minutes=sts.TID_MAX + 1):
+        return
+    raise RolloverRequiredError(
+        f"rollover key change required: meter {drn} is on base date {int(base)}, whose last "
+        f"TID was {base.last_minute:%Y-%m-%d %H:%M} UTC; run `stsvend key-change group "
+        f"{key_data.sgc:06d} --rollover` (its supply group) or `stsvend key-change meter "
+        f"{drn} --rollover`"
+    )
+
+
 def key_health(
     now: datetime, key_data: sts.KeyData, *, warn_within: timedelta = timedelta(days=90)
 ) -> KeyHealth:
     """Classify a meter for the "near key expiry" and "not yet rolled over" reports.
 
     >>> from datetime import datetime, timezone
-    >>> data = sts.KeyData(sgc=123456, ti=1, krn=1, key_type=2)            # base date 1993
+    >>> data = sts.KeyData(sgc=123456, ti=1, krn=1, key_type=2, base_date=1993)
     >>> health = key_health(datetime(2025, 1, 1, tzinfo=timezone.utc), data)
     >>> sorted(s.value for s in health.statuses), health.base_date_ends_at.isoformat()
     (['not_rolled_over'], '2024-11-24T20:16:00+00:00')

@@ -6,7 +6,7 @@ scrypt hash, so the length of an existing PIN cannot be known: every operator th
 this migration runs gets the flag, and chooses a new PIN (6 to 12 digits) at the next login.
 
 Revision ID: 0003
-Revises: 0001
+Revises: 0002
 Created: 2026-12-03
 """
 
@@ -20,7 +20,7 @@ from alembic import op
 __all__: list[str] = []
 
 revision: str = "0003"
-down_revision: str | Sequence[str] | None = "0001"
+down_revision: str | Sequence[str] | None = "0002"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

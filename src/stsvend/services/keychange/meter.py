@@ -1,0 +1,164 @@
+"""One meter's key change: make it (pending, or issued at once), confirm it, cancel it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from stsvend.errors import InputError
+from stsvend.services.auth import authorize
+from stsvend.services.common import (
+    issue_once,
+    key_data_from_dict,
+    key_data_to_dict,
+    load_meter,
+    local_times,
+    normalise_drn,
+    replay,
+    request_content,
+    request_id_of,
+)
+from stsvend.services.context import Actor, Services
+from stsvend.services.issue import log_issued
+from stsvend.services.keychange.changeset import make_change, note, plan_for
+from stsvend.store.repos import keychanges as kc
+from stsvend.store.repos.meters import set_key_data
+from stsvend.store.repos.oplog import log_operation
+from stsvend.store.repos.sales import insert_sale
+from stsvend.vending.errors import KeyChangeError
+from stsvend.vending.key_change import KeyChangeEvent, KeyChangeState, next_state
+from stsvend.vending.periods import LocalCalendar
+from stsvend.vending.requests import request_digest
+from stsvend.vending.roles import Action
+
+__all__ = ["cancel", "confirm", "key_change_meter"]
+
+
+def key_change_meter(
+    svc: Services,
+    actor: Actor,
+    drn: str,
+    *,
+    rollover: bool = False,
+    sgc: int | None = None,
+    krn: int | None = None,
+    ti: int | None = None,
+    ken: int | None = None,
+    key_type: int | None = None,
+    sgc_token: bool = False,
+    issue: bool = False,
+    request_id: str | None = None,
+) -> dict[str, Any]:
+    """Flag one meter for a key change (``issue``: hand its tokens out now)."""
+    authorize(svc, actor, Action.KEY_CHANGE)
+    request_id = request_id_of(svc, request_id)
+    meter = normalise_drn(drn)
+    digest = request_digest("key_change", request_content(
+        actor, meter=meter, rollover=rollover, sgc=sgc, krn=krn, ti=ti, ken=ken,
+        key_type=key_type, sgc_token=sgc_token, issue=issue))  # fmt: skip
+
+    def work() -> dict[str, Any]:
+        now = svc.now()
+        with svc.store.transaction() as conn:
+            ctx = load_meter(conn, meter)
+            stored = replay(conn, request_id, "key_change", ctx.meter.id, digest)
+            if stored is not None:
+                return stored
+            if ctx.key_change is not None:
+                raise KeyChangeError(
+                    f"meter {ctx.meter.drn} already has a key change that is "
+                    f"{ctx.key_change.state}: confirm or cancel it first"
+                )
+            plan = plan_for(
+                ctx.meter.key_data, now, rollover=rollover, sgc=sgc, krn=krn, ti=ti, ken=ken,
+                key_type=key_type, sgc_token=sgc_token,
+            )  # fmt: skip
+            svc.hsm.key_record_for(plan.target)  # the new key must be in the keystore
+            row, issued = make_change(svc, ctx.meter, plan, now)
+            if issue:
+                row["state"] = KeyChangeState.ISSUED.value
+                row["issued_at"] = now
+            kc.add_key_changes(conn, [row])
+            result = {
+                "kind": "key_change",
+                "request_id": request_id,
+                **local_times(svc, now),
+                "operator": actor.username,
+                "terminal": actor.terminal,
+                "test": svc.hsm.test,
+                "utility": svc.config.utility_name,
+                "tax_number": svc.config.tax_number,
+                "meter": {"drn": ctx.meter.drn, "iin": ctx.meter.iin,
+                          **key_data_to_dict(plan.current)},
+                "target": key_data_to_dict(plan.target),
+                "reason": row["reason"],
+                "rollover": plan.rollover,
+                "state": row["state"],
+                "tokens": [t.as_dict() for t in issued],
+                "notes": [] if issue else [
+                    "The key change is pending: its tokens print first on the meter's next "
+                    "receipt."
+                ],
+            }  # fmt: skip
+            sale_id = insert_sale(
+                conn,
+                {
+                    "request_id": request_id,
+                    "request_digest": digest,
+                    "kind": "key_change",
+                    "meter_id": ctx.meter.id,
+                    "operator_id": actor.operator_id,
+                    "shift_id": actor.shift_id,
+                    "terminal": actor.terminal,
+                    "created_at": now,
+                    "local_day": LocalCalendar(svc.config.timezone).local(now).date(),
+                    "reason": row["reason"],
+                    "test": svc.hsm.test,
+                    "result": result,
+                },
+            )
+            log_issued(
+                svc, conn, actor, ctx.meter.drn, issued, request_id=request_id,
+                sale_id=sale_id, now=now, note=note(plan),
+            )  # fmt: skip
+            return {**result, "receipt": sale_id, "replayed": False}
+
+    return issue_once(svc, actor, request_id, "key_change", meter, digest, work)
+
+
+def _transition(
+    svc: Services, actor: Actor, drn: str, event: KeyChangeEvent, reason: str | None
+) -> dict[str, Any]:
+    authorize(svc, actor, Action.KEY_CHANGE_CONFIRM)
+    now = svc.now()
+    with svc.store.transaction() as conn:
+        ctx = load_meter(conn, drn)
+        change = ctx.key_change
+        if change is None:
+            raise KeyChangeError(f"meter {ctx.meter.drn} has no open key change")
+        state = next_state(KeyChangeState(change.state), event)
+        kc.set_state(conn, change.id, state, now)
+        target = key_data_from_dict(change.new_key)
+        if state is KeyChangeState.CONFIRMED:
+            set_key_data(conn, ctx.meter.id, target)
+        log_operation(
+            conn,
+            at=now,
+            operator=actor.username,
+            terminal=actor.terminal,
+            action=f"key-change.{event.value}",
+            target=ctx.meter.drn,
+            detail={"key_change": change.id, "reason": reason, "target": change.new_key},
+        )
+    return {"meter": ctx.meter.drn, "state": state.value, "target": change.new_key}
+
+
+def confirm(svc: Services, actor: Actor, drn: str) -> dict[str, Any]:
+    """The meter took its key change: it now runs on the target key data."""
+    return _transition(svc, actor, drn, KeyChangeEvent.CONFIRM, None)
+
+
+def cancel(svc: Services, actor: Actor, drn: str, reason: str) -> dict[str, Any]:
+    """Withdraw an open key change (its tokens stay in the log)."""
+    if not isinstance(reason, str) or len(reason.strip()) < 5:
+        raise InputError("cancelling a key change needs a reason of at least 5 characters")
+    return _transition(svc, actor, drn, KeyChangeEvent.CANCEL, reason.strip())
