@@ -20,7 +20,7 @@ from stsvend.store.repos import accounts as acc
 from stsvend.store.repos.keychanges import KeyChangeRecord, open_key_change
 from stsvend.store.repos.meters import MeterRecord, get_meter
 from stsvend.store.repos.sales import find_sale
-from stsvend.tokenlog.writer import last_seal, write_seal
+from stsvend.tokenlog.writer import SealRefused, last_seal, write_seal
 from stsvend.vending.account import AccountState, MonthToDate
 from stsvend.vending.errors import VendingError
 from stsvend.vending.key_change import KeyChangeState, credit_key_data
@@ -229,7 +229,12 @@ def maybe_seal(svc: Services) -> None:
         if last is not None and now - last.at < interval:
             svc.next_seal_check = last.at + interval
             return
-        write_seal(conn, svc.log_key, now, wait=False)
+        try:
+            write_seal(conn, svc.log_key, now, wait=False)
+        except SealRefused:
+            # The operation itself is committed; a seal that does not verify is for
+            # `stsvend log verify` to report, not for a clerk's vend to fail on.
+            conn.rollback()
     svc.next_seal_check = now + interval
 
 

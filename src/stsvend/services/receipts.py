@@ -14,6 +14,7 @@ from sqlalchemy import select
 from stsvend.services.auth import authorize, require_shift
 from stsvend.services.common import calendar, issue_once, load_meter, local_times
 from stsvend.services.context import Actor, Services
+from stsvend.services.issue import sale_entry
 from stsvend.store.models import LedgerEntry, Sale, TokenLog
 from stsvend.store.repos import accounts as acc
 from stsvend.store.repos.oplog import log_operation
@@ -24,6 +25,7 @@ from stsvend.store.repos.sales import (
     insert_sale,
     meter_drn,
     reversal_of,
+    sale_row,
 )
 from stsvend.tokenlog.chain import LogEntry
 from stsvend.tokenlog.writer import append
@@ -179,9 +181,7 @@ def reverse(
                 "tokens": tokens,
                 "notes": [REVERSAL_NOTICE],
             }
-            sale_id = insert_sale(
-                conn,
-                {
+            values = {
                     "request_id": request_id,
                     "kind": "reversal",
                     "meter_id": original.meter_id,
@@ -198,21 +198,19 @@ def reverse(
                     "reason": text,
                     "test": original.test,
                     "result": result,
-                },
-            )
-            add_ledger(
-                conn,
-                [
-                    {
-                        "sale_id": sale_id,
-                        "account_id": original.account_id,
-                        "entry": entry,
-                        "amount": -amount,
-                        "units": -units,
-                    }
-                    for entry, amount, units in lines
-                ],
-            )
+            }
+            sale_id = insert_sale(conn, values)
+            ledger = [
+                {
+                    "sale_id": sale_id,
+                    "account_id": original.account_id,
+                    "entry": entry,
+                    "amount": -amount,
+                    "units": -units,
+                }
+                for entry, amount, units in lines
+            ]
+            add_ledger(conn, ledger)
             marks = []
             for token in tokens:
                 row = conn.execute(
@@ -234,6 +232,8 @@ def reverse(
                         ref_seq=None if row is None else row.seq, note=text,
                     )
                 )  # fmt: skip
+            written = sale_row(values, sale_id)
+            marks.append(sale_entry(actor, ctx.meter.drn, written, ledger, now=now))
             append(conn, svc.log_key, marks)
             return {**result, "receipt": sale_id, "replayed": False}
 
