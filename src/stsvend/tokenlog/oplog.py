@@ -17,11 +17,11 @@ from collections.abc import Mapping
 from typing import Any
 
 from attrs import frozen
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.engine import Connection
 
 from stsvend.store.base import table_of
-from stsvend.store.models import OperationLog, Setting
+from stsvend.store.models import OperationLog, SaleRecord, Setting
 from stsvend.store.sql import upsert
 from stsvend.tokenlog.chain import LogKey
 from stsvend.tokenlog.heads import MOVE_HEADS, lock_heads
@@ -92,9 +92,19 @@ def read_boundary(conn: Connection) -> Boundary | None:
 
 
 def authenticate_boundary(conn: Connection, key: LogKey) -> None:
-    """Give the migration's boundary its MAC (once, by the first process with the log key)."""
+    """Give the migration's boundary its MAC (once: at the first open of the log key or the
+    first seal), unless protected rows already lie at or below it (then it was raised, and
+    ``log verify`` reports it)."""
     boundary = read_boundary(conn)
-    if boundary is None or boundary.mac is not None:
+    if boundary is None or boundary.mac is not None or boundary.sale < 0:
+        return
+    lowest_sale = conn.execute(select(func.min(SaleRecord.sale_id))).scalar()
+    lowest_op = conn.execute(
+        select(func.min(OperationLog.id)).where(OperationLog.chain.is_not(None))
+    ).scalar()
+    if (lowest_sale is not None and lowest_sale <= boundary.sale) or (
+        lowest_op is not None and lowest_op <= boundary.operation
+    ):
         return
     mac = statement_mac(key, BOUNDARY_SETTING, boundary.body())
     value = json.dumps({**boundary.body(), "mac": mac.hex()})

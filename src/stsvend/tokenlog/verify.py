@@ -172,9 +172,7 @@ def _duplicate(chain: str, first: Link, second: Link) -> Finding:
     return Finding("inserted", f"{_where(chain, second)} {how}", chain, second.seq, second.row_id)
 
 
-def verify_links(
-    chain: str, rows: Sequence[Link], head: tuple[int, bytes] | None
-) -> list[Finding]:
+def verify_links(chain: str, rows: Sequence[Link], head: tuple[int, bytes] | None) -> list[Finding]:
     """Check one chain's rows (sorted by seq, then row id) against its recorded head.
 
     A row inserted in the middle is one finding, however many rows after it were renumbered

@@ -35,7 +35,7 @@ from stsvend.store.pipeline import Write
 from stsvend.store.sql import insert_ignore, upsert
 from stsvend.tokenlog.chain import GENESIS, LogEntry, LogKey, SealHead
 from stsvend.tokenlog.heads import MOVE_HEADS, lock_heads
-from stsvend.tokenlog.oplog import adopt_pending
+from stsvend.tokenlog.oplog import adopt_pending, authenticate_boundary
 
 __all__ = [
     "SealRefused",
@@ -223,6 +223,7 @@ def write_seal(
             return None
     previous = last_seal(conn)
     _check_previous(conn, key, previous)
+    authenticate_boundary(conn, key)
     adopt_pending(conn, key)
     heads = [SealHead(r.chain, r.seq, r.mac) for r in conn.execute(_MOVED)]
     if not heads:
