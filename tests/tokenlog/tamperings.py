@@ -125,11 +125,15 @@ def _drop_keys(conn: Connection, table: str) -> None:
         for name in names:
             conn.execute(text(f'ALTER TABLE {table} DROP CONSTRAINT "{name}" CASCADE'))
         return
-    # SQLite cannot drop a constraint: rebuild the table without any.
-    conn.execute(text(f"CREATE TABLE {table}_bare AS SELECT * FROM {table}"))
-    conn.execute(text("PRAGMA defer_foreign_keys = ON"))
-    conn.execute(text(f"DROP TABLE {table}"))
-    conn.execute(text(f"ALTER TABLE {table}_bare RENAME TO {table}"))
+    # SQLite cannot drop a constraint: rebuild the table without any, foreign keys off.
+    # (executescript commits what came before, so the pragma takes effect.)
+    raw = conn.connection.driver_connection
+    assert raw is not None
+    raw.executescript(
+        f"PRAGMA foreign_keys = OFF; CREATE TABLE {table}_bare AS SELECT * FROM "
+        f"{table}; DROP TABLE {table}; ALTER TABLE {table}_bare RENAME TO {table};"
+    )
+    # (foreign keys stay off on this connection: with the key gone they could not hold)
 
 
 def _exact_copy(conn: Connection, table: str, row_id: int) -> None:
