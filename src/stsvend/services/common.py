@@ -4,6 +4,7 @@ replay, account state conversions, vend limits, and the periodic token log seal.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
@@ -224,17 +225,14 @@ def maybe_seal(svc: Services) -> None:
     interval = timedelta(seconds=svc.config.log_seal_seconds)
     if svc.next_seal_check is not None and now < svc.next_seal_check:
         return
-    with svc.store.transaction() as conn:
+    # The operation itself is committed: a newest seal that does not verify (SealRefused) is
+    # for `stsvend log verify` and `stsvend log seal` to report, not for a clerk's vend.
+    with contextlib.suppress(SealRefused), svc.store.transaction() as conn:
         last = last_seal(conn)
         if last is not None and now - last.at < interval:
             svc.next_seal_check = last.at + interval
             return
-        try:
-            write_seal(conn, svc.log_key, now, wait=False)
-        except SealRefused:
-            # The operation itself is committed; a seal that does not verify is for
-            # `stsvend log verify` to report, not for a clerk's vend to fail on.
-            conn.rollback()
+        write_seal(conn, svc.log_key, now, wait=False)
     svc.next_seal_check = now + interval
 
 
