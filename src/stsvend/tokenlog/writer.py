@@ -5,9 +5,10 @@ inserts the rows; the chain heads it moves are locked for the rest of the transa
 per meter, so vends for different meters never wait for each other.  The services lock the
 meter first, so a chain head is only ever contended by work on the same meter.
 
-:func:`write_seal` commits, in one HMAC, to every chain head that moved since the previous
-seal.  Seals are written by one transaction at a time (an advisory lock on PostgreSQL, the
-write lock on SQLite) and vends never touch the sealer's tables.
+:func:`write_seal` commits, in one HMAC, to every chain head that moved since it was last
+sealed, building only on a previous seal it has verified.  Seals are written by one
+transaction at a time (an advisory lock on PostgreSQL, the write lock on SQLite) and vends
+never touch the sealer's tables.
 """
 
 from __future__ import annotations
