@@ -248,8 +248,12 @@ def _totals_table(title: str, rows: list[dict[str, Any]], currency: str) -> Any:
 def shift_end(sess: Session, as_json: bool) -> None:
     """Close the operator's shift and print its totals."""
     from stsvend.services.auth import end_shift
+    from stsvend.services.logs import latest_anchor
 
     report = end_shift(sess.svc, sess.actor)
+    # The latest seal's MAC, for the shift report: kept on paper or by the auditor, it is the
+    # anchor `stsvend log verify --anchor` checks the log against (docs/token-log.md).
+    report["anchor"] = latest_anchor(sess.svc)
     currency = sess.svc.config.currency
 
     def show(r: dict[str, Any]) -> None:
@@ -258,6 +262,11 @@ def shift_end(sess: Session, as_json: bool) -> None:
             f"{r['opened_at']} - {r['closed_at']}"
         )
         console().print(_totals_table("Shift totals", r["totals"], currency))
+        anchor = r["anchor"]
+        console().print(
+            "token log anchor: none yet" if anchor is None
+            else f"token log anchor (seal {anchor['seal']}, {anchor['at']}): {anchor['mac']}"
+        )  # fmt: skip
 
     emit(report, as_json, show)
 

@@ -1,4 +1,4 @@
-"""``stsvend log`` (export, verify, seal) and ``stsvend report`` (daily, monthly)."""
+"""``stsvend log`` (export, verify, seal, reanchor) and ``stsvend report`` (daily, monthly)."""
 
 from __future__ import annotations
 
@@ -114,20 +114,37 @@ def log_export(
 
 
 @log.command("verify")
+@click.option(
+    "--anchor",
+    default=None,
+    metavar="MAC",
+    help="A seal MAC kept outside the database (from `log seal` or `shift end`): prove that "
+    "nothing it covers was truncated or rolled back.",
+)
 @json_option
 @with_session(action="log.verify")
-def log_verify(sess: Session, as_json: bool) -> None:
-    """Verify every chain and seal; report each row changed, deleted or inserted."""
+def log_verify(sess: Session, anchor: str | None, as_json: bool) -> None:
+    """Verify every chain, seal, sale and operation-log entry; report each finding."""
     from stsvend.services.logs import verify
 
-    result = verify(sess.svc, sess.actor)
+    result = verify(sess.svc, sess.actor, anchor=anchor)
 
     def show(r: dict[str, Any]) -> None:
+        for note in r["notes"]:
+            console().print(f"note: {note['message']}")
+        extra = (
+            f"; {r['before_protection']} record(s) before protection"
+            if r["before_protection"]
+            else ""
+        ) + (f"; {r['pending']} operation(s) pending the next seal" if r["pending"] else "")
         if r["ok"]:
             console().print(
-                f"token log verified: {r['rows']} rows in {r['chains']} chains, "
-                f"{r['seals']} seals, no finding"
+                f"token log verified{' against the anchor' if r['anchored'] else ''}: "
+                f"{r['rows']} rows in {r['chains']} chains, {r['seals']} seals, "
+                f"{r['sales']} sales, {r['operations']} operations, no finding{extra}"
             )
+            if r["latest_seal_mac"]:
+                console().print(f"latest seal MAC (anchor): {r['latest_seal_mac']}")
             return
         console().print(table(
             f"token log: {len(r['findings'])} finding(s)", ["kind", "chain", "seq", "row", "what"],
@@ -141,18 +158,58 @@ def log_verify(sess: Session, as_json: bool) -> None:
         raise LogVerificationFailed(f"the token log has {len(result['findings'])} finding(s)")
 
 
+def _anchor_line(anchor: dict[str, Any] | None) -> str:
+    if anchor is None:
+        return "no seal yet: nothing to anchor"
+    return f"anchor (latest seal MAC, keep it outside the database): {anchor['mac']}"
+
+
 @log.command("seal")
 @json_option
 @with_session(action="log.verify")
 def log_seal(sess: Session, as_json: bool) -> None:
-    """Seal every chain head that moved since the last seal (also automatic)."""
+    """Seal every chain head that moved since the last seal (also automatic); print the
+    latest seal's MAC, the anchor to keep outside the database."""
     from stsvend.services.logs import seal
 
     result = seal(sess.svc, sess.actor)
-    emit(result, as_json, lambda r: click.echo(
-        f"seal {r['seal']} over {r['heads']} chain head(s): {r['mac']}" if r["sealed"]
-        else r["reason"]
-    ))  # fmt: skip
+
+    def show(r: dict[str, Any]) -> None:
+        click.echo(
+            f"seal {r['seal']} over {r['heads']} chain head(s): {r['mac']}"
+            if r["sealed"]
+            else r["reason"]
+        )
+        click.echo(_anchor_line(r["anchor"]))
+
+    emit(result, as_json, show)
+
+
+@log.command("reanchor")
+@click.option(
+    "--lost-anchor",
+    "lost",
+    multiple=True,
+    metavar="MAC",
+    help="An anchor taken after the backup, lost with the restore (repeatable).",
+)
+@json_option
+@with_session()
+def log_reanchor(sess: Session, lost: tuple[str, ...], as_json: bool) -> None:
+    """After a restore from backup: record, under the log key, that the log continues from
+    the backup's newest seal (and which anchors were lost), then seal (admin)."""
+    from stsvend.services.logs import reanchor
+
+    result = reanchor(sess.svc, sess.actor, lost=list(lost))
+
+    def show(r: dict[str, Any]) -> None:
+        click.echo(
+            f"re-anchored at seal {r['restored_at_seal']}"
+            + (f", {len(r['lost'])} anchor(s) declared lost" if r["lost"] else "")
+        )
+        click.echo(_anchor_line(r["anchor"]))
+
+    emit(result, as_json, show)
 
 
 @click.group()

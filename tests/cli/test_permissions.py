@@ -62,6 +62,7 @@ CASES: list[tuple[list[str], Action, dict[str, str]]] = [
     (["log", "export", "--format", "jsonl", "--meter", M[1]], Action.LOG_EXPORT, {}),
     (["log", "verify"], Action.LOG_VERIFY, {}),
     (["log", "seal"], Action.LOG_VERIFY, {}),
+    (["log", "reanchor"], Action.LOG_REANCHOR, {}),
     (["shift", "start"], Action.SHIFT_START, {"STSVEND_TERMINAL": "T2"}),
     (["shift", "end"], Action.SHIFT_END, {}),
     (["report", "daily"], Action.REPORTS, {}),

@@ -41,9 +41,10 @@ def _snapshot(inst: Installation) -> dict[str, object]:
             for table in ("sale", "ledger_entry", "token_log", "account_month", "key_change")
         }
         out["tids"] = sorted(map(tuple, conn.execute(text("SELECT * FROM meter_tid")).all()))
-        out["heads"] = sorted(
-            (r[0], r[1]) for r in conn.execute(text("SELECT chain, seq FROM log_head")).all()
-        )
+        # The meters' chains only: each worker's login (its own committed transaction) moves
+        # its operator's operation-log chain.
+        heads = conn.execute(text("SELECT chain, seq FROM log_head WHERE chain NOT LIKE 'op:%'"))
+        out["heads"] = sorted((r[0], r[1]) for r in heads.all())
         out["accounts"] = sorted(
             map(tuple, conn.execute(text("SELECT id, credit_balance, debt FROM account")).all())
         )

@@ -9,7 +9,7 @@ from stsvend.store.base import table_of
 from stsvend.store.bulk import COPY_FROM, bulk_insert, sqlite_executemany
 from stsvend.store.models import LogHead, OperationLog, TokenLog
 from stsvend.store.uow import Store
-from stsvend.tokenlog.writer import _MOVE_HEADS
+from stsvend.tokenlog.heads import MOVE_HEADS as _MOVE_HEADS
 
 
 def _dump(store: Store, table: str) -> list[tuple[Any, ...]]:

@@ -59,7 +59,8 @@ def _row_id(inst: Installation, chain: str, seq: int) -> int:
 def test_an_untouched_log_verifies(busy: Installation) -> None:
     assert _verify(busy) == []
     result = logs.verify(busy.svc, busy.supervisor)
-    assert (result["ok"], result["rows"], result["chains"]) == (True, 6, 2)
+    # Every sale is recorded in its meter's chain too (token rows odd, sale records even here).
+    assert (result["ok"], result["rows"], result["sales"]) == (True, 12, 6)
     assert result["seals"] >= 2  # the first vend's automatic seal and the one above
 
 
@@ -68,16 +69,16 @@ def test_a_wrong_key_fails_everything(busy: Installation) -> None:
 
 
 def test_a_changed_amount_is_reported_at_its_row(busy: Installation) -> None:
-    target = _row_id(busy, A, 2)
+    target = _row_id(busy, A, 3)
     _sql(busy, "UPDATE token_log SET amount = amount + 10 WHERE id = :i", i=target)
-    assert _verify(busy) == [("changed", A, 2)]
+    assert _verify(busy) == [("changed", A, 3)]
     report = logs.verify(busy.svc, busy.supervisor)
     assert report["findings"][0]["row_id"] == target
 
 
 def test_a_deleted_middle_row_is_reported(busy: Installation) -> None:
-    _sql(busy, "DELETE FROM token_log WHERE chain = :c AND seq = 2", c=B)
-    assert ("deleted", B, 2) in _verify(busy)
+    _sql(busy, "DELETE FROM token_log WHERE chain = :c AND seq = 3", c=B)
+    assert ("deleted", B, 3) in _verify(busy)
 
 
 def test_a_deleted_tail_with_its_head_rewound_is_caught_by_the_seal(busy: Installation) -> None:
@@ -88,6 +89,7 @@ def test_a_deleted_tail_with_its_head_rewound_is_caught_by_the_seal(busy: Instal
             text("SELECT mac FROM token_log WHERE chain = :c AND seq = 1"), {"c": A}
         ).scalar_one()
         conn.execute(text("DELETE FROM token_log WHERE chain = :c AND seq >= 2"), {"c": A})
+        conn.execute(text("DELETE FROM sale_record WHERE chain = :c AND seq >= 2"), {"c": A})
         conn.execute(
             text("UPDATE log_head SET seq = 1, mac = :m WHERE chain = :c"), {"m": mac, "c": A}
         )
@@ -96,20 +98,23 @@ def test_a_deleted_tail_with_its_head_rewound_is_caught_by_the_seal(busy: Instal
 
 def test_a_whole_deleted_chain_is_caught(busy: Installation) -> None:
     _sql(busy, "DELETE FROM token_log WHERE chain = :c", c=B)
+    _sql(busy, "DELETE FROM sale_record WHERE chain = :c", c=B)
     _sql(busy, "DELETE FROM log_head WHERE chain = :c", c=B)
     kinds = _verify(busy)
-    assert kinds and all(kind == "deleted" and chain == B for kind, chain, _ in kinds)
+    # The chain's rows are gone; so are the records of its sales, which are still there.
+    assert kinds and all(kind in {"deleted", "inserted"} for kind, _, _ in kinds)
+    assert any(kind == "deleted" and chain == B for kind, chain, _ in kinds)
 
 
 def test_an_inserted_row_is_reported(busy: Installation) -> None:
     with busy.svc.store.transaction() as conn:
         row = (
-            conn.execute(text("SELECT * FROM token_log WHERE chain = :c AND seq = 3"), {"c": A})
+            conn.execute(text("SELECT * FROM token_log WHERE chain = :c AND seq = 5"), {"c": A})
             .mappings()
             .one()
         )
         forged = {k: v for k, v in row.items() if k != "id"}
-        forged.update(seq=4, request_id="forged", tid=row["tid"] + 5, prev_mac=row["mac"])
+        forged.update(seq=7, request_id="forged", tid=row["tid"] + 5, prev_mac=row["mac"])
         columns = ", ".join(forged)
         conn.execute(
             text(
@@ -117,7 +122,7 @@ def test_an_inserted_row_is_reported(busy: Installation) -> None:
             ),
             forged,
         )
-    assert _verify(busy) == [("inserted", A, 4)]
+    assert _verify(busy) == [("inserted", A, 7)]
 
 
 def test_a_deleted_or_changed_seal_is_reported(busy: Installation) -> None:

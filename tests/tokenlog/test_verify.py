@@ -14,6 +14,7 @@ from stsvend.tokenlog.chain import GENESIS, LogEntry, LogKey, SealHead, canonica
 from stsvend.tokenlog.verify import (
     StoredRow,
     StoredSeal,
+    token_links,
     verify_chain,
     verify_sealed_heads,
     verify_seals,
@@ -204,8 +205,9 @@ def test_seals_verify_and_a_missing_or_changed_seal_is_named() -> None:
 def test_a_sealed_head_that_is_gone_is_reported() -> None:
     rows = _rows(_entries(3))
     sealed = [(1, SealHead("01234567897", 3, rows[2].mac))]
-    assert verify_sealed_heads("01234567897", rows, sealed) == []
-    findings = verify_sealed_heads("01234567897", rows[:2], sealed)
+    assert verify_sealed_heads("01234567897", token_links(KEY, rows), sealed) == []
+    findings = verify_sealed_heads("01234567897", token_links(KEY, rows[:2]), sealed)
     assert [(f.kind, f.seq) for f in findings] == [("deleted", 3)]
     other = [(1, SealHead("01234567897", 2, b"\x05" * 32))]
-    assert [f.kind for f in verify_sealed_heads("01234567897", rows, other)] == ["changed"]
+    links = token_links(KEY, rows)
+    assert [f.kind for f in verify_sealed_heads("01234567897", links, other)] == ["changed"]

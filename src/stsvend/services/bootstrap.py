@@ -32,6 +32,7 @@ from stsvend.services.context import Services, ServiceUnavailable
 from stsvend.store.repos.settings import get_setting, put_setting
 from stsvend.store.uow import Store
 from stsvend.tokenlog.chain import LogKey
+from stsvend.tokenlog.oplog import authenticate_boundary
 
 __all__ = [
     "KEYSTORE_FILE",
@@ -139,6 +140,7 @@ def _check_log_key(store: Store, key: LogKey) -> None:
                 f"the token log of this store was written under log key {stored}, the open "
                 f"keystore gives {key.check_value}: wrong keystore or key-encryption key"
             )
+        authenticate_boundary(conn, key)
 
 
 def open_services(

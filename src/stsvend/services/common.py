@@ -4,6 +4,7 @@ replay, account state conversions, vend limits, and the periodic token log seal.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
@@ -21,7 +22,7 @@ from stsvend.store.repos.keychanges import KeyChangeRecord, open_key_change
 from stsvend.store.repos.meters import MeterRecord, get_meter
 from stsvend.store.repos.oplog import log_operation
 from stsvend.store.repos.sales import find_sale
-from stsvend.tokenlog.writer import last_seal, write_seal
+from stsvend.tokenlog.writer import SealRefused, last_seal, write_seal
 from stsvend.vending.account import AccountState, MonthToDate
 from stsvend.vending.errors import VendingError
 from stsvend.vending.key_change import KeyChangeState, credit_key_data
@@ -277,7 +278,9 @@ def maybe_seal(svc: Services) -> None:
     interval = timedelta(seconds=svc.config.log_seal_seconds)
     if svc.next_seal_check is not None and now < svc.next_seal_check:
         return
-    with svc.store.transaction() as conn:
+    # The operation itself is committed: a newest seal that does not verify (SealRefused) is
+    # for `stsvend log verify` and `stsvend log seal` to report, not for a clerk's vend.
+    with contextlib.suppress(SealRefused), svc.store.transaction() as conn:
         last = last_seal(conn)
         if last is not None and now - last.at < interval:
             svc.next_seal_check = last.at + interval

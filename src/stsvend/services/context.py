@@ -88,6 +88,8 @@ class Services:
         self.config = config
         self._hsm = hsm
         self._log_key = log_key
+        if log_key is not None:
+            store.log_key = log_key
         self._clock = clock
         self.rng: Random = rng or _SecretsRandom()
         # Tariffs never change once stored (a new tariff gets a new code): cache them.

@@ -26,7 +26,7 @@ from stsvend.services.common import (
 from stsvend.services.context import Actor, Services
 from stsvend.services.issue import Issued, issue_for_meter, log_issued
 from stsvend.store.repos.keychanges import set_state
-from stsvend.store.repos.sales import insert_sale
+from stsvend.store.repos.sales import insert_sale, sale_row
 from stsvend.vending.engineering import (
     EngineeringKind,
     EngineeringRequest,
@@ -150,14 +150,13 @@ def engineering_token(
                 "tokens": [t.as_dict() for t in tokens + made],
                 "notes": notes,
             }  # fmt: skip
-            sale_id = insert_sale(
-                conn,
-                _sale_row(svc, actor, "engineering", request_id, now, ctx.meter.id,
-                          request.work_order, result, digest),
-            )  # fmt: skip
+            values = _sale_row(svc, actor, "engineering", request_id, now, ctx.meter.id,
+                               request.work_order, result, digest)  # fmt: skip
+            sale_id = insert_sale(conn, values)
             log_issued(
                 svc, conn, actor, ctx.meter.drn, made, request_id=request_id, sale_id=sale_id,
                 now=now, note=f"work order {request.work_order}",
+                sale=(sale_row(values, sale_id), []),
             )  # fmt: skip
             return {**result, "receipt": sale_id, "replayed": False}
 
@@ -230,13 +229,12 @@ def issue_test_token(
                 "tokens": [token.as_dict()],
                 "notes": [],
             }
-            sale_id = insert_sale(
-                conn,
-                _sale_row(svc, actor, "test", request_id, now, meter_id, None, result, digest),
-            )
+            values = _sale_row(svc, actor, "test", request_id, now, meter_id, None, result, digest)
+            sale_id = insert_sale(conn, values)
             log_issued(
                 svc, conn, actor, None if meter is None else meter.drn, [token],
                 request_id=request_id, sale_id=sale_id, now=now,
+                sale=(sale_row(values, sale_id), []),
             )  # fmt: skip
             return {**result, "receipt": sale_id, "replayed": False}
 

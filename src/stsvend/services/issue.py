@@ -26,6 +26,7 @@ from stsvend.services.context import Actor, Services
 from stsvend.store.pipeline import Write
 from stsvend.store.repos.meters import MeterRecord, locked_last_tid, set_last_tid
 from stsvend.tokenlog.chain import NO_METER_CHAIN, LogEntry
+from stsvend.tokenlog.records import SALE_EVENT, sale_digest
 from stsvend.tokenlog.writer import append
 from stsvend.vending.tids import allocate_tids, require_base_date
 from stsvend.vending.tokenspec import TokenPurpose, TokenSpec, issue_token
@@ -38,6 +39,7 @@ __all__ = [
     "group4",
     "issue_for_meter",
     "log_issued",
+    "sale_entry",
 ]
 
 #: Builds a token spec once its TID and RND are known.
@@ -171,6 +173,23 @@ def issue_for_meter(
     return out
 
 
+def sale_entry(
+    actor: Actor,
+    meter_drn: str | None,
+    sale: dict[str, Any],
+    ledger: Sequence[dict[str, Any]],
+    *,
+    now: datetime,
+) -> LogEntry:
+    """The token log row that records a sale and its ledger lines (docs/token-log.md)."""
+    return LogEntry(
+        chain=meter_drn or NO_METER_CHAIN, seq=0, at=now, event=SALE_EVENT,
+        purpose=sale["kind"], request_id=sale["request_id"], operator=actor.username,
+        terminal=actor.terminal, test=bool(sale["test"]), sale_id=sale["id"], meter=meter_drn,
+        amount=sale["amount"], digest=sale_digest(sale, ledger),
+    )  # fmt: skip
+
+
 def log_issued(
     svc: Services,
     conn: Connection,
@@ -184,8 +203,10 @@ def log_issued(
     note: str | None = None,
     heads: dict[str, tuple[int, bytes]] | None = None,
     writes: list[Write] | None = None,
+    sale: tuple[dict[str, Any], Sequence[dict[str, Any]]] | None = None,
 ) -> int:
-    """One token log row per token (same transaction as the tokens' sale)."""
+    """One token log row per token (same transaction as the tokens' sale), then the row that
+    records ``sale`` (its columns and ledger lines), in the same chain."""
     test = svc.hsm.test if svc.has_hsm else False
     entries = [
         LogEntry(
@@ -214,4 +235,6 @@ def log_issued(
         )
         for token in issued
     ]
+    if sale is not None:
+        entries.append(sale_entry(actor, meter_drn, sale[0], sale[1], now=now))
     return append(conn, svc.log_key, entries, heads=heads, writes=writes)

@@ -27,6 +27,7 @@ from stsvend.services.common import (
     request_id_of,
 )
 from stsvend.services.context import Actor, Services
+from stsvend.services.issue import sale_entry
 from stsvend.store.models import LedgerEntry, Sale, TokenLog
 from stsvend.store.repos import accounts as acc
 from stsvend.store.repos.operators import get_shift
@@ -38,6 +39,7 @@ from stsvend.store.repos.sales import (
     insert_sale,
     meter_drn,
     reversal_of,
+    sale_row,
 )
 from stsvend.tokenlog.chain import LogEntry
 from stsvend.tokenlog.writer import append
@@ -248,9 +250,7 @@ def reverse(
                 "tokens": tokens,
                 "notes": [REVERSAL_NOTICE],
             }
-            sale_id = insert_sale(
-                conn,
-                {
+            values = {
                     "request_id": request_id,
                     "request_digest": digest,
                     "kind": "reversal",
@@ -268,21 +268,19 @@ def reverse(
                     "reason": text,
                     "test": original.test,
                     "result": result,
-                },
-            )
-            add_ledger(
-                conn,
-                [
-                    {
-                        "sale_id": sale_id,
-                        "account_id": original.account_id,
-                        "entry": entry,
-                        "amount": -amount,
-                        "units": -units,
-                    }
-                    for entry, amount, units in lines
-                ],
-            )
+            }
+            sale_id = insert_sale(conn, values)
+            ledger = [
+                {
+                    "sale_id": sale_id,
+                    "account_id": original.account_id,
+                    "entry": entry,
+                    "amount": -amount,
+                    "units": -units,
+                }
+                for entry, amount, units in lines
+            ]
+            add_ledger(conn, ledger)
             marks = []
             for token in tokens:
                 row = conn.execute(
@@ -304,6 +302,8 @@ def reverse(
                         ref_seq=None if row is None else row.seq, note=text,
                     )
                 )  # fmt: skip
+            written = sale_row(values, sale_id)
+            marks.append(sale_entry(actor, ctx.meter.drn, written, ledger, now=now))
             append(conn, svc.log_key, marks)
             return {**result, "receipt": sale_id, "replayed": False}
 

@@ -46,6 +46,7 @@ from stsvend.store.repos.sales import (
     day_total,
     insert_sale,
     ledger_write,
+    sale_row,
     sale_write,
 )
 from stsvend.store.repos.snapshot import vend_snapshot
@@ -221,6 +222,7 @@ def _finish(
         writes.append(sale_write({"id": sale_id, **values}))
     else:
         sale_id = insert_sale(conn, values)
+    row = sale_row(values, sale_id)
     lines = [
         {"sale_id": sale_id, "account_id": account_id, "entry": entry, "amount": money,
          "units": tenths}
@@ -232,7 +234,7 @@ def _finish(
         add_ledger(conn, lines)
     log_issued(
         svc, conn, actor, ctx.meter.drn, logged, request_id=request_id, sale_id=sale_id,
-        now=now, note=reason, heads=heads, writes=writes,
+        now=now, note=reason, heads=heads, writes=writes, sale=(row, lines),
     )  # fmt: skip
     if writes is not None:
         run_writes(conn, writes, commit=True)

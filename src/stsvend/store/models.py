@@ -38,6 +38,7 @@ from stsvend.store.base import Base, BigId, UtcDateTime
 from stsvend.vending.key_change import OPEN_KEY_CHANGE_STATES
 
 __all__ = [
+    "CHAIN_NAME",
     "Account",
     "AccountMonth",
     "Customer",
@@ -53,6 +54,7 @@ __all__ = [
     "OperationLog",
     "Operator",
     "Sale",
+    "SaleRecord",
     "Setting",
     "Shift",
     "SupplyGroup",
@@ -317,11 +319,43 @@ class TokenLog(Base):
     mac: Mapped[bytes] = mapped_column(LargeBinary(32))
 
 
+class SaleRecord(Base):
+    """A sale's place in its meter's chain (``*``: no meter): the SHA-256 of the sale and its
+    ledger lines, chained with the meter's token rows under the same head and the same lock.
+
+    Its MAC is that of a token log row whose token fields are empty (docs/token-log.md).
+    """
+
+    __tablename__ = "sale_record"
+    __table_args__ = (UniqueConstraint("chain", "seq"),)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    chain: Mapped[str] = mapped_column(String(13))
+    seq: Mapped[int] = mapped_column(Integer)
+    at: Mapped[datetime] = mapped_column(UtcDateTime)
+    event: Mapped[str] = mapped_column(String(12))
+    purpose: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    sale_id: Mapped[int] = mapped_column(BigInteger, unique=True)
+    request_id: Mapped[str] = mapped_column(String(64))
+    meter: Mapped[str | None] = mapped_column(String(13), nullable=True)
+    amount: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    operator: Mapped[str] = mapped_column(String(40))
+    terminal: Mapped[str] = mapped_column(String(64))
+    test: Mapped[bool] = mapped_column(Boolean)
+    note: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    digest: Mapped[bytes] = mapped_column(LargeBinary(32))
+    prev_mac: Mapped[bytes] = mapped_column(LargeBinary(32))
+    mac: Mapped[bytes] = mapped_column(LargeBinary(32))
+
+
+#: Wide enough for a meter's DRN and for an operation-log chain (``op:`` and a username).
+CHAIN_NAME = String(64)
+
+
 class LogHead(Base):
     """The last row of each chain (locked with the meter, so chains never share a lock)."""
 
     __tablename__ = "log_head"
-    chain: Mapped[str] = mapped_column(String(13), primary_key=True)
+    chain: Mapped[str] = mapped_column(CHAIN_NAME, primary_key=True)
     seq: Mapped[int] = mapped_column(Integer)
     mac: Mapped[bytes] = mapped_column(LargeBinary(32))
 
@@ -342,17 +376,22 @@ class LogSealEntry(Base):
 
     __tablename__ = "log_seal_entry"
     seal_id: Mapped[int] = mapped_column(ForeignKey("log_seal.id"), primary_key=True)
-    chain: Mapped[str] = mapped_column(String(13), primary_key=True)
+    chain: Mapped[str] = mapped_column(CHAIN_NAME, primary_key=True)
     seq: Mapped[int] = mapped_column(Integer)
     mac: Mapped[bytes] = mapped_column(LargeBinary(32))
 
 
 class LogSealedHead(Base):
-    """The sealer's own view of the heads it has sealed (vends never touch it)."""
+    """The sealer's index of the seal that last recorded each chain (vends never touch it).
+
+    Only an index: the sealer trusts a row only where the seal entry it names records the same
+    head, and that entry is covered by the seal's MAC (``docs/token-log.md``).
+    """
 
     __tablename__ = "log_sealed_head"
-    chain: Mapped[str] = mapped_column(String(13), primary_key=True)
+    chain: Mapped[str] = mapped_column(CHAIN_NAME, primary_key=True)
     seq: Mapped[int] = mapped_column(Integer)
+    seal_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
 
 
 class KeyChangeJob(Base):
@@ -415,3 +454,9 @@ class OperationLog(Base):
     outcome: Mapped[str] = mapped_column(String(10))
     target: Mapped[str | None] = mapped_column(String(64), nullable=True)
     detail: Mapped[dict[str, Any]] = mapped_column(JSON)
+    #: The entry's chain (``op:`` and the operator), number and MACs; NULL for an entry written
+    #: without the log key, until the sealer chains it (docs/token-log.md).
+    chain: Mapped[str | None] = mapped_column(CHAIN_NAME, nullable=True, index=True)
+    seq: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    prev_mac: Mapped[bytes | None] = mapped_column(LargeBinary(32), nullable=True)
+    mac: Mapped[bytes | None] = mapped_column(LargeBinary(32), nullable=True)

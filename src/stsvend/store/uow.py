@@ -22,8 +22,12 @@ from sqlalchemy.engine import Connection, Engine
 
 from stsvend.store.engine import is_sqlite, make_engine
 from stsvend.store.errors import ConflictError, StorageError
+from stsvend.tokenlog.chain import LogKey
 
-__all__ = ["Store"]
+__all__ = ["LOG_KEY_INFO", "Store"]
+
+#: Where a transaction's connection carries the store's log key (for the operation log).
+LOG_KEY_INFO = "stsvend.log_key"
 
 
 def _describe(error: sa_exc.DBAPIError) -> str:
@@ -36,6 +40,9 @@ class Store:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        #: The token log key, when the process holds it: every transaction's connection
+        #: carries it, so that operation-log entries are chained wherever they are written.
+        self.log_key: LogKey | None = None
 
     @property
     def dialect(self) -> str:
@@ -82,6 +89,7 @@ class Store:
         """One database transaction: commit on success, roll back on any exception."""
         try:
             with self.engine.begin() as conn:
+                conn.info[LOG_KEY_INFO] = self.log_key
                 yield conn
         except sa_exc.IntegrityError as error:
             raise ConflictError(

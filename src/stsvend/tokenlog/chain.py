@@ -93,6 +93,8 @@ class LogEntry:
     digits: str | None = None
     ref_seq: int | None = None
     note: str | None = None
+    #: A ``sale`` row's digest of its sale and ledger lines (:mod:`~stsvend.tokenlog.records`).
+    digest: bytes | None = None
 
     def as_row(self) -> dict[str, Any]:
         """The column values (for an INSERT), without the MACs."""
@@ -101,8 +103,10 @@ class LogEntry:
     @classmethod
     def from_row(cls, row: Any) -> LogEntry:
         """Rebuild from a database row (any mapping or object with the column names)."""
-        get = row.get if isinstance(row, dict) else lambda name: getattr(row, name)
-        values: dict[str, Any] = {name: get(name) for name in _FIELDS}
+        if isinstance(row, dict):
+            values: dict[str, Any] = {name: row.get(name) for name in _FIELDS}
+        else:  # a row of a table without every column (sale records) gives None for the rest
+            values = {name: getattr(row, name, None) for name in _FIELDS}
         return cls(**values)
 
 
@@ -126,6 +130,9 @@ def canonical_values(values: Mapping[str, Any]) -> bytes:
     """:func:`canonical_entry` of a row given as column values (every field of LogEntry)."""
     out = dict(values)
     out["at"] = _aware(out["at"]).isoformat(timespec="microseconds")
+    digest = out.pop("digest", None)
+    if digest is not None:  # absent from rows written before records were chained
+        out["digest"] = bytes(digest).hex()
     return json.dumps(out, sort_keys=True, separators=(",", ":"), ensure_ascii=True).encode()
 
 
@@ -192,6 +199,10 @@ class LogKey:
             _SEAL_DOMAIN + prev_mac + canonical_seal(seal_id, at, heads),
             hashlib.sha256,
         )
+
+    def tag(self, domain: bytes, body: bytes) -> bytes:
+        """HMAC-SHA-256 of ``body`` in its own ``domain`` (operation-log entries, statements)."""
+        return hmac.digest(self._secret, domain + b"\x00" + body, hashlib.sha256)
 
     def chain(self, entries: Iterable[LogEntry], prev_mac: bytes) -> list[tuple[bytes, bytes]]:
         """``(prev_mac, mac)`` for consecutive entries of one chain, starting after ``prev_mac``."""

@@ -8,9 +8,7 @@ role may see them; otherwise the column is present and empty, so files keep one 
 from __future__ import annotations
 
 import csv
-import itertools
 import json
-from collections import defaultdict
 from collections.abc import Iterator
 from datetime import datetime
 from typing import IO, Any
@@ -20,21 +18,11 @@ from attrs import frozen
 from sqlalchemy import Select, select
 from sqlalchemy.engine import Connection
 
-from stsvend.store.models import LogHead, LogSeal, LogSealEntry, TokenLog
-from stsvend.tokenlog.chain import LogEntry, LogKey, SealHead
-from stsvend.tokenlog.verify import (
-    Finding,
-    StoredRow,
-    StoredSeal,
-    VerifyReport,
-    verify_chain,
-    verify_sealed_heads,
-    verify_seals,
-)
+from stsvend.store.models import TokenLog
+from stsvend.tokenlog.verify_db import verify_log
 
 __all__ = ["EXPORT_COLUMNS", "LogFilter", "export_log", "iter_log", "verify_log"]
 
-_ENTRY_COLUMNS = [getattr(TokenLog, a.name) for a in attrs.fields(LogEntry)]
 _BATCH = 5000
 
 #: Columns of an export, in order.
@@ -75,52 +63,6 @@ def _streamed(stmt: Select[Any]) -> Select[Any]:
     operation-log entry) through a server-side cursor, which PostgreSQL accepts only for a query.
     """
     return stmt.execution_options(stream_results=True, yield_per=_BATCH)
-
-
-def _stored(row: Any) -> StoredRow:
-    return StoredRow(row.id, LogEntry.from_row(row), row.prev_mac, row.mac)
-
-
-def _seals(conn: Connection) -> tuple[list[StoredSeal], dict[str, list[tuple[int, SealHead]]]]:
-    entries: dict[int, list[SealHead]] = defaultdict(list)
-    by_chain: dict[str, list[tuple[int, SealHead]]] = defaultdict(list)
-    for e in conn.execute(select(LogSealEntry).order_by(LogSealEntry.seal_id)):
-        head = SealHead(e.chain, e.seq, e.mac)
-        entries[e.seal_id].append(head)
-        by_chain[e.chain].append((e.seal_id, head))
-    seals = [
-        StoredSeal(s.id, s.at, tuple(entries.get(s.id, ())), s.prev_mac, s.mac, s.entries)
-        for s in conn.execute(select(LogSeal).order_by(LogSeal.id))
-    ]
-    return seals, by_chain
-
-
-def verify_log(conn: Connection, key: LogKey) -> VerifyReport:
-    """Verify every chain, every seal and every chain head; report each exact finding."""
-    findings: list[Finding] = []
-    seals, sealed_by_chain = _seals(conn)
-    findings.extend(verify_seals(key, seals))
-    heads = {h.chain: (h.seq, h.mac) for h in conn.execute(select(LogHead))}
-    stmt = select(TokenLog.id, TokenLog.prev_mac, TokenLog.mac, *_ENTRY_COLUMNS).order_by(
-        TokenLog.chain, TokenLog.seq
-    )
-    result = conn.execute(_streamed(stmt))
-    count = 0
-    seen: set[str] = set()
-    for chain, group in itertools.groupby(result, key=lambda r: r.chain):
-        rows = [_stored(r) for r in group]
-        count += len(rows)
-        seen.add(chain)
-        findings.extend(verify_chain(key, chain, rows, heads.get(chain)))
-        findings.extend(verify_sealed_heads(chain, rows, sealed_by_chain.get(chain, ())))
-    for chain in sorted((set(heads) | set(sealed_by_chain)) - seen):
-        head = heads.get(chain)
-        if head is not None and head[0] == 0:
-            continue  # a head created by a transaction that wrote nothing
-        if head is not None:
-            findings.extend(verify_chain(key, chain, [], head))
-        findings.extend(verify_sealed_heads(chain, [], sealed_by_chain.get(chain, ())))
-    return VerifyReport(count, len(seen), len(seals), tuple(findings))
 
 
 @frozen

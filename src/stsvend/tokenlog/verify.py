@@ -27,19 +27,22 @@ The checks, per chain (rows in ``seq`` order):
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 
-from attrs import evolve, frozen
+from attrs import evolve, field, frozen
 
 from stsvend.tokenlog.chain import GENESIS, LogEntry, LogKey, SealHead
 
 __all__ = [
     "Finding",
+    "Link",
     "StoredRow",
     "StoredSeal",
     "VerifyReport",
+    "token_links",
     "verify_chain",
+    "verify_links",
     "verify_sealed_heads",
     "verify_seals",
 ]
@@ -101,108 +104,173 @@ class VerifyReport:
         return not self.findings
 
 
-def _where(row: StoredRow) -> str:
-    return f"row {row.row_id} (chain {row.entry.chain} seq {row.entry.seq})"
+@frozen
+class Link:
+    """A row's place in its chain, whatever the table: its number, its MACs, and whether its
+    own MAC verifies were it numbered ``seq`` (``verifies(seq)``)."""
+
+    row_id: int
+    seq: int
+    prev_mac: bytes
+    mac: bytes
+    verifies: Callable[[int], bool] = field(eq=False)
 
 
-def _renumbered_by(key: LogKey, row: StoredRow) -> int | None:
-    for shift in range(1, _RENUMBER_SEARCH + 1):
-        moved = evolve(row.entry, seq=row.entry.seq + shift)
-        if key.row_mac(moved, row.prev_mac) == row.mac:
-            return shift
+def token_links(key: LogKey, rows: Iterable[StoredRow]) -> list[Link]:
+    """The links of token log rows (MAC over the row, renumbered to ``seq``)."""
+
+    def link(row: StoredRow) -> Link:
+        def verifies(seq: int) -> bool:
+            entry = row.entry if seq == row.entry.seq else evolve(row.entry, seq=seq)
+            return key.row_mac(entry, row.prev_mac) == row.mac
+
+        return Link(row.row_id, row.entry.seq, row.prev_mac, row.mac, verifies)
+
+    return [link(r) for r in rows]
+
+
+def _where(chain: str, row: Link) -> str:
+    return f"row {row.row_id} (chain {chain} seq {row.seq})"
+
+
+def _shift_of(row: Link) -> int | None:
+    """By how much the row was renumbered (its MAC verifies under seq + shift), if at all."""
+    for distance in range(1, _RENUMBER_SEARCH + 1):
+        for shift in (distance, -distance):
+            if row.seq + shift >= 1 and row.verifies(row.seq + shift):
+                return shift
     return None
 
 
 def _classify_bad(
-    key: LogKey,
-    rows: Sequence[StoredRow],
-    i: int,
-    good: Sequence[bool],
-    head: tuple[int, bytes] | None,
+    chain: str, rows: Sequence[Link], i: int, good: Sequence[bool], head: tuple[int, bytes] | None
 ) -> Finding:
     row = rows[i]
-    where = _where(row)
-    shift = _renumbered_by(key, row)
-    if shift is not None:
-        return Finding(
-            "deleted",
-            f"{where} was seq {row.entry.seq + shift}: {shift} row(s) before it were deleted "
-            "and the chain renumbered",
-            row.entry.chain,
-            row.entry.seq,
-            row.row_id,
-        )
     prev = rows[i - 1] if i > 0 else None
     nxt = rows[i + 1] if i + 1 < len(rows) else None
     prev_mac = prev.mac if prev is not None else GENESIS
-    if nxt is not None and good[i + 1] and nxt.prev_mac == prev_mac:
+    if nxt is not None and nxt.prev_mac == prev_mac:
         kind, how = "inserted", "was inserted: the rows around it link to each other"
     elif nxt is not None and nxt.prev_mac == row.mac:
         kind, how = "changed", "was changed: its content no longer matches its MAC"
-    elif head is not None and row.entry.seq > head[0]:
+    elif head is not None and row.seq > head[0] and row.mac != head[1]:
         kind, how = "inserted", "was inserted: it lies beyond the chain's recorded head"
     elif nxt is None and head is not None and row.mac == head[1]:
         kind, how = "changed", "was changed: its content no longer matches its MAC"
     else:
         kind, how = "changed", "was changed or inserted: its MAC does not verify"
-    return Finding(kind, f"{where} {how}", row.entry.chain, row.entry.seq, row.row_id)
+    return Finding(kind, f"{_where(chain, row)} {how}", chain, row.seq, row.row_id)
+
+
+def _duplicate(chain: str, first: Link, second: Link) -> Finding:
+    same = first.mac == second.mac and first.prev_mac == second.prev_mac
+    how = (
+        f"is an exact copy of row {first.row_id}"
+        if same
+        else f"has the same number as row {first.row_id}"
+    )
+    return Finding("inserted", f"{_where(chain, second)} {how}", chain, second.seq, second.row_id)
+
+
+def verify_links(chain: str, rows: Sequence[Link], head: tuple[int, bytes] | None) -> list[Finding]:
+    """Check one chain's rows (sorted by seq, then row id) against its recorded head.
+
+    A row inserted in the middle is one finding, however many rows after it were renumbered
+    to make room; so is a run of rows renumbered to close a gap.
+    """
+    findings: list[Finding] = []
+    kept: list[Link] = []
+    for row in rows:  # an exact or numbered copy of a row is an insertion, reported once
+        if kept and row.seq == kept[-1].seq:
+            other = kept[-1]
+            if not row.verifies(row.seq) and other.verifies(other.seq):
+                findings.append(_duplicate(chain, other, row))
+                continue
+            if row.verifies(row.seq) and not other.verifies(other.seq):
+                findings.append(_duplicate(chain, row, other))
+                kept[-1] = row
+                continue
+            findings.append(_duplicate(chain, other, row))
+            continue
+        kept.append(row)
+    good = [r.verifies(r.seq) for r in kept]
+    expected, shift_run, inserted_before = 1, 0, False
+    for i, row in enumerate(kept):
+        if row.seq > expected:
+            missing = f"seq {expected}" + ("" if row.seq == expected + 1 else f"-{row.seq - 1}")
+            findings.append(
+                Finding("deleted", f"chain {chain}: {missing} deleted (before row {row.row_id})",
+                        chain, expected)
+            )  # fmt: skip
+        if not good[i]:
+            shift = _shift_of(row)
+            if shift is None:
+                finding = _classify_bad(chain, kept, i, good, head)
+                findings.append(finding)
+                inserted_before = inserted_before or finding.kind == "inserted"
+                shift_run = 0
+            elif shift != shift_run:
+                shift_run = shift
+                if shift > 0:
+                    findings.append(Finding(
+                        "deleted",
+                        f"{_where(chain, row)} was seq {row.seq + shift}: {shift} row(s) before "
+                        "it were deleted and the rest renumbered",
+                        chain, row.seq, row.row_id,
+                    ))  # fmt: skip
+                elif not inserted_before:
+                    findings.append(Finding(
+                        "inserted",
+                        f"{_where(chain, row)} was seq {row.seq + shift}: {-shift} row(s) were "
+                        "inserted before it and the rest renumbered",
+                        chain, row.seq, row.row_id,
+                    ))  # fmt: skip
+        elif i > 0 and row.seq == kept[i - 1].seq + 1 and row.prev_mac != kept[i - 1].mac:
+            prev = kept[i - 1]
+            if good[i - 1]:
+                message = f"{_where(chain, prev)} was replaced: the next row does not link to it"
+                findings.append(Finding("changed", message, chain, prev.seq, prev.row_id))
+        elif i == 0 and row.seq == 1 and row.prev_mac != GENESIS:
+            findings.append(
+                Finding("changed", f"{_where(chain, row)} does not start its chain", chain, 1,
+                        row.row_id)
+            )  # fmt: skip
+        expected = row.seq + 1
+    if head is not None:
+        findings.extend(_check_head(chain, kept, head))
+    return findings
 
 
 def verify_chain(
     key: LogKey, chain: str, rows: Sequence[StoredRow], head: tuple[int, bytes] | None
 ) -> list[Finding]:
-    """Check one chain's rows (sorted by seq) against its recorded head ``(seq, mac)``."""
-    findings: list[Finding] = []
-    good = [key.row_mac(r.entry, r.prev_mac) == r.mac for r in rows]
-    expected = 1
-    for i, row in enumerate(rows):
-        seq = row.entry.seq
-        if seq > expected:
-            missing = f"seq {expected}" if seq == expected + 1 else f"seq {expected}-{seq - 1}"
-            findings.append(
-                Finding(
-                    "deleted",
-                    f"chain {chain}: {missing} deleted (before row {row.row_id})",
-                    chain,
-                    expected,
-                )
-            )
-        if not good[i]:
-            findings.append(_classify_bad(key, rows, i, good, head))
-        elif i > 0 and seq == rows[i - 1].entry.seq + 1 and row.prev_mac != rows[i - 1].mac:
-            prev = rows[i - 1]
-            if good[i - 1]:
-                message = f"{_where(prev)} was replaced: the next row does not link to it"
-                findings.append(Finding("changed", message, chain, prev.entry.seq, prev.row_id))
-        elif i == 0 and seq == 1 and row.prev_mac != GENESIS:
-            findings.append(
-                Finding("changed", f"{_where(row)} does not start its chain", chain, 1, row.row_id)
-            )
-        expected = seq + 1
-    if head is not None:
-        findings.extend(_check_head(chain, rows, head))
-    return findings
+    """Check one token log chain's rows (sorted by seq) against its recorded head."""
+    return verify_links(chain, token_links(key, rows), head)
 
 
-def _check_head(chain: str, rows: Sequence[StoredRow], head: tuple[int, bytes]) -> list[Finding]:
+def _check_head(chain: str, rows: Sequence[Link], head: tuple[int, bytes]) -> list[Finding]:
     head_seq, head_mac = head
     if not rows:
+        if head_seq == 0:
+            return []
         return [Finding("deleted", f"chain {chain}: all {head_seq} row(s) were deleted", chain, 1)]
     last = rows[-1]
-    if head_seq > last.entry.seq:
+    if last.mac == head_mac:
+        return []
+    if head_seq > last.seq:
         return [
             Finding(
                 "deleted",
-                f"chain {chain}: seq {last.entry.seq + 1}-{head_seq} deleted (the tail)",
+                f"chain {chain}: seq {last.seq + 1}-{head_seq} deleted (the tail)",
                 chain,
-                last.entry.seq + 1,
+                last.seq + 1,
             )
         ]
-    if head_seq == last.entry.seq and head_mac != last.mac:
+    if head_seq == last.seq:
         return [
             Finding(
                 "changed",
-                f"{_where(last)} is not the row the chain head recorded",
+                f"{_where(chain, last)} is not the row the chain head recorded",
                 chain,
                 head_seq,
                 last.row_id,
@@ -236,12 +304,15 @@ def verify_seals(key: LogKey, seals: Iterable[StoredSeal]) -> list[Finding]:
 
 
 def verify_sealed_heads(
-    chain: str, rows: Sequence[StoredRow], sealed: Iterable[tuple[int, SealHead]]
+    chain: str, rows: Sequence[Link], sealed: Iterable[tuple[int, SealHead]]
 ) -> list[Finding]:
-    """Each (seal id, head) a seal recorded for ``chain`` must still be in its rows."""
-    by_seq = {r.entry.seq: r for r in rows}
+    """Each (seal id, head) a seal recorded for ``chain`` must still be among its rows."""
+    by_mac = {r.mac for r in rows}
+    by_seq = {r.seq: r for r in rows}
     findings: list[Finding] = []
     for seal_id, head in sealed:
+        if head.mac in by_mac:
+            continue
         row = by_seq.get(head.seq)
         if row is None:
             findings.append(
@@ -252,11 +323,11 @@ def verify_sealed_heads(
                     head.seq,
                 )
             )
-        elif row.mac != head.mac:
+        else:
             findings.append(
                 Finding(
                     "changed",
-                    f"{_where(row)} differs from what seal {seal_id} recorded",
+                    f"{_where(chain, row)} differs from what seal {seal_id} recorded",
                     chain,
                     head.seq,
                     row.row_id,

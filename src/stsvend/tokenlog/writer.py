@@ -5,9 +5,10 @@ inserts the rows; the chain heads it moves are locked for the rest of the transa
 per meter, so vends for different meters never wait for each other.  The services lock the
 meter first, so a chain head is only ever contended by work on the same meter.
 
-:func:`write_seal` commits, in one HMAC, to every chain head that moved since the previous
-seal.  Seals are written by one transaction at a time (an advisory lock on PostgreSQL, the
-write lock on SQLite) and vends never touch the sealer's tables.
+:func:`write_seal` commits, in one HMAC, to every chain head that moved since it was last
+sealed, building only on a previous seal it has verified.  Seals are written by one
+transaction at a time (an advisory lock on PostgreSQL, the write lock on SQLite) and vends
+never touch the sealer's tables.
 """
 
 from __future__ import annotations
@@ -17,17 +18,35 @@ from datetime import datetime
 from typing import Any
 
 from attrs import frozen
-from sqlalchemy import bindparam, func, select, text, update
+from sqlalchemy import select, text
 from sqlalchemy.engine import Connection
 
+from stsvend.errors import StsError
 from stsvend.store.base import table_of
 from stsvend.store.bulk import COPY_FROM, bulk_insert, bulk_update_heads, sqlite_executemany
-from stsvend.store.models import LogHead, LogSeal, LogSealedHead, LogSealEntry, TokenLog
+from stsvend.store.models import (
+    LogHead,
+    LogSeal,
+    LogSealedHead,
+    LogSealEntry,
+    SaleRecord,
+    TokenLog,
+)
 from stsvend.store.pipeline import Write
 from stsvend.store.sql import insert_ignore, upsert
 from stsvend.tokenlog.chain import GENESIS, LogEntry, LogKey, SealHead
+from stsvend.tokenlog.heads import MOVE_HEADS, lock_heads
+from stsvend.tokenlog.oplog import adopt_pending, authenticate_boundary
 
-__all__ = ["SealResult", "append", "append_values", "last_seal", "open_chains", "write_seal"]
+__all__ = [
+    "SealRefused",
+    "SealResult",
+    "append",
+    "append_values",
+    "last_seal",
+    "open_chains",
+    "write_seal",
+]
 
 _HEADS = table_of(LogHead)
 _ROWS = table_of(TokenLog)
@@ -35,32 +54,10 @@ _ROWS = table_of(TokenLog)
 _SEAL_LOCK_ID = 0x5754_5345_414C
 
 
-# Built once: these run on every vend.
-_SELECT_HEADS = (
-    select(LogHead.chain, LogHead.seq, LogHead.mac)
-    .where(LogHead.chain.in_(bindparam("chains", expanding=True)))
-    .with_for_update()
-)
 _INSERT_ROWS = _ROWS.insert()
-_MOVE_HEADS = (
-    update(_HEADS)
-    .where(_HEADS.c.chain == bindparam("c"))
-    .values(seq=bindparam("s"), mac=bindparam("m"))
-)
-
-
-def _lock_heads(conn: Connection, chains: Sequence[str]) -> dict[str, tuple[int, bytes]]:
-    rows = conn.execute(_SELECT_HEADS, {"chains": list(chains)})
-    heads = {r.chain: (r.seq, r.mac) for r in rows}
-    missing = [c for c in chains if c not in heads]
-    if missing:  # a chain's first row: create its head (another writer may race us to it)
-        conn.execute(
-            insert_ignore(conn.dialect, _HEADS, ["chain"]),
-            [{"chain": c, "seq": 0, "mac": GENESIS} for c in missing],
-        )
-        rows = conn.execute(_SELECT_HEADS, {"chains": missing})
-        heads.update({r.chain: (r.seq, r.mac) for r in rows})
-    return heads
+_RECORDS = table_of(SaleRecord)
+_INSERT_RECORDS = _RECORDS.insert()
+_RECORD_COLUMNS = tuple(c.name for c in _RECORDS.columns if c.name != "id")
 
 
 def open_chains(conn: Connection, chains: Sequence[str]) -> None:
@@ -110,10 +107,11 @@ def append_values(
         return 0
     chains = sorted({v["chain"] for v in values})  # sorted: a fixed lock order, no deadlock
     if heads is None or any(c not in heads for c in chains):
-        heads = _lock_heads(conn, chains)
+        heads = lock_heads(conn, chains)
     else:
         heads = dict(heads)
     rows: list[dict[str, Any]] = []
+    records: list[dict[str, Any]] = []
     for given in values:
         chain = given["chain"]
         seq, prev_mac = heads[chain]
@@ -121,20 +119,34 @@ def append_values(
         mac = key.values_mac(row, prev_mac)
         heads[chain] = (seq + 1, mac)
         row["prev_mac"], row["mac"] = prev_mac, mac
-        rows.append(row)
+        if row.get("digest") is None:
+            row.pop("digest", None)
+            rows.append(row)
+        else:  # a sale's record: same chain, its own table
+            records.append({name: row[name] for name in _RECORD_COLUMNS})
     moved = [{"c": c, "s": heads[c][0], "m": heads[c][1]} for c in chains]
-    if writes is not None:
-        writes += [(_INSERT_ROWS, rows), (_MOVE_HEADS, moved)]
+    if records:
+        if writes is not None:
+            writes.append((_INSERT_RECORDS, records))
+        else:
+            conn.execute(_INSERT_RECORDS, records)
+    if not rows:
+        if writes is not None:
+            writes.append((MOVE_HEADS, moved))
+        else:
+            conn.execute(MOVE_HEADS, moved)
+    elif writes is not None:
+        writes += [(_INSERT_ROWS, rows), (MOVE_HEADS, moved)]
     elif len(rows) >= COPY_FROM:  # a batch job: COPY and one UPDATE on PostgreSQL
         bulk_insert(conn, _ROWS, rows)
         if bulk_update_heads(conn, {c: heads[c] for c in chains}):
             pass
-        elif not sqlite_executemany(conn, _MOVE_HEADS, ("c", "s", "m"), moved):
-            conn.execute(_MOVE_HEADS, moved)
+        elif not sqlite_executemany(conn, MOVE_HEADS, ("c", "s", "m"), moved):
+            conn.execute(MOVE_HEADS, moved)
     else:
         conn.execute(_INSERT_ROWS, rows)
-        conn.execute(_MOVE_HEADS, moved)
-    return len(rows)
+        conn.execute(MOVE_HEADS, moved)
+    return len(rows) + len(records)
 
 
 @frozen
@@ -154,12 +166,54 @@ def last_seal(conn: Connection) -> SealResult | None:
     return None if row is None else SealResult(row.id, row.at, row.entries, row.mac)
 
 
+class SealRefused(StsError):
+    """The newest seal does not verify under the log key: sealing on top of it would bless a
+    tampered log (``stsvend log verify`` says what changed)."""
+
+    code = "refused"
+    default_message = "the newest seal does not verify: run `stsvend log verify`"
+
+
+def _check_previous(conn: Connection, key: LogKey, previous: SealResult | None) -> None:
+    """The seal to build on must verify: its MAC over its own entries and its link."""
+    if previous is None:
+        return
+    row = conn.execute(select(LogSeal).where(LogSeal.id == previous.seal_id)).one()
+    heads = [
+        SealHead(e.chain, e.seq, e.mac)
+        for e in conn.execute(select(LogSealEntry).where(LogSealEntry.seal_id == row.id))
+    ]
+    if len(heads) != row.entries or key.seal_mac(row.id, row.at, heads, row.prev_mac) != row.mac:
+        raise SealRefused(f"seal {row.id} does not verify under the log key: nothing was sealed")
+
+
+# A chain needs sealing unless the sealer's index names a seal entry that records exactly its
+# head.  The index alone decides nothing: the entry it names is covered by that seal's MAC, so
+# an index raised or rewound by hand only makes the sealer seal again (see docs/token-log.md).
+_ENTRY = table_of(LogSealEntry).alias("recorded")
+_MOVED = (
+    select(LogHead.chain, LogHead.seq, LogHead.mac)
+    .outerjoin(LogSealedHead, LogSealedHead.chain == LogHead.chain)
+    .outerjoin(
+        _ENTRY,
+        (_ENTRY.c.seal_id == LogSealedHead.seal_id) & (_ENTRY.c.chain == LogHead.chain),
+    )
+    .where(
+        LogHead.seq > 0,
+        _ENTRY.c.seal_id.is_(None) | (_ENTRY.c.seq != LogHead.seq) | (_ENTRY.c.mac != LogHead.mac),
+    )
+    .order_by(LogHead.chain)
+)
+
+
 def write_seal(
     conn: Connection, key: LogKey, now: datetime, *, wait: bool = True
 ) -> SealResult | None:
-    """Seal the heads that moved since the last seal; None if nothing moved (or busy).
+    """Seal the heads that moved since they were last sealed; None if nothing moved (or busy).
 
-    With ``wait=False`` a sealer already at work elsewhere makes this return None at once.
+    The previous seal is verified first (:class:`SealRefused` if it does not).  Operation-log
+    entries written without the log key are chained first (:func:`adopt_pending`).  With
+    ``wait=False`` a sealer already at work elsewhere makes this return None at once.
     """
     if conn.dialect.name == "postgresql":
         if wait:
@@ -169,13 +223,10 @@ def write_seal(
         ).scalar():
             return None
     previous = last_seal(conn)
-    moved_stmt = (
-        select(LogHead.chain, LogHead.seq, LogHead.mac)
-        .outerjoin(LogSealedHead, LogSealedHead.chain == LogHead.chain)
-        .where(LogHead.seq > func.coalesce(LogSealedHead.seq, 0))
-        .order_by(LogHead.chain)
-    )
-    heads = [SealHead(r.chain, r.seq, r.mac) for r in conn.execute(moved_stmt)]
+    _check_previous(conn, key, previous)
+    authenticate_boundary(conn, key)
+    adopt_pending(conn, key)
+    heads = [SealHead(r.chain, r.seq, r.mac) for r in conn.execute(_MOVED)]
     if not heads:
         return None
     seal_id = 1 if previous is None else previous.seal_id + 1
@@ -190,7 +241,7 @@ def write_seal(
         [{"seal_id": seal_id, "chain": h.chain, "seq": h.seq, "mac": h.mac} for h in heads],
     )
     conn.execute(
-        upsert(conn.dialect, table_of(LogSealedHead), ["chain"], ["seq"]),
-        [{"chain": h.chain, "seq": h.seq} for h in heads],
+        upsert(conn.dialect, table_of(LogSealedHead), ["chain"], ["seq", "seal_id"]),
+        [{"chain": h.chain, "seq": h.seq, "seal_id": seal_id} for h in heads],
     )
     return SealResult(seal_id, now, len(heads), mac)

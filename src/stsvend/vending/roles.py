@@ -86,6 +86,7 @@ class Action(enum.Enum):
     LOG_EXPORT = "log.export"
     LOG_EXPORT_DIGITS = "log.export-digits"
     LOG_VERIFY = "log.verify"
+    LOG_REANCHOR = "log.reanchor"
     SHIFT_START = "shift.start"
     SHIFT_END = "shift.end"
     REPORTS = "reports"
@@ -122,6 +123,7 @@ _DESCRIPTIONS: dict[Action, str] = {
     Action.LOG_EXPORT: "export the token log",
     Action.LOG_EXPORT_DIGITS: "see token digits in exports",
     Action.LOG_VERIFY: "verify the token log",
+    Action.LOG_REANCHOR: "re-anchor the token log after a restore",
     Action.SHIFT_START: "start a shift",
     Action.SHIFT_END: "end a shift",
     Action.REPORTS: "run reports",
@@ -162,6 +164,7 @@ PERMISSIONS: Mapping[Action, frozenset[Role]] = {
     Action.LOG_EXPORT: frozenset({_S, _A}),
     Action.LOG_EXPORT_DIGITS: frozenset({_S}),
     Action.LOG_VERIFY: frozenset({_S, _A, _D}),
+    Action.LOG_REANCHOR: frozenset({_D}),
     Action.SHIFT_START: _ALL,
     Action.SHIFT_END: _ALL,
     Action.REPORTS: frozenset({_S, _A, _D}),

@@ -23,7 +23,7 @@ from stsvend.services.keychange.changeset import make_change, note, plan_for
 from stsvend.store.repos import keychanges as kc
 from stsvend.store.repos.meters import set_key_data
 from stsvend.store.repos.oplog import log_operation
-from stsvend.store.repos.sales import insert_sale
+from stsvend.store.repos.sales import insert_sale, sale_row
 from stsvend.vending.errors import KeyChangeError
 from stsvend.vending.key_change import KeyChangeEvent, KeyChangeState, next_state
 from stsvend.vending.periods import LocalCalendar
@@ -99,26 +99,24 @@ def key_change_meter(
                     "receipt."
                 ],
             }  # fmt: skip
-            sale_id = insert_sale(
-                conn,
-                {
-                    "request_id": request_id,
-                    "request_digest": digest,
-                    "kind": "key_change",
-                    "meter_id": ctx.meter.id,
-                    "operator_id": actor.operator_id,
-                    "shift_id": actor.shift_id,
-                    "terminal": actor.terminal,
-                    "created_at": now,
-                    "local_day": LocalCalendar(svc.config.timezone).local(now).date(),
-                    "reason": row["reason"],
-                    "test": svc.hsm.test,
-                    "result": result,
-                },
-            )
+            values = {
+                "request_id": request_id,
+                "request_digest": digest,
+                "kind": "key_change",
+                "meter_id": ctx.meter.id,
+                "operator_id": actor.operator_id,
+                "shift_id": actor.shift_id,
+                "terminal": actor.terminal,
+                "created_at": now,
+                "local_day": LocalCalendar(svc.config.timezone).local(now).date(),
+                "reason": row["reason"],
+                "test": svc.hsm.test,
+                "result": result,
+            }
+            sale_id = insert_sale(conn, values)
             log_issued(
                 svc, conn, actor, ctx.meter.drn, issued, request_id=request_id,
-                sale_id=sale_id, now=now, note=note(plan),
+                sale_id=sale_id, now=now, note=note(plan), sale=(sale_row(values, sale_id), []),
             )  # fmt: skip
             return {**result, "receipt": sale_id, "replayed": False}
 

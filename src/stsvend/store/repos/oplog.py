@@ -5,10 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
 from stsvend.store.models import OperationLog
+from stsvend.store.uow import LOG_KEY_INFO
+from stsvend.tokenlog.oplog import append_operation
 
 __all__ = ["list_operations", "log_operation"]
 
@@ -24,16 +26,20 @@ def log_operation(
     target: str | None = None,
     detail: dict[str, Any] | None = None,
 ) -> None:
-    conn.execute(
-        insert(OperationLog).values(
-            at=at,
-            operator=operator,
-            terminal=terminal,
-            action=action,
-            outcome=outcome,
-            target=target,
-            detail=detail or {},
-        )
+    # Chained under the log key when the transaction's store holds it; pending otherwise
+    # (the next seal chains it): see docs/token-log.md.
+    append_operation(
+        conn,
+        conn.info.get(LOG_KEY_INFO),
+        {
+            "at": at,
+            "operator": operator,
+            "terminal": terminal,
+            "action": action,
+            "outcome": outcome,
+            "target": target,
+            "detail": detail or {},
+        },
     )
 
 

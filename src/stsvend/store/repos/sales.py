@@ -28,6 +28,7 @@ __all__ = [
     "insert_sale",
     "ledger_write",
     "reversal_of",
+    "sale_row",
     "sale_totals",
     "sale_write",
 ]
@@ -125,6 +126,11 @@ def sale_write(values: dict[str, Any]) -> Write:
 
 def ledger_write(rows: Sequence[dict[str, Any]]) -> Write:
     return (_LEDGER, list(rows))
+
+
+def sale_row(values: dict[str, Any], sale_id: int) -> dict[str, Any]:
+    """Every column of a sale as written (what the token log's ``sale`` row digests)."""
+    return {**_SALE_DEFAULTS, **values, "id": sale_id}
 
 
 def insert_sale(conn: Connection, values: dict[str, Any]) -> int:
