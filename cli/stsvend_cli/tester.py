@@ -26,14 +26,19 @@ __all__ = ["key", "token"]
 _COMPUTED_NOTE = "computed from the key given, not issued: this token is in no log"
 
 
-def _batch_worker(kind: str, lines: list[bytes]) -> tuple[bytes, int]:
-    """Process a chunk of JSON lines; returns the output bytes and the number of failures."""
+def _batch_worker(kind: str, lines: list[bytes], cache: Any = None) -> tuple[bytes, int]:
+    """Process a chunk of JSON lines; returns the output bytes and the number of failures.
+
+    ``cache`` is the run's :class:`~stsvend.sts.batch.KeyCache` (a new one per chunk if None).
+    """
     from stsvend.sts import batch
 
     fn = {"encode": batch.encode_case, "decode": batch.decode_case, "derive": batch.derive_case}[
         kind
     ]
     loads, dumps = json.loads, json.dumps
+    if cache is None:
+        cache = batch.KeyCache()
     out: list[str] = []
     failed = 0
     for raw in lines:
@@ -45,7 +50,7 @@ def _batch_worker(kind: str, lines: list[bytes]) -> tuple[bytes, int]:
                 "error": {"code": "input", "message": f"not a JSON object: {exc}"},
             }
         else:
-            result = fn(case)
+            result = fn(case, cache)
         if "error" in result:
             failed += 1
         out.append(dumps(result, separators=(",", ":")))
@@ -70,8 +75,11 @@ def run_batch(kind: str, workers: int) -> int:
     stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
     failed = 0
     if workers <= 1:
+        from stsvend.sts.batch import KeyCache
+
+        cache = KeyCache()
         for chunk in _chunks(stdin, 512):
-            data, bad = _batch_worker(kind, chunk)
+            data, bad = _batch_worker(kind, chunk, cache)
             stdout.write(data)
             failed += bad
     else:
@@ -239,7 +247,7 @@ def decode_cmd(token_digits: str | None, jsonl: bool, workers: int, no_key: bool
     table = Table(title=f"class {decoded.token_class} subclass {decoded.subclass}: {decoded.name}")
     table.add_column("field")
     table.add_column("value", justify="right")
-    shown = meaningful_fields(decoded.token_class, decoded.subclass, decoded.fields)
+    shown = meaningful_fields(decoded.layout, decoded.fields)
     for name, value in shown.items():
         table.add_row(name, str(value))
     _console().print(table)
@@ -262,4 +270,3 @@ def derive_cmd(jsonl: bool, workers: int, **opts: Any) -> None:
         raise InputError("key derive takes a vending key, not --decoder-key")
     decoder_key = _decoder_key(opts)
     click.echo(decoder_key.hex())
-

@@ -36,12 +36,9 @@ from stsvend.keystore.kcv import decoder_key_check_value as _dk_kcv
 from stsvend.keystore.keyfile import KeyFile
 from stsvend.keystore.records import KeyRecord, SecretBytes, VendingKeyType
 from stsvend.sts.codec import digits_to_block
+from stsvend.sts.layouts import KEY_CHANGE_SUBCLASSES, FieldKind, TokenClass
 
 __all__ = ["KEY_CHANGE_SUBCLASSES", "SecurityModule", "SoftwareSecurityModule"]
-
-#: Class 2 subclasses that carry sections of a new decoder key: made only by key_change_tokens.
-KEY_CHANGE_SUBCLASSES = frozenset({3, 4, 8, 9})
-_KEY_FIELDS = frozenset({"nkho", "nklo", "nkmo1", "nkmo2"})
 
 Identity = tuple[int, int, VendingKeyType]
 
@@ -194,11 +191,11 @@ class SoftwareSecurityModule:
         subclass: int,
         fields: Mapping[str, int],
     ) -> str:
-        if token_class == 1:
-            return sts.encode_token(1, subclass, fields, None)
-        if token_class == 2 and subclass in KEY_CHANGE_SUBCLASSES:
+        if token_class == TokenClass.INITIATE_METER_TEST:
+            return sts.encode_token(token_class, subclass, fields, None)
+        if token_class == TokenClass.METER_MANAGEMENT and subclass in KEY_CHANGE_SUBCLASSES:
             raise KeyUseError("key change sections are made only by key_change_tokens")
-        if token_class == 0 and key_data.key_type is sts.KeyType.DDTK:
+        if token_class == TokenClass.TRANSFER_CREDIT and key_data.key_type is sts.KeyType.DDTK:
             raise KeyUseError(
                 "a meter on its default key (key type 1) takes no credit token: "
                 "move it to its unique key first"
@@ -234,16 +231,18 @@ class SoftwareSecurityModule:
         self, meter: sts.MeterIdentity, key_data: sts.KeyData, token: str
     ) -> sts.DecodedToken:
         token_class, _ = digits_to_block(token)
-        key = None if token_class == 1 else self._decoder_key(meter, key_data)
+        test = token_class == TokenClass.INITIATE_METER_TEST
+        key = None if test else self._decoder_key(meter, key_data)
         decoded = sts.decode_token(token, key)
-        hidden = [f for f in decoded.layout.fields if f.name in _KEY_FIELDS]
+        hidden = decoded.layout.fields_of(FieldKind.KEY_SECTION)
         if not hidden:
             return decoded
         # A key change section carries part of the new decoder key: withhold those bits.
         block = decoded.block
         for f in hidden:
             block &= ~(f.max << f.lsb)
-        fields = {k: v for k, v in decoded.fields.items() if k not in _KEY_FIELDS}
+        names = {f.name for f in hidden}
+        fields = {k: v for k, v in decoded.fields.items() if k not in names}
         return sts.DecodedToken(
             decoded.token_class, decoded.subclass, fields, decoded.layout, block
         )
