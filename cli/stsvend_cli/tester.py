@@ -210,11 +210,11 @@ def encode_cmd(jsonl: bool, workers: int, token_class: int | None, subclass: int
         raise SystemExit(run_batch("encode", workers))
     from stsvend.sts.batch import raw_fields
     from stsvend.sts.codec import encode_token
-    from stsvend.sts.layouts import layout_for
+    from stsvend.sts.layouts import TokenClass, layout_for
 
     if token_class is None or subclass is None:
         raise InputError("give --class and --subclass (or use --jsonl)")
-    key = None if token_class == 1 else _decoder_key(opts)
+    key = None if token_class == TokenClass.INITIATE_METER_TEST else _decoder_key(opts)
     ea = key.ea if key is not None else None
     layout = layout_for(token_class, subclass, ea.value if ea else None)
     raw = raw_fields(layout, _parse_fields(fields), ea)

@@ -8,7 +8,9 @@ security module can stand behind the same interface.
 
 :class:`SoftwareSecurityModule` implements it over keys held in memory (opened from a sealed
 keystore).  Decoder keys are cached per (meter, key data), so a bulk key change derives each
-key once.
+key once; this cache is the only place a key made from a vending key is kept.  The STA table set
+(EA07) travels with the module: the published set unless it is given the one the STS Association
+issued.
 
 >>> from stsvend import sts
 >>> from stsvend.keystore.demo import demo_key_file
@@ -37,6 +39,7 @@ from stsvend.keystore.keyfile import KeyFile
 from stsvend.keystore.records import KeyRecord, SecretBytes, VendingKeyType
 from stsvend.sts.codec import digits_to_block
 from stsvend.sts.layouts import KEY_CHANGE_SUBCLASSES, FieldKind, TokenClass
+from stsvend.sts.sta_tables import PRODUCTION, StaTables
 
 __all__ = ["KEY_CHANGE_SUBCLASSES", "SecurityModule", "SoftwareSecurityModule"]
 
@@ -103,8 +106,10 @@ class SoftwareSecurityModule:
         *,
         test: bool,
         cache_size: int = 100_000,
+        tables: StaTables = PRODUCTION,
     ) -> None:
         self._test = bool(test)
+        self._tables = tables
         self._keys: dict[Identity, tuple[KeyRecord, SecretBytes]] = {}
         for record, value in keys:
             if record.test is not self._test:
@@ -121,11 +126,11 @@ class SoftwareSecurityModule:
 
     @classmethod
     def from_key_file(
-        cls, key_file: KeyFile, *, cache_size: int = 100_000
+        cls, key_file: KeyFile, *, cache_size: int = 100_000, tables: StaTables = PRODUCTION
     ) -> SoftwareSecurityModule:
         """A module straight from a verified key file (tests and throw-away rigs)."""
         return cls(((e.record, e.key) for e in key_file.entries), test=key_file.test,
-                   cache_size=cache_size)  # fmt: skip
+                   cache_size=cache_size, tables=tables)  # fmt: skip
 
     def __repr__(self) -> str:
         return f"SoftwareSecurityModule(test={self._test}, keys={len(self._keys)})"
@@ -172,7 +177,9 @@ class SoftwareSecurityModule:
         if cached is not None:
             return cached
         record, value = self._select(key_data)
-        key = sts.derive_decoder_key(value.reveal(), meter, key_data, record.dkga)
+        key = sts.derive_decoder_key(
+            value.reveal(), meter, key_data, record.dkga, tables=self._tables
+        )
         if self._cache_size:
             with self._lock:
                 if len(self._cache) >= self._cache_size:

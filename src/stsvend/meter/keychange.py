@@ -40,6 +40,7 @@ from stsvend.sts.layouts import (
     key_sections,
     section_of,
 )
+from stsvend.sts.sta_tables import PRODUCTION, StaTables
 
 __all__ = ["SECTION_OF_SUBCLASS", "NewKey", "StagedKeyChange", "assemble", "stage"]
 
@@ -118,7 +119,9 @@ class NewKey:
         return f"NewKey(key_data={self.key_data!r}, rollover={self.rollover})"
 
 
-def assemble(ea: EA, staged: StagedKeyChange, current: KeyData) -> NewKey:
+def assemble(
+    ea: EA, staged: StagedKeyChange, current: KeyData, tables: StaTables = PRODUCTION
+) -> NewKey:
     """Build the new key and key data of a complete set.
 
     Raises the core's :class:`~stsvend.errors.KeyMaterialError` (KRN 0, TI above 99, SGC above
@@ -145,4 +148,5 @@ def assemble(ea: EA, staged: StagedKeyChange, current: KeyData) -> NewKey:
         base_date=current.base_date.next if rollover else current.base_date,
         ken=values[KeySource.KEN],
     )
-    return NewKey(DecoderKey(raw, ea), data, rollover)
+    # The new key encrypts with the meter's table set, like the key it replaces.
+    return NewKey(DecoderKey(raw, ea, tables=tables), data, rollover)

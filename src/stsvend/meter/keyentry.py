@@ -78,7 +78,7 @@ def key_change_entry(
         )
     state = evolve(state, staged_key_change=None)
     try:
-        new = assemble(current.ea, staged, current)
+        new = assemble(current.ea, staged, current, state.decoder_key.tables)
     except StsError as err:
         return state, refuse(
             ResultCode.RANGE, f"the key change set cannot be applied: {err}", token

@@ -44,6 +44,7 @@ from stsvend.meter.errors import MeterConfigError
 from stsvend.meter.lockout import LockoutPolicy
 from stsvend.meter.registers import RegisterKind
 from stsvend.sts import DKGA, DecoderKey, KeyData, KeyType, MeterIdentity, derive_decoder_key
+from stsvend.sts.layouts import TestSubclass
 
 __all__ = [
     "DEFAULT_CREDIT_REFUSED_KEY_TYPES",
@@ -139,7 +140,9 @@ class MeterProfile:
     )
     #: None: the manufacturer code in the DRN.
     manufacturer_code_override: int | None = None
-    test_token_subclasses: frozenset[int] = field(default=frozenset({0, 1, 2}), converter=_ints)
+    test_token_subclasses: frozenset[int] = field(
+        default=frozenset(TestSubclass), converter=_ints
+    )
     unit_register_limit: int = 99_999_999
     currency_register_limit: int = 10**13 - 1
     max_power_limit: int | None = None
@@ -188,13 +191,17 @@ class MeterProfile:
             yield "an emergency allowance needs emergency_policy 'meter'"
         if self.emergency_threshold is not None and self.emergency_threshold < 0:
             yield "the emergency threshold may not be negative"
-        if not self.test_token_subclasses <= {0, 1, 2}:
+        if not self.test_token_subclasses <= set(TestSubclass):
             yield "class 1 test token forms are subclasses 0, 1 and 2"
-        mandatory = 1 if self.four_digit_manufacturer_code else 0
+        mandatory = (
+            TestSubclass.TEST_4_DIGIT
+            if self.four_digit_manufacturer_code
+            else TestSubclass.TEST_2_DIGIT
+        )
         if mandatory not in self.test_token_subclasses:
             yield (
                 f"a meter with a {4 if mandatory else 2}-digit manufacturer code must take "
-                f"class 1 subclass {mandatory} test tokens"
+                f"class 1 subclass {int(mandatory)} test tokens"
             )
 
     @classmethod

@@ -25,6 +25,7 @@ from stsvend.meter.state import MeterState
 from stsvend.meter.testdisplay import functions_of
 from stsvend.meter.verdicts import refuse
 from stsvend.sts import decode_token
+from stsvend.sts.layouts import TestSubclass
 
 __all__ = ["SOFTWARE_VERSION", "test_entry"]
 
@@ -79,7 +80,7 @@ def test_entry(profile: MeterProfile, state: MeterState, digits: str) -> Result:
             token,
         )
     control = token.fields["control"]
-    if token.subclass == 2:
+    if token.subclass == TestSubclass.EXTENDED_READ:
         # Extended read: the top 6 bits of the 36-bit field are the index (§2.3).
         index = control >> 30
         return Result(

@@ -40,6 +40,7 @@ from stsvend.store.repos.meters import MeterRecord, count_meters, meters_by_ids,
 from stsvend.store.repos.meters import list_meters as repo_list_meters
 from stsvend.store.repos.oplog import log_operation
 from stsvend.store.repos.sales import insert_sale
+from stsvend.sts.layouts import TokenClass, key_sections
 from stsvend.tokenlog.writer import append_values
 from stsvend.vending.errors import KeyChangeError
 from stsvend.vending.key_change import (
@@ -71,7 +72,9 @@ __all__ = [
 #: Called after each batch with (meters done, meters in the job).
 ProgressFn = Callable[[int, int], None]
 
-_SUBCLASSES = {sts.EA.STA: (3, 4, 8), sts.EA.MISTY1: (3, 4, 8, 9)}
+#: Per EA, the subclasses of a key change set in entry order (from the layout table).
+_SUBCLASSES = {ea: tuple(int(s.subclass) for s in key_sections(ea.value)) for ea in sts.EA}
+_KCT = int(TokenClass.METER_MANAGEMENT)
 
 
 def _reason(plan: KeyChangePlan) -> str:
@@ -146,7 +149,7 @@ def make_change(
         Issued(
             label=f"Key change {i} of {len(pairs)}",
             digits=d,
-            token_class=2,
+            token_class=_KCT,
             subclass=s,
             purpose=TokenPurpose.KEY_CHANGE,
             sgc=plan.current.sgc,
@@ -453,7 +456,7 @@ def _run_batch(
             "seq": 0, "at": now, "event": "token", "purpose": TokenPurpose.KEY_CHANGE.value,
             "request_id": f"{job.request_id}:{ids[0]}", "operator": actor.username,
             "terminal": actor.terminal, "test": svc.hsm.test, "sale_id": None,
-            "token_class": 2, "base_date": None, "tid": None, "amount": None, "ref_seq": None,
+            "token_class": _KCT, "base_date": None, "tid": None, "amount": None, "ref_seq": None,
         }  # fmt: skip
         # Every meter of a group has the same key data, so plan once per distinct key data
         # (the plan depends on nothing else: the target and ``now`` are fixed for the batch).

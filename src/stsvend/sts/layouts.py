@@ -301,7 +301,9 @@ def layout_for(token_class: int, subclass: int, ea: str | None = None) -> Layout
 
 def management_layouts() -> tuple[Layout, ...]:
     """The class 2 setting tokens (every class 2 layout that is not a key change section)."""
-    return tuple(x for x in _ALL if x.token_class == 2 and x.setting is not None)
+    return tuple(
+        x for x in _ALL if x.token_class == TokenClass.METER_MANAGEMENT and x.setting is not None
+    )
 
 
 # -- how a key change set carries the new key, KEN and SGC ---------------------------------------
