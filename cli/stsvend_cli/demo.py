@@ -42,7 +42,7 @@ DEMO_AMOUNT = "50.00"
 DEMO_ADMIN = "demo-admin"
 DEMO_CLERK = "demo-supervisor"
 METER_STATE_FILE = "demo-meter.json"
-# The published DKGA02 test vending key (public: sts-reference.md §11).  The simulated meter
+# The published DKGA02 test vending key (public: docs/sts.md §11).  The simulated meter
 # holds its own decoder key, derived from it as a factory would; the vending side never sees it.
 _PUBLISHED_TEST_VENDING_KEY = "abababababababab"
 

@@ -1,6 +1,9 @@
 """The STS decoder: what a meter does with a 20-digit entry (``docs/sts.md`` §10).
 
-Rule 1: every decision about a token lives in :func:`process_entry`, in the order of §10:
+Rule 1: every decision about a token is taken under :func:`process_entry` (here and in the
+modules of each token kind: :mod:`~stsvend.meter.testentry`, :mod:`~stsvend.meter.crediting`,
+:mod:`~stsvend.meter.settings`, :mod:`~stsvend.meter.keyentry`), in the order of ``docs/sts.md``
+§10:
 
 1. format — 20 digits below 2**66, else *format error*;
 2. keypad lockout — refuses every class but class 1 while active;

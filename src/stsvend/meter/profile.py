@@ -1,7 +1,8 @@
 """A meter profile: everything fixed at manufacture or commissioning.
 
 The profile holds the meter's identity, its key data and decoder key as delivered, and every
-behaviour that real meters vary and the public standard text does not fix.  Defaults, and why:
+behaviour that real meters vary and the public standard text does not fix.  Defaults, and why
+(§ numbers are sections of ``docs/sts.md``):
 
 ==========================  =================  ==================================================
 setting                     default            why
@@ -10,7 +11,7 @@ setting                     default            why
                                                meter by a published vending implementation
 ``key_change_window``       600 s              "10 minutes in one product" (§9)
 ``lockout``                 3 → 10 s … 1 280 s  the publicly described behaviour (§10 step 10)
-``refused_key_type_changes``  to DITK from any;  the rules are not public (§12 item 9): a meter in
+``refused_key_type_changes``  to DITK from any;  the rules are not public (§12): a meter in
                             DUTK/DCTK → DDTK   the field never takes a factory key, and once on a
                                                unique or common key never falls back to default
 ``credit_refused_key_types``  DITK, DDTK       a default-keyed meter refuses credit (§7.7); the

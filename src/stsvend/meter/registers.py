@@ -1,7 +1,7 @@
 """Credit registers of a meter, one per resource and form (units or currency).
 
 A register's number is the selector of the clear credit token (clause 6.3.13, Table 28 as
-reported in ``sts-reference.md`` §2.2), which is also the class 0 subclass that credits it:
+reported in ``docs/sts.md`` §2.2), which is also the class 0 subclass that credits it:
 subclass 0 credits the electricity register, subclass 4 the electricity currency register.
 Unit registers count tenths of the unit (0.1 kWh, 0.1 m³, 0.1 min); currency registers count
 0.00001 of the currency unit.  Values are integers; a register may go below zero only while a

@@ -81,7 +81,7 @@ def test_entry(profile: MeterProfile, state: MeterState, digits: str) -> Result:
         )
     control = token.fields["control"]
     if token.subclass == TestSubclass.EXTENDED_READ:
-        # Extended read: the top 6 bits of the 36-bit field are the index (§2.3).
+        # Extended read: the top 6 bits of the 36-bit field are the index (``docs/sts.md`` §2.3).
         index = control >> 30
         return Result(
             ResultCode.ACCEPT,

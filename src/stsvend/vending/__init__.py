@@ -1,4 +1,4 @@
-"""``stsvend.vending``: the pure vending domain (items 3 and 4 of issue 5, the rules).
+"""``stsvend.vending``: the pure vending domain: the rules of a sale.
 
 No clock, no randomness, no I/O: instants, RNDs and the store's figures come in as parameters.
 Money is integer minor units (:class:`Money`); units are STS tenths (0.1 kWh).
