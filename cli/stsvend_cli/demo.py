@@ -153,6 +153,7 @@ def demo(amount: str, as_json: bool) -> None:
     from stsvend.services.vend import vend
     from stsvend.store.repos.keychanges import open_key_change
     from stsvend.store.repos.meters import get_meter
+    from stsvend.sts.layouts import TokenClass, section_of
     from stsvend_cli.common import console, load_config
     from stsvend_cli.receipt import print_receipt
 
@@ -176,7 +177,8 @@ def demo(amount: str, as_json: bool) -> None:
             answers.append({**answer.as_dict(), "token": token["label"],
                             "digits": token["digits"]})  # fmt: skip
         confirmed = None
-        kcts = [a for a in answers if a["token_class"] == 2]
+        management = TokenClass.METER_MANAGEMENT
+        kcts = [a for a in answers if a["token_class"] == management and section_of(a["subclass"])]
         if kcts and all(a["accepted"] for a in kcts):
             with svc.store.transaction() as conn:
                 still_open = open_key_change(conn, get_meter(conn, DEMO_DRN).id) is not None

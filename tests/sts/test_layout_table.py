@@ -108,6 +108,14 @@ def test_a_key_change_set_split_by_the_table_assembles_back(
     assert (installed.key_data.krn, installed.key_data.ti) == (krn, ti)
 
 
+def test_the_cli_offers_exactly_the_table_s_setting_tokens() -> None:
+    from stsvend_cli.sale_cmds import engineering
+
+    kind = next(p for p in engineering.params if p.name == "kind")
+    choices = list(kind.type.choices)  # type: ignore[attr-defined]
+    assert choices == [k.value.replace("_", "-") for k in EngineeringKind]
+
+
 def test_token_class_enum_matches_the_codec() -> None:
     token = sts.test_token(1)
     assert sts.decode_token(token, None).token_class == TokenClass.INITIATE_METER_TEST
