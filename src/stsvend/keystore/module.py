@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterable, Mapping
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 from stsvend import sts
 from stsvend.keystore.errors import KeyNotFoundError, KeystoreModeError, KeyUseError
@@ -38,6 +38,7 @@ from stsvend.keystore.kcv import decoder_key_check_value as _dk_kcv
 from stsvend.keystore.keyfile import KeyFile
 from stsvend.keystore.records import KeyRecord, SecretBytes, VendingKeyType
 from stsvend.sts.codec import digits_to_block
+from stsvend.sts.keys import vending_key_schedule
 from stsvend.sts.layouts import KEY_CHANGE_SUBCLASSES, FieldKind, TokenClass
 from stsvend.sts.sta_tables import PRODUCTION, StaTables
 
@@ -121,6 +122,8 @@ class SoftwareSecurityModule:
                 raise TypeError("key values are passed as SecretBytes")
             self._keys[record.identity] = (record, value)
         self._cache: dict[tuple[sts.MeterIdentity, sts.KeyData], sts.DecoderKey] = {}
+        # DES schedules of DKGA02 vending keys: one per vending key, made on first use.
+        self._schedules: dict[Identity, Any] = {}
         self._cache_size = max(0, int(cache_size))
         self._lock = threading.Lock()
 
@@ -177,8 +180,15 @@ class SoftwareSecurityModule:
         if cached is not None:
             return cached
         record, value = self._select(key_data)
+        schedule = None
+        if record.dkga is sts.DKGA.DKGA02:
+            schedule = self._schedules.get(record.identity)
+            if schedule is None:
+                schedule = vending_key_schedule(value.reveal())
+                with self._lock:
+                    self._schedules[record.identity] = schedule
         key = sts.derive_decoder_key(
-            value.reveal(), meter, key_data, record.dkga, tables=self._tables
+            value.reveal(), meter, key_data, record.dkga, tables=self._tables, schedule=schedule
         )
         if self._cache_size:
             with self._lock:

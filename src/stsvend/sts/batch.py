@@ -32,7 +32,7 @@ from stsvend.sts.amount import (
 )
 from stsvend.sts.codec import decode_token, encode_token
 from stsvend.sts.identity import MeterIdentity
-from stsvend.sts.keys import EA, DecoderKey, KeyData, derive_decoder_key
+from stsvend.sts.keys import EA, DecoderKey, KeyData, derive_decoder_key, vending_key_schedule
 from stsvend.sts.layouts import FieldKind, KeySource, Layout, key_sections, layout_for
 
 __all__ = [
@@ -61,7 +61,7 @@ class KeyCache:
     def __init__(self, maxsize: int = 65536) -> None:
         self._maxsize = maxsize
         self._data: dict[tuple[Any, ...], KeyData] = {}
-        self._vending: dict[Any, bytes] = {}
+        self._vending: dict[Any, tuple[bytes, Any]] = {}
         self._derived: dict[tuple[Any, ...], DecoderKey] = {}
         self._decoder: dict[tuple[Any, EA], DecoderKey] = {}
 
@@ -79,15 +79,18 @@ class KeyCache:
             self._keep(self._data, slot, data)
         return data
 
-    def _vending_key(self, vk: Any) -> bytes:
-        raw = self._vending.get(vk)
-        if raw is None:
+    def _vending_key(self, vk: Any) -> tuple[bytes, Any]:
+        """The vending key's bytes and, for a DKGA02-sized key, its DES schedule."""
+        found = self._vending.get(vk)
+        if found is None:
             try:
                 raw = bytes.fromhex(vk)
             except (TypeError, ValueError):
                 raise InputError("vending_key must be a hexadecimal string") from None
-            self._keep(self._vending, vk, raw)
-        return raw
+            schedule = vending_key_schedule(raw) if len(raw) == 8 else None
+            found = (raw, schedule)
+            self._keep(self._vending, vk, found)
+        return found
 
     def derive(self, values: tuple[Any, ...], ea: EA) -> DecoderKey:
         """The decoder key of derivation inputs in :data:`_DERIVATION_FIELDS` order."""
@@ -97,7 +100,8 @@ class KeyCache:
             dkga, vk, iin, drn, kt, sgc, ti, krn, bd = values
             data = self._key_data(kt, sgc, ti, krn, bd, ea)
             meter = MeterIdentity.parse(iin, drn)
-            key = derive_decoder_key(self._vending_key(vk), meter, data, dkga)
+            raw, schedule = self._vending_key(vk)
+            key = derive_decoder_key(raw, meter, data, dkga, schedule=schedule)
             self._keep(self._derived, slot, key)
         return key
 

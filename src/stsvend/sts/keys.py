@@ -40,6 +40,7 @@ __all__ = [
     "control_block",
     "derive_decoder_key",
     "pan_block",
+    "vending_key_schedule",
 ]
 
 
@@ -233,14 +234,29 @@ def control_block(data: KeyData) -> bytes:
     return bytes.fromhex(f"{int(data.key_type):1d}{data.sgc:06d}{data.ti:02d}{data.krn:1d}FFFFFF")
 
 
-def _dkga02(vending_key: bytes, meter: MeterIdentity, data: KeyData) -> bytes:
+def vending_key_schedule(vending_key: bytes) -> Any:
+    """The DES key schedule of a DKGA02 vending key.
+
+    A caller that derives many decoder keys under one vending key (the security module, a
+    batch run) keeps it and passes it to :func:`derive_decoder_key` as ``schedule``; this
+    module keeps nothing.
+    """
+    if not isinstance(vending_key, bytes) or len(vending_key) != DKGA.DKGA02.vending_key_bytes:
+        raise KeyMaterialError("a DKGA02 vending key is 8 bytes")
+    return DES.new(vending_key, DES.MODE_ECB)
+
+
+def _dkga02(
+    vending_key: bytes, meter: MeterIdentity, data: KeyData, schedule: Any = None
+) -> bytes:
     if data.ea is not EA.STA:
         raise KeyMaterialError("DKGA02 makes 64-bit keys for EA07; EA11 needs DKGA04")
     x = int.from_bytes(pan_block(meter, data.key_type), "big") ^ int.from_bytes(
         control_block(data), "big"
     )
     xb = x.to_bytes(8, "big")
-    y = int.from_bytes(DES.new(vending_key, DES.MODE_ECB).encrypt(xb), "big")
+    des = DES.new(vending_key, DES.MODE_ECB) if schedule is None else schedule
+    y = int.from_bytes(des.encrypt(xb), "big")
     # The raw VK (not parity-adjusted) enters the final XOR: this reproduces every vector,
     # including one whose VK lacks odd parity (docs/sts.md §7.3).
     return (y ^ x ^ int.from_bytes(vending_key, "big")).to_bytes(8, "big")
@@ -269,10 +285,12 @@ def derive_decoder_key(
     dkga: DKGA | str = DKGA.DKGA02,
     *,
     tables: StaTables = PRODUCTION,
+    schedule: Any = None,
 ) -> DecoderKey:
     """Derive a meter's decoder key from its supply group's vending key.
 
-    ``tables`` is the STA table set the key will encrypt with (EA07 keys only).
+    ``tables`` is the STA table set the key will encrypt with (EA07 keys only); ``schedule`` is
+    :func:`vending_key_schedule` of ``vending_key`` when the caller keeps one (DKGA02 only).
     """
     algorithm = DKGA.parse(dkga)
     if not isinstance(vending_key, bytes) or len(vending_key) != algorithm.vending_key_bytes:
@@ -280,5 +298,8 @@ def derive_decoder_key(
         raise KeyMaterialError(
             f"a DKGA{algorithm.value} vending key is {algorithm.vending_key_bytes} bytes, got {got}"
         )
-    raw = (_dkga02 if algorithm is DKGA.DKGA02 else _dkga04)(vending_key, meter, data)
+    if algorithm is DKGA.DKGA02:
+        raw = _dkga02(vending_key, meter, data, schedule)
+    else:
+        raw = _dkga04(vending_key, meter, data)
     return DecoderKey(raw, data.ea, tables=tables)
