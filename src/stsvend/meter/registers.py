@@ -23,6 +23,8 @@ from decimal import Decimal
 
 from attrs import field, frozen
 
+from stsvend.sts.layouts import CreditSubclass
+
 __all__ = ["CLEAR_ALL", "RegisterKind", "Registers"]
 
 #: The clear credit selector for "every register".
@@ -32,14 +34,14 @@ CLEAR_ALL = 0xFFFF
 class RegisterKind(enum.IntEnum):
     """A credit register; the value is its clear credit selector and crediting subclass."""
 
-    ELECTRICITY = 0
-    WATER = 1
-    GAS = 2
-    TIME = 3
-    ELECTRICITY_CURRENCY = 4
-    WATER_CURRENCY = 5
-    GAS_CURRENCY = 6
-    TIME_CURRENCY = 7
+    ELECTRICITY = CreditSubclass.ELECTRICITY
+    WATER = CreditSubclass.WATER
+    GAS = CreditSubclass.GAS
+    TIME = CreditSubclass.TIME
+    ELECTRICITY_CURRENCY = CreditSubclass.ELECTRICITY_CURRENCY
+    WATER_CURRENCY = CreditSubclass.WATER_CURRENCY
+    GAS_CURRENCY = CreditSubclass.GAS_CURRENCY
+    TIME_CURRENCY = CreditSubclass.TIME_CURRENCY
 
     @property
     def is_currency(self) -> bool:

@@ -50,14 +50,14 @@ __all__ = [
 class Resource(enum.IntEnum):
     """The resource of a credit token: its class 0 subclass (the currency form adds 4)."""
 
-    ELECTRICITY = 0  #: 0.1 kWh
-    WATER = 1  #: 0.1 m³
-    GAS = 2  #: 0.1 m³
-    TIME = 3  #: 0.1 min
+    ELECTRICITY = CreditSubclass.ELECTRICITY  #: 0.1 kWh
+    WATER = CreditSubclass.WATER  #: 0.1 m³
+    GAS = CreditSubclass.GAS  #: 0.1 m³
+    TIME = CreditSubclass.TIME  #: 0.1 min
 
     @property
     def currency_subclass(self) -> int:
-        return int(self) + 4
+        return CreditSubclass[f"{self.name}_CURRENCY"]
 
 
 class ClearRegister(enum.IntEnum):
