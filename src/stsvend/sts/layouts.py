@@ -17,7 +17,7 @@ bits of the new decoder key, the KEN and the SGC (clause 6.2.7–6.2.13).
 ('sgclo', 'nkmo1')
 >>> layout_for(2, ManagementSubclass.MAX_POWER_LIMIT).value_kind
 <FieldKind.WATTS: 'watts'>
->>> [s.subclass for s in KEY_CHANGE_SECTIONS["11"]]
+>>> [int(s.subclass) for s in KEY_CHANGE_SECTIONS["11"]]
 [3, 4, 8, 9]
 """
 
