@@ -3,7 +3,7 @@
 Run: ``pytest benchmarks/bench_keystore.py --benchmark-only -p no:cacheprovider``
 or, for a plain tokens-per-second print-out: ``python benchmarks/bench_keystore.py``.
 
-A bulk supply-group key change needs 5 000+ meters a second with logging (issue 5), so the
+A bulk supply-group key change needs 5 000+ meters a second with logging (the target), so the
 module itself must be well above that: each meter derives two decoder keys (current and new,
 cache cold) and encrypts two tokens.
 """

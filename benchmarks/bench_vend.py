@@ -3,7 +3,7 @@
 Run: ``pytest benchmarks/bench_vend.py --benchmark-only -p no:cacheprovider`` (PostgreSQL cases
 need ``STSVEND_TEST_POSTGRES_URL``), or ``python benchmarks/bench_vend.py`` for a print-out.
 
-What is measured (issue 5's bars in brackets):
+What is measured (the targets in brackets):
 
 * **vends/s** — complete credit vends through :func:`stsvend.services.vend.vend`, each one
   committed transaction (lock meter, TIDs, token through the security module, sale, ledger,

@@ -41,7 +41,7 @@ DEMO_AMOUNT = "50.00"
 DEMO_ADMIN = "demo-admin"
 DEMO_CLERK = "demo-supervisor"
 METER_STATE_FILE = "demo-meter.json"
-# The published DKGA02 test vending key (public: sts-reference.md §11).  The simulated meter
+# The published DKGA02 test vending key (public: docs/sts.md §11).  The simulated meter
 # holds its own decoder key, derived from it as a factory would; the vending side never sees it.
 _PUBLISHED_TEST_VENDING_KEY = "abababababababab"
 
@@ -154,6 +154,7 @@ def demo(amount: str, as_json: bool) -> None:
     from stsvend.services.vend import vend
     from stsvend.store.repos.keychanges import open_key_change
     from stsvend.store.repos.meters import get_meter
+    from stsvend.sts.layouts import TokenClass, section_of
     from stsvend_cli.common import console, load_config
     from stsvend_cli.receipt import print_receipt
 
@@ -177,7 +178,8 @@ def demo(amount: str, as_json: bool) -> None:
             answers.append({**answer.as_dict(), "token": token["label"],
                             "digits": token["digits"]})  # fmt: skip
         confirmed = None
-        kcts = [a for a in answers if a["token_class"] == 2]
+        management = TokenClass.METER_MANAGEMENT
+        kcts = [a for a in answers if a["token_class"] == management and section_of(a["subclass"])]
         if kcts and all(a["accepted"] for a in kcts):
             with svc.store.transaction() as conn:
                 still_open = open_key_change(conn, get_meter(conn, DEMO_DRN).id) is not None

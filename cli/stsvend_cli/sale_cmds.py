@@ -167,6 +167,8 @@ def free_issue(
 
 @click.command()
 @click.argument("drn")
+# The layout table's setting tokens (EngineeringKind; a test holds the two equal), spelled out
+# so that the CLI starts without loading the core.
 @click.argument(
     "kind",
     type=click.Choice(

@@ -45,8 +45,10 @@ def _strict_loads(raw: bytes) -> Any:
         raise ValueError("nested too deeply") from None
 
 
-def _batch_worker(kind: str, lines: list[bytes]) -> tuple[bytes, int]:
+def _batch_worker(kind: str, lines: list[bytes], cache: Any = None) -> tuple[bytes, int]:
     """Process a chunk of JSON lines; returns the output bytes and the number of failures.
+
+    ``cache`` is the run's :class:`~stsvend.sts.batch.KeyCache` (a new one per chunk if None).
 
     Every line is judged alone and answered with one line of valid JSON, whatever it holds.
     """
@@ -56,6 +58,8 @@ def _batch_worker(kind: str, lines: list[bytes]) -> tuple[bytes, int]:
         kind
     ]
     dumps = json.dumps
+    if cache is None:
+        cache = batch.KeyCache()
     out: list[str] = []
     failed = 0
     for raw in lines:
@@ -67,7 +71,7 @@ def _batch_worker(kind: str, lines: list[bytes]) -> tuple[bytes, int]:
                 "error": {"code": "input", "message": f"not a JSON object: {exc}"},
             }
         else:
-            result = fn(case)
+            result = fn(case, cache)
         if "error" in result:
             failed += 1
         out.append(dumps(result, separators=(",", ":"), allow_nan=False))
@@ -92,8 +96,11 @@ def run_batch(kind: str, workers: int) -> int:
     stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
     failed = 0
     if workers <= 1:
+        from stsvend.sts.batch import KeyCache
+
+        cache = KeyCache()
         for chunk in _chunks(stdin, 512):
-            data, bad = _batch_worker(kind, chunk)
+            data, bad = _batch_worker(kind, chunk, cache)
             stdout.write(data)
             failed += bad
     else:
@@ -224,11 +231,11 @@ def encode_cmd(jsonl: bool, workers: int, token_class: int | None, subclass: int
         raise SystemExit(run_batch("encode", workers))
     from stsvend.sts.batch import raw_fields
     from stsvend.sts.codec import encode_token
-    from stsvend.sts.layouts import layout_for
+    from stsvend.sts.layouts import TokenClass, layout_for
 
     if token_class is None or subclass is None:
         raise InputError("give --class and --subclass (or use --jsonl)")
-    key = None if token_class == 1 else _decoder_key(opts)
+    key = None if token_class == TokenClass.INITIATE_METER_TEST else _decoder_key(opts)
     ea = key.ea if key is not None else None
     layout = layout_for(token_class, subclass, ea.value if ea else None)
     raw = raw_fields(layout, _parse_fields(fields), ea)
@@ -261,7 +268,7 @@ def decode_cmd(token_digits: str | None, jsonl: bool, workers: int, no_key: bool
     table = Table(title=f"class {decoded.token_class} subclass {decoded.subclass}: {decoded.name}")
     table.add_column("field")
     table.add_column("value", justify="right")
-    shown = meaningful_fields(decoded.token_class, decoded.subclass, decoded.fields)
+    shown = meaningful_fields(decoded.layout, decoded.fields)
     for name, value in shown.items():
         table.add_row(name, str(value))
     _console().print(table)
@@ -284,4 +291,3 @@ def derive_cmd(jsonl: bool, workers: int, **opts: Any) -> None:
         raise InputError("key derive takes a vending key, not --decoder-key")
     decoder_key = _decoder_key(opts)
     click.echo(decoder_key.hex())
-

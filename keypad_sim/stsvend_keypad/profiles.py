@@ -30,6 +30,7 @@ from stsvend import sts
 from stsvend.errors import StsError
 from stsvend.meter import LockoutPolicy, MeterConfigError, MeterProfile, RegisterKind
 from stsvend.sts import KeyType
+from stsvend.sts.layouts import TestSubclass
 
 __all__ = ["SAMPLE_PROFILE", "ProfileFile", "load_profile", "parse_profile", "state_path_for"]
 
@@ -313,7 +314,7 @@ def parse_profile(text: str, where: str) -> ProfileFile:
     )
     refused = behaviour.take("refused_key_type_changes", _transitions, None)
     credit_refused = behaviour.take("credit_refused_key_types", _int_list, None)
-    forms = behaviour.take("test_token_forms", _int_list, frozenset({0, 1, 2}))
+    forms = behaviour.take("test_token_forms", _int_list, frozenset(map(int, TestSubclass)))
     tamper_opens = behaviour.take("tamper_opens_relay", _bool, True)
     behaviour.done()
 

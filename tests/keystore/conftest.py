@@ -9,7 +9,7 @@ import pytest
 from stsvend import sts
 from stsvend.keystore import KekSource, SoftwareSecurityModule, demo_key_file
 
-#: The published test vending keys (docs/sts-reference.md §11), as hex.
+#: The published test vending keys (docs/sts.md §11), as hex.
 VK_AB = "abababababababab"
 VK_94 = "9494949494949494"
 VK_160 = "abababababababab949494949494949401234567"

@@ -249,9 +249,9 @@ def test_the_cache_derives_each_key_once(
     calls = []
     real = sts.derive_decoder_key
 
-    def counting(*args: Any) -> sts.DecoderKey:
+    def counting(*args: Any, **kwargs: Any) -> sts.DecoderKey:
         calls.append(args[1:])
-        return real(*args)
+        return real(*args, **kwargs)
 
     monkeypatch.setattr(sts, "derive_decoder_key", counting)
     for tid in range(1, 6):

@@ -1,4 +1,4 @@
-"""The issue's acceptance list: tokens made by ``stsvend.sts`` for a profile, in the model."""
+"""The acceptance list: tokens made by ``stsvend.sts`` for a profile, in the model."""
 
 from __future__ import annotations
 

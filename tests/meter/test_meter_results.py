@@ -1,4 +1,4 @@
-"""Every result indication of sts-reference §10, each shown by a token that produces it."""
+"""Every result indication of ``docs/sts.md`` §10, each shown by a token that produces it."""
 
 from __future__ import annotations
 

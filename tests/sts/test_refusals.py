@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, timezone
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -24,6 +23,7 @@ from stsvend.errors import (
     UnsupportedTokenError,
 )
 from stsvend.sts import batch, codec, sta_tables
+from stsvend.sts.keys import DecoderKey
 from stsvend.sts.misty1 import Misty1
 from stsvend.sts.sta import Sta
 
@@ -283,40 +283,48 @@ def test_test_token_refusals() -> None:
         sts.test_token(2**28, four_digit=True)
 
 
-def test_sta_table_refusals(tmp_path: Path) -> None:
+def test_sta_table_refusals() -> None:
     with pytest.raises(KeyMaterialError, match=r"permute 0\.\.15"):
         sta_tables.StaTables("bad", (*range(15), 0), tuple(range(16)), tuple(range(64)))
     with pytest.raises(KeyMaterialError, match=r"permute 0\.\.63"):
         sta_tables.StaTables("bad", tuple(range(16)), tuple(range(16)), (*range(63), 0))
-    missing = tmp_path / "none.toml"
-    with pytest.raises(KeyMaterialError, match="cannot load"):
-        sta_tables.load_sta_tables(missing)
-    broken = tmp_path / "broken.json"
-    broken.write_text('{"s1": [1]}')
-    with pytest.raises(KeyMaterialError, match="cannot load"):
-        sta_tables.load_sta_tables(broken)
+    with pytest.raises(KeyMaterialError, match="cannot read"):
+        sta_tables.parse_sta_tables('{"s1": [1]}', json_text=True)
+    with pytest.raises(KeyMaterialError, match="cannot read"):
+        sta_tables.parse_sta_tables(b"s1 = [")
+    with pytest.raises(KeyMaterialError, match="cannot read"):
+        sta_tables.parse_sta_tables({"s1": list(range(16)), "s2": list(range(16)), "p": None})
 
 
-def test_sta_tables_load_from_toml_and_json(tmp_path: Path) -> None:
+def test_sta_tables_parse_from_toml_json_and_mappings() -> None:
     t = sta_tables.SAMPLE
-    toml = tmp_path / "issued.toml"
-    toml.write_text(f'name = "issued"\ns1 = {list(t.s1)}\ns2 = {list(t.s2)}\np = {list(t.p)}\n')
-    loaded = sta_tables.load_sta_tables(toml)
-    assert (loaded.s1, loaded.s2, loaded.p) == (t.s1, t.s2, t.p)
-    js = tmp_path / "issued.json"
-    js.write_text(f'{{"s1": {list(t.s1)}, "s2": {list(t.s2)}, "p": {list(t.p)}}}')
-    assert sta_tables.load_sta_tables(js).name == "issued"
-    # A loaded set drives the cipher, and can become the process default.
-    key = 0x0ABC12DEF3456789
-    assert Sta(key, loaded).encrypt_block(0x0B19EB230100C207) == 0xC45ED1619406DF95
-    from stsvend.sts import sta
+    toml = f'name = "issued"\ns1 = {list(t.s1)}\ns2 = {list(t.s2)}\np = {list(t.p)}\n'
+    loaded = sta_tables.parse_sta_tables(toml.encode())
+    assert (loaded.name, loaded.s1, loaded.s2, loaded.p) == ("issued", t.s1, t.s2, t.p)
+    js = f'{{"s1": {list(t.s1)}, "s2": {list(t.s2)}, "p": {list(t.p)}}}'
+    assert sta_tables.parse_sta_tables(js, json_text=True, name="given").name == "given"
+    as_map = {"s1": list(t.s1), "s2": list(t.s2), "p": list(t.p)}
+    assert sta_tables.parse_sta_tables(as_map, name="sample") == t
 
-    try:
-        sta.set_default_tables(loaded)
-        assert sta.sta_encrypt(key, 0x0B19EB230100C207) == 0xC45ED1619406DF95
-    finally:
-        sta.set_default_tables(sta_tables.PRODUCTION)
-    assert sta.sta_encrypt(key, 0x0B19EB230100C207) != 0xC45ED1619406DF95
+
+def test_sta_tables_travel_with_the_key() -> None:
+    """A parsed set drives the cipher of the keys that carry it, and no other key."""
+    loaded = sta_tables.parse_sta_tables(
+        {"s1": list(sta_tables.SAMPLE.s1), "s2": list(sta_tables.SAMPLE.s2),
+         "p": list(sta_tables.SAMPLE.p)}
+    )  # fmt: skip
+    key = 0x0ABC12DEF3456789
+    block = 0x0B19EB230100C207
+    assert Sta(key, loaded).encrypt_block(block) == 0xC45ED1619406DF95
+    issued = DecoderKey(key.to_bytes(8, "big"), tables=loaded)
+    published = DecoderKey(key.to_bytes(8, "big"))
+    assert issued.encrypt_block(block) == 0xC45ED1619406DF95
+    assert published.encrypt_block(block) != 0xC45ED1619406DF95
+    assert issued != published
+    token = sts.credit_token(issued, sts.Resource.ELECTRICITY, 10, tid=5, rnd=1)
+    assert sts.decode_token(token, issued).fields["amount_field"] == 10
+    with pytest.raises(CrcError):
+        sts.decode_token(token, published)
 
 
 @pytest.mark.parametrize(

@@ -1,4 +1,4 @@
-"""``stsvend.keystore``: custody of vending keys (item 1 of issue 5).
+"""``stsvend.keystore``: custody of vending keys.
 
 Vending keys arrive in a TOML key file (``docs/keyfile-format.md``), are checked against their
 key check values, kept sealed at rest under a key-encryption key (AES-256-GCM; the KEK from a

@@ -1,6 +1,6 @@
 """The demo keyset: the published STS test vending keys, as a TEST keystore.
 
-The keys are the test keys of the public STS material (``docs/sts-reference.md`` §11; the
+The keys are the test keys of the public STS material (``docs/sts.md`` §11; the
 compliance tests of NectarAPI/tokens-service and the STSCompliancePOS Edition-2 set use them):
 
 * DKGA02 ``abababababababab`` for SGC 123456 KRN 1, as a VUDK and as a VDDK (so a demo meter can
@@ -47,7 +47,7 @@ DEMO_KEYSTORE_FILE = "demo-keystore.json"
 #: The demo keyset in the key file format (``docs/keyfile-format.md``).
 DEMO_KEY_FILE_TEXT = """\
 # The published STS test vending keys (TEST ONLY: never load these into a live system).
-# Source: docs/sts-reference.md section 11 (NectarAPI/tokens-service compliance tests,
+# Source: docs/sts.md section 11 (NectarAPI/tokens-service compliance tests,
 # STSCompliancePOS Edition-2 set); KCVs computed by the rules in docs/keyfile-format.md.
 format = "stsvend-keys/1"
 test = true

@@ -8,7 +8,9 @@ security module can stand behind the same interface.
 
 :class:`SoftwareSecurityModule` implements it over keys held in memory (opened from a sealed
 keystore).  Decoder keys are cached per (meter, key data), so a bulk key change derives each
-key once.
+key once; this cache is the only place a key made from a vending key is kept.  The STA table set
+(EA07) travels with the module: the published set unless it is given the one the STS Association
+issued.
 
 >>> from stsvend import sts
 >>> from stsvend.keystore.demo import demo_key_file
@@ -28,7 +30,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterable, Mapping
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 from stsvend import sts
 from stsvend.keystore.errors import KeyNotFoundError, KeystoreModeError, KeyUseError
@@ -36,12 +38,11 @@ from stsvend.keystore.kcv import decoder_key_check_value as _dk_kcv
 from stsvend.keystore.keyfile import KeyFile
 from stsvend.keystore.records import KeyRecord, SecretBytes, VendingKeyType
 from stsvend.sts.codec import digits_to_block
+from stsvend.sts.keys import vending_key_schedule
+from stsvend.sts.layouts import KEY_CHANGE_SUBCLASSES, FieldKind, TokenClass
+from stsvend.sts.sta_tables import PRODUCTION, StaTables
 
 __all__ = ["KEY_CHANGE_SUBCLASSES", "SecurityModule", "SoftwareSecurityModule"]
-
-#: Class 2 subclasses that carry sections of a new decoder key: made only by key_change_tokens.
-KEY_CHANGE_SUBCLASSES = frozenset({3, 4, 8, 9})
-_KEY_FIELDS = frozenset({"nkho", "nklo", "nkmo1", "nkmo2"})
 
 Identity = tuple[int, int, VendingKeyType]
 
@@ -106,8 +107,10 @@ class SoftwareSecurityModule:
         *,
         test: bool,
         cache_size: int = 100_000,
+        tables: StaTables = PRODUCTION,
     ) -> None:
         self._test = bool(test)
+        self._tables = tables
         self._keys: dict[Identity, tuple[KeyRecord, SecretBytes]] = {}
         for record, value in keys:
             if record.test is not self._test:
@@ -119,16 +122,18 @@ class SoftwareSecurityModule:
                 raise TypeError("key values are passed as SecretBytes")
             self._keys[record.identity] = (record, value)
         self._cache: dict[tuple[sts.MeterIdentity, sts.KeyData], sts.DecoderKey] = {}
+        # DES schedules of DKGA02 vending keys: one per vending key, made on first use.
+        self._schedules: dict[Identity, Any] = {}
         self._cache_size = max(0, int(cache_size))
         self._lock = threading.Lock()
 
     @classmethod
     def from_key_file(
-        cls, key_file: KeyFile, *, cache_size: int = 100_000
+        cls, key_file: KeyFile, *, cache_size: int = 100_000, tables: StaTables = PRODUCTION
     ) -> SoftwareSecurityModule:
         """A module straight from a verified key file (tests and throw-away rigs)."""
         return cls(((e.record, e.key) for e in key_file.entries), test=key_file.test,
-                   cache_size=cache_size)  # fmt: skip
+                   cache_size=cache_size, tables=tables)  # fmt: skip
 
     def __repr__(self) -> str:
         return f"SoftwareSecurityModule(test={self._test}, keys={len(self._keys)})"
@@ -175,7 +180,16 @@ class SoftwareSecurityModule:
         if cached is not None:
             return cached
         record, value = self._select(key_data)
-        key = sts.derive_decoder_key(value.reveal(), meter, key_data, record.dkga)
+        schedule = None
+        if record.dkga is sts.DKGA.DKGA02:
+            schedule = self._schedules.get(record.identity)
+            if schedule is None:
+                schedule = vending_key_schedule(value.reveal())
+                with self._lock:
+                    self._schedules[record.identity] = schedule
+        key = sts.derive_decoder_key(
+            value.reveal(), meter, key_data, record.dkga, tables=self._tables, schedule=schedule
+        )
         if self._cache_size:
             with self._lock:
                 if len(self._cache) >= self._cache_size:
@@ -194,11 +208,11 @@ class SoftwareSecurityModule:
         subclass: int,
         fields: Mapping[str, int],
     ) -> str:
-        if token_class == 1:
-            return sts.encode_token(1, subclass, fields, None)
-        if token_class == 2 and subclass in KEY_CHANGE_SUBCLASSES:
+        if token_class == TokenClass.INITIATE_METER_TEST:
+            return sts.encode_token(token_class, subclass, fields, None)
+        if token_class == TokenClass.METER_MANAGEMENT and subclass in KEY_CHANGE_SUBCLASSES:
             raise KeyUseError("key change sections are made only by key_change_tokens")
-        if token_class == 0 and key_data.key_type is sts.KeyType.DDTK:
+        if token_class == TokenClass.TRANSFER_CREDIT and key_data.key_type is sts.KeyType.DDTK:
             raise KeyUseError(
                 "a meter on its default key (key type 1) takes no credit token: "
                 "move it to its unique key first"
@@ -234,16 +248,18 @@ class SoftwareSecurityModule:
         self, meter: sts.MeterIdentity, key_data: sts.KeyData, token: str
     ) -> sts.DecodedToken:
         token_class, _ = digits_to_block(token)
-        key = None if token_class == 1 else self._decoder_key(meter, key_data)
+        test = token_class == TokenClass.INITIATE_METER_TEST
+        key = None if test else self._decoder_key(meter, key_data)
         decoded = sts.decode_token(token, key)
-        hidden = [f for f in decoded.layout.fields if f.name in _KEY_FIELDS]
+        hidden = decoded.layout.fields_of(FieldKind.KEY_SECTION)
         if not hidden:
             return decoded
         # A key change section carries part of the new decoder key: withhold those bits.
         block = decoded.block
         for f in hidden:
             block &= ~(f.max << f.lsb)
-        fields = {k: v for k, v in decoded.fields.items() if k not in _KEY_FIELDS}
+        names = {f.name for f in hidden}
+        fields = {k: v for k, v in decoded.fields.items() if k not in names}
         return sts.DecodedToken(
             decoded.token_class, decoded.subclass, fields, decoded.layout, block
         )

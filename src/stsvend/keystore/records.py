@@ -2,7 +2,7 @@
 
 A vending key is identified by its supply group code (SGC), key revision number (KRN) and
 vending key type; the type says which decoder key type (KT) it derives
-(``sts-reference.md`` §7.7):
+(``docs/sts.md`` §7.7):
 
 =======  ====  =====================================================================
 type     KT    use

@@ -1,6 +1,6 @@
 """``stsvend.meter``: a sans-IO model of an STS meter's decoder, registers and relay.
 
-The meter takes 20-digit entries and answers as an STS decoder does (``sts-reference.md`` §10):
+The meter takes 20-digit entries and answers as an STS decoder does (``docs/sts.md`` §10):
 it decrypts with its own decoder key, checks CRC, key type, key expiry and its TID memory,
 credits its registers, stages key change sets, stores settings, runs test tokens, locks the
 keypad after wrong entries, and draws credit down under a load with a relay that follows a state

@@ -1,17 +1,10 @@
-"""Key change: staging the sections of a key change token set (``sts-reference.md`` §9).
+"""Key change: staging the sections of a key change token set (``docs/sts.md`` §9).
 
-Every section is a class 2 token encrypted under the meter's *current* key and carries no TID:
-
-=====  ========  ====================================================================
-token  subclass  carries
-=====  ========  ====================================================================
-1st    3         KENHO, new KRN, RO (rollover), 3KCT flag (EA07), new KT, NKHO (key bits 63..32 /
-                 bytes 0–3)
-2nd    4         KENLO, new TI, NKLO (the key's last 32 bits)
-3rd    8         EA07: the new SGC (only when the 1st section's 3KCT flag is set);
-                 EA11: SGC low 12 bits and NKMO1 (key bytes 4–7)
-4th    9         EA11 only: SGC high 12 bits and NKMO2 (key bytes 8–11)
-=====  ========  ====================================================================
+Every section is a class 2 token encrypted under the meter's *current* key and carries no TID.
+Which token carries which bits of the new key, KEN and SGC is the table
+:data:`stsvend.sts.layouts.KEY_CHANGE_SECTIONS`; the first section also carries the new KRN, KT
+and RO (rollover) and, for EA07, the flag that a third token with the new SGC follows; the second
+carries the new TI.
 
 Sections may be entered in any order.  The meter keeps them for a *window* (10 minutes on common
 meters) counted from the first staged section; a section arriving after the window starts a new
@@ -40,11 +33,19 @@ from typing import Any
 from attrs import field, frozen
 
 from stsvend.sts import EA, DecoderKey, KeyData
+from stsvend.sts.layouts import (
+    KEY_CHANGE_SUBCLASSES,
+    KeySection,
+    KeySource,
+    key_sections,
+    section_of,
+)
+from stsvend.sts.sta_tables import PRODUCTION, StaTables
 
 __all__ = ["SECTION_OF_SUBCLASS", "NewKey", "StagedKeyChange", "assemble", "stage"]
 
-#: Class 2 subclass → key change section number.
-SECTION_OF_SUBCLASS: dict[int, int] = {3: 1, 4: 2, 8: 3, 9: 4}
+#: Class 2 subclass → key change section number (read from the layout table).
+SECTION_OF_SUBCLASS: dict[int, int] = {s: section_of(s) for s in sorted(KEY_CHANGE_SUBCLASSES)}
 
 
 def _sections(value: dict[int, dict[str, int]]) -> dict[int, dict[str, int]]:
@@ -66,10 +67,12 @@ class StagedKeyChange:
 
     def needed(self, ea: EA) -> tuple[int, ...]:
         """The sections this set needs (EA07 learns about a 3rd from the 1st section)."""
-        if ea is EA.MISTY1:
-            return (1, 2, 3, 4)
+        return tuple(s.number for s in self._sections(ea))
+
+    def _sections(self, ea: EA) -> tuple[KeySection, ...]:
         first = self.sections.get(1)
-        return (1, 2, 3) if first is not None and first.get("res") else (1, 2)
+        optional = first is not None and bool(first.get("res"))
+        return key_sections(ea.value, with_optional=optional)
 
     def missing(self, ea: EA) -> tuple[int, ...]:
         return tuple(s for s in self.needed(ea) if s not in self.sections)
@@ -116,7 +119,9 @@ class NewKey:
         return f"NewKey(key_data={self.key_data!r}, rollover={self.rollover})"
 
 
-def assemble(ea: EA, staged: StagedKeyChange, current: KeyData) -> NewKey:
+def assemble(
+    ea: EA, staged: StagedKeyChange, current: KeyData, tables: StaTables = PRODUCTION
+) -> NewKey:
     """Build the new key and key data of a complete set.
 
     Raises the core's :class:`~stsvend.errors.KeyMaterialError` (KRN 0, TI above 99, SGC above
@@ -125,16 +130,14 @@ def assemble(ea: EA, staged: StagedKeyChange, current: KeyData) -> NewKey:
     """
     s = staged.sections
     first, second = s[1], s[2]
-    if ea is EA.STA:
-        raw = first["nkho"].to_bytes(4, "big") + second["nklo"].to_bytes(4, "big")
-        sgc = s[3]["new_sgc"] if first.get("res") else current.sgc
-    else:
-        third, fourth = s[3], s[4]
-        raw = b"".join(
-            v.to_bytes(4, "big")
-            for v in (first["nkho"], third["nkmo1"], fourth["nkmo2"], second["nklo"])
-        )
-        sgc = (fourth["sgcho"] << 12) | third["sgclo"]
+    values = dict.fromkeys(KeySource, 0)
+    carried: set[KeySource] = set()
+    for section in staged._sections(ea):
+        for part in section.parts:
+            values[part.source] |= s[section.number][part.field] << part.shift
+            carried.add(part.source)
+    raw = values[KeySource.KEY].to_bytes(ea.key_bytes, "big")
+    sgc = values[KeySource.SGC] if KeySource.SGC in carried else current.sgc
     rollover = bool(first["ro"])
     data = KeyData(
         sgc=sgc,
@@ -143,6 +146,7 @@ def assemble(ea: EA, staged: StagedKeyChange, current: KeyData) -> NewKey:
         key_type=first["new_kt"],
         ea=current.ea,
         base_date=current.base_date.next if rollover else current.base_date,
-        ken=(first["kenho"] << 4) | second["kenlo"],
+        ken=values[KeySource.KEN],
     )
-    return NewKey(DecoderKey(raw, ea), data, rollover)
+    # The new key encrypts with the meter's table set, like the key it replaces.
+    return NewKey(DecoderKey(raw, ea, tables=tables), data, rollover)

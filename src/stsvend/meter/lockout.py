@@ -1,4 +1,4 @@
-"""Keypad lockout after repeated wrong entries (``sts-reference.md`` §10 step 10).
+"""Keypad lockout after repeated wrong entries (``docs/sts.md`` §10 step 10).
 
 Vendor behaviour reported publicly: after 3 wrong entries the keypad refuses meter-specific
 tokens for 10 s; each further wrong entry doubles the wait, up to 1 280 s; any accepted

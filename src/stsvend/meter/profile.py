@@ -1,7 +1,8 @@
 """A meter profile: everything fixed at manufacture or commissioning.
 
 The profile holds the meter's identity, its key data and decoder key as delivered, and every
-behaviour that real meters vary and the public standard text does not fix.  Defaults, and why:
+behaviour that real meters vary and the public standard text does not fix.  Defaults, and why
+(§ numbers are sections of ``docs/sts.md``):
 
 ==========================  =================  ==================================================
 setting                     default            why
@@ -10,7 +11,7 @@ setting                     default            why
                                                meter by a published vending implementation
 ``key_change_window``       600 s              "10 minutes in one product" (§9)
 ``lockout``                 3 → 10 s … 1 280 s  the publicly described behaviour (§10 step 10)
-``refused_key_type_changes``  to DITK from any;  the rules are not public (§12 item 9): a meter in
+``refused_key_type_changes``  to DITK from any;  the rules are not public (§12): a meter in
                             DUTK/DCTK → DDTK   the field never takes a factory key, and once on a
                                                unique or common key never falls back to default
 ``credit_refused_key_types``  DITK, DDTK       a default-keyed meter refuses credit (§7.7); the
@@ -44,6 +45,7 @@ from stsvend.meter.errors import MeterConfigError
 from stsvend.meter.lockout import LockoutPolicy
 from stsvend.meter.registers import RegisterKind
 from stsvend.sts import DKGA, DecoderKey, KeyData, KeyType, MeterIdentity, derive_decoder_key
+from stsvend.sts.layouts import TestSubclass
 
 __all__ = [
     "DEFAULT_CREDIT_REFUSED_KEY_TYPES",
@@ -139,7 +141,9 @@ class MeterProfile:
     )
     #: None: the manufacturer code in the DRN.
     manufacturer_code_override: int | None = None
-    test_token_subclasses: frozenset[int] = field(default=frozenset({0, 1, 2}), converter=_ints)
+    test_token_subclasses: frozenset[int] = field(
+        default=frozenset(TestSubclass), converter=_ints
+    )
     unit_register_limit: int = 99_999_999
     currency_register_limit: int = 10**13 - 1
     max_power_limit: int | None = None
@@ -188,13 +192,17 @@ class MeterProfile:
             yield "an emergency allowance needs emergency_policy 'meter'"
         if self.emergency_threshold is not None and self.emergency_threshold < 0:
             yield "the emergency threshold may not be negative"
-        if not self.test_token_subclasses <= {0, 1, 2}:
+        if not self.test_token_subclasses <= set(TestSubclass):
             yield "class 1 test token forms are subclasses 0, 1 and 2"
-        mandatory = 1 if self.four_digit_manufacturer_code else 0
+        mandatory = (
+            TestSubclass.TEST_4_DIGIT
+            if self.four_digit_manufacturer_code
+            else TestSubclass.TEST_2_DIGIT
+        )
         if mandatory not in self.test_token_subclasses:
             yield (
                 f"a meter with a {4 if mandatory else 2}-digit manufacturer code must take "
-                f"class 1 subclass {mandatory} test tokens"
+                f"class 1 subclass {int(mandatory)} test tokens"
             )
 
     @classmethod

@@ -1,7 +1,7 @@
 """Credit registers of a meter, one per resource and form (units or currency).
 
 A register's number is the selector of the clear credit token (clause 6.3.13, Table 28 as
-reported in ``sts-reference.md`` §2.2), which is also the class 0 subclass that credits it:
+reported in ``docs/sts.md`` §2.2), which is also the class 0 subclass that credits it:
 subclass 0 credits the electricity register, subclass 4 the electricity currency register.
 Unit registers count tenths of the unit (0.1 kWh, 0.1 m³, 0.1 min); currency registers count
 0.00001 of the currency unit.  Values are integers; a register may go below zero only while a
@@ -23,6 +23,8 @@ from decimal import Decimal
 
 from attrs import field, frozen
 
+from stsvend.sts.layouts import CreditSubclass
+
 __all__ = ["CLEAR_ALL", "RegisterKind", "Registers"]
 
 #: The clear credit selector for "every register".
@@ -32,14 +34,14 @@ CLEAR_ALL = 0xFFFF
 class RegisterKind(enum.IntEnum):
     """A credit register; the value is its clear credit selector and crediting subclass."""
 
-    ELECTRICITY = 0
-    WATER = 1
-    GAS = 2
-    TIME = 3
-    ELECTRICITY_CURRENCY = 4
-    WATER_CURRENCY = 5
-    GAS_CURRENCY = 6
-    TIME_CURRENCY = 7
+    ELECTRICITY = CreditSubclass.ELECTRICITY
+    WATER = CreditSubclass.WATER
+    GAS = CreditSubclass.GAS
+    TIME = CreditSubclass.TIME
+    ELECTRICITY_CURRENCY = CreditSubclass.ELECTRICITY_CURRENCY
+    WATER_CURRENCY = CreditSubclass.WATER_CURRENCY
+    GAS_CURRENCY = CreditSubclass.GAS_CURRENCY
+    TIME_CURRENCY = CreditSubclass.TIME_CURRENCY
 
     @property
     def is_currency(self) -> bool:

@@ -1,4 +1,4 @@
-"""Token result indications of an STS meter (``sts-reference.md`` §10).
+"""Token result indications of an STS meter (``docs/sts.md`` §10).
 
 The numbers are those of the Conlog "STS token result" register, the only public numbering;
 the names match the error classes other decoders use.  Every entry into the meter model gives

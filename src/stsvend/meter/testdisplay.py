@@ -1,8 +1,8 @@
 """Class 1 test and display tokens: what each control bit makes the meter do.
 
-A class 1 token (``sts-reference.md`` §2.3) is not encrypted and carries no TID; it asks the meter
+A class 1 token (``docs/sts.md`` §2.3) is not encrypted and carries no TID; it asks the meter
 to run tests or show values, one control bit per function, and names a manufacturer code (0 for
-every meter).  The normative bit assignment (IEC 62055-41 Table 27) is not public (§12 item 3):
+every meter).  The normative bit assignment (IEC 62055-41 Table 27) is not public (§12):
 the table below is this model's assignment, following the order in which the functions are
 usually listed; bit 0 ("test all") is the one every meter must support.  Bits not listed are
 accepted and reported as "test n".

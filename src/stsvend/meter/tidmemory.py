@@ -1,11 +1,11 @@
-"""The meter's TID memory: the "used" and "old" rules (``sts-reference.md`` §10 step 7).
+"""The meter's TID memory: the "used" and "old" rules (``docs/sts.md`` §10 step 7).
 
 The meter remembers the TIDs of the last ``depth`` TID-bearing tokens it accepted (class 0 and
 class 2 except the key change sections; one memory for all of them).  A TID already remembered
 is **used**; a TID below the oldest remembered one is **old**; any other TID is accepted and
 remembered, the oldest one dropping out when the memory is full.
 
-The public text only says "older than the oldest TID in memory" (§12 item 1).  To make that
+The public text only says "older than the oldest TID in memory" (``docs/sts.md`` §12).  To make that
 well defined on a new meter, the memory is seeded at manufacture with the TID of the
 manufacture time, so every token issued before the meter was built is old.  A rollover key
 change empties the memory; until the next token is accepted nothing is old.

@@ -22,6 +22,7 @@ from stsvend.store.repos.keychanges import KeyChangeRecord, open_key_change
 from stsvend.store.repos.meters import MeterRecord, get_meter
 from stsvend.store.repos.oplog import log_operation
 from stsvend.store.repos.sales import find_sale
+from stsvend.sts.layouts import TokenClass
 from stsvend.tokenlog.writer import SealRefused, last_seal, write_seal
 from stsvend.vending.account import AccountState, MonthToDate
 from stsvend.vending.errors import VendingError
@@ -120,7 +121,7 @@ def key_change_issued(change: KeyChangeRecord, meter: MeterRecord) -> list[Issue
         Issued(
             label=f"Key change {i} of {count}",
             digits=token["digits"],
-            token_class=2,
+            token_class=int(TokenClass.METER_MANAGEMENT),
             subclass=token["subclass"],
             purpose=TokenPurpose.KEY_CHANGE,
             sgc=old.sgc,

@@ -44,16 +44,6 @@ from stsvend.vending.roles import Action, Role
 
 __all__ = ["engineering_token", "issue_test_token"]
 
-_LABELS = {
-    EngineeringKind.MAX_POWER_LIMIT: "Max power limit",
-    EngineeringKind.CLEAR_CREDIT: "Clear credit",
-    EngineeringKind.TARIFF_RATE: "Tariff rate",
-    EngineeringKind.CLEAR_TAMPER: "Clear tamper",
-    EngineeringKind.PHASE_UNBALANCE_LIMIT: "Phase unbalance limit",
-    EngineeringKind.WATER_METER_FACTOR: "Water meter factor",
-}
-
-
 def _kind(text: str | EngineeringKind) -> EngineeringKind:
     if isinstance(text, EngineeringKind):
         return text
@@ -128,7 +118,8 @@ def engineering_token(
                 notes.append(KEY_CHANGE_NOTICE)
             made = issue_for_meter(
                 svc, conn, ctx.meter, ctx.token_key_data,
-                [(_LABELS[what], lambda tid, rnd: engineering_spec(request, tid=tid, rnd=rnd))],
+                [(str(what.layout.label),
+                  lambda tid, rnd: engineering_spec(request, tid=tid, rnd=rnd))],
                 now,
             )  # fmt: skip
             result = {
@@ -209,7 +200,7 @@ def issue_test_token(
             token = Issued(
                 label="Test token",
                 digits=digits,
-                token_class=1,
+                token_class=spec.token_class,
                 subclass=spec.subclass,
                 purpose=spec.purpose,
                 amount=request.control,

@@ -29,7 +29,7 @@ from stsvend.tokenlog.chain import NO_METER_CHAIN, LogEntry
 from stsvend.tokenlog.records import SALE_EVENT, sale_digest
 from stsvend.tokenlog.writer import append
 from stsvend.vending.tids import allocate_tids, require_base_date
-from stsvend.vending.tokenspec import TokenPurpose, TokenSpec, issue_token
+from stsvend.vending.tokenspec import TokenPurpose, TokenSpec
 
 __all__ = [
     "UNREAD",
@@ -157,7 +157,9 @@ def issue_for_meter(
         out.append(
             Issued(
                 label=label,
-                digits=issue_token(hsm, identity, key_data, spec),
+                digits=hsm.encode_token(
+                    identity, key_data, spec.token_class, spec.subclass, spec.fields
+                ),
                 token_class=spec.token_class,
                 subclass=spec.subclass,
                 purpose=spec.purpose,

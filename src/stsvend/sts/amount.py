@@ -1,6 +1,6 @@
 """Amount fields: the unit-based transfer amount and the signed currency amount.
 
-IEC 62055-41 clause 6.3.6 (see ``sts-reference.md`` §4).  A 16-bit field holds a 2-bit
+IEC 62055-41 clause 6.3.6 (see ``docs/sts.md`` §4).  A 16-bit field holds a 2-bit
 exponent ``e`` and a 14-bit mantissa ``m``; the value is ``m·10^e + 16384·(10^e − 1)/9``.
 Encoding always rounds **up** (in the customer's favour).  The same coding serves the
 maximum power limit and the phase unbalance limit, in watts.

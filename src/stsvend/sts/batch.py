@@ -7,10 +7,10 @@ the output object (``{"id", "token"}``, ``{"id", "token_class", "subclass", "fie
 ``{"id", "decoder_key"}``), or ``{"id", "error": {"code", "message"}}`` — never raises for bad
 input.
 
-Derived decoder keys are cached per distinct set of derivation inputs, so a batch that names
-the same meter many times derives its key once.  Each line is judged alone: every key field is
-checked for its exact JSON type before the cache is asked (1, 1.0 and true are equal Python keys,
-so a lax cache would let an earlier line decide a later one), and the caches are type-exact.
+A run passes one :class:`KeyCache` to every call, so a batch that names the same meter many
+times derives its key once; without one, every case derives its own key.  Each line is judged
+alone: every key field is checked for its exact JSON type before the cache is asked (1, 1.0 and
+true are equal Python keys, so a lax cache would let an earlier line decide a later one).
 
 >>> out = encode_case({"id": "a", "token_class": 1, "subclass": 0, "ea": None, "key": None,
 ...                    "fields": {"manufacturer_code": 0, "control": 1}})
@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from functools import lru_cache
 from typing import Any
 
 from stsvend.errors import FieldRangeError, InputError, StsError
@@ -36,10 +35,11 @@ from stsvend.sts.amount import (
 )
 from stsvend.sts.codec import decode_token, encode_token
 from stsvend.sts.identity import MeterIdentity
-from stsvend.sts.keys import EA, DecoderKey, KeyData, derive_decoder_key
-from stsvend.sts.layouts import Layout, layout_for
+from stsvend.sts.keys import EA, DecoderKey, KeyData, derive_decoder_key, vending_key_schedule
+from stsvend.sts.layouts import FieldKind, KeySource, Layout, key_sections, layout_for
 
 __all__ = [
+    "KeyCache",
     "decode_case",
     "derive_case",
     "encode_case",
@@ -54,46 +54,82 @@ _DERIVATION_FIELDS = ("dkga", "vending_key", "iin", "drn", "key_type", "sgc", "t
                       "base_date")  # fmt: skip
 
 
-@lru_cache(maxsize=256, typed=True)
-def _key_data_cached(kt: Any, sgc: Any, ti: Any, krn: Any, bd: Any, ea: Any) -> KeyData:
-    return KeyData(sgc=sgc, ti=ti, krn=krn, key_type=kt, ea=ea,
-                   base_date=1993 if bd is None else bd)  # fmt: skip
+class KeyCache:
+    """Decoder keys made during one run of cases, owned by the caller (one per batch).
+
+    Batches name few supply groups and many meters: the key data and vending key are shared,
+    the meter is parsed for each new line.  Nothing outlives the run.
+    """
+
+    __slots__ = ("_data", "_decoder", "_derived", "_maxsize", "_vending")
+
+    def __init__(self, maxsize: int = 65536) -> None:
+        self._maxsize = maxsize
+        self._data: dict[tuple[Any, ...], KeyData] = {}
+        self._vending: dict[Any, tuple[bytes, Any]] = {}
+        self._derived: dict[tuple[Any, ...], DecoderKey] = {}
+        self._decoder: dict[tuple[Any, EA], DecoderKey] = {}
+
+    def _keep(self, cache: dict[Any, Any], slot: Any, value: Any) -> None:
+        if len(cache) >= self._maxsize:
+            del cache[next(iter(cache))]
+        cache[slot] = value
+
+    def _key_data(self, kt: Any, sgc: Any, ti: Any, krn: Any, bd: Any, ea: EA) -> KeyData:
+        slot = (kt, sgc, ti, krn, bd, ea)
+        data = self._data.get(slot)
+        if data is None:
+            data = KeyData(sgc=sgc, ti=ti, krn=krn, key_type=kt, ea=ea,
+                           base_date=1993 if bd is None else bd)  # fmt: skip
+            self._keep(self._data, slot, data)
+        return data
+
+    def _vending_key(self, vk: Any) -> tuple[bytes, Any]:
+        """The vending key's bytes and, for a DKGA02-sized key, its DES schedule."""
+        found = self._vending.get(vk)
+        if found is None:
+            if not isinstance(vk, str) or not _HEX.fullmatch(vk):
+                raise InputError("vending_key must be a hexadecimal string")
+            raw = bytes.fromhex(vk)
+            schedule = vending_key_schedule(raw) if len(raw) == 8 else None
+            found = (raw, schedule)
+            self._keep(self._vending, vk, found)
+        return found
+
+    def derive(self, values: tuple[Any, ...], ea: EA) -> DecoderKey:
+        """The decoder key of derivation inputs in :data:`_DERIVATION_FIELDS` order."""
+        slot = (*values, ea)
+        key = self._derived.get(slot)
+        if key is None:
+            dkga, vk, iin, drn, kt, sgc, ti, krn, bd = values
+            data = self._key_data(kt, sgc, ti, krn, bd, ea)
+            meter = MeterIdentity.parse(iin, drn)
+            raw, schedule = self._vending_key(vk)
+            key = derive_decoder_key(raw, meter, data, dkga, schedule=schedule)
+            self._keep(self._derived, slot, key)
+        return key
+
+    def decoder_key(self, hex_key: Any, ea: EA) -> DecoderKey:
+        slot = (hex_key, ea)
+        key = self._decoder.get(slot)
+        if key is None:
+            key = DecoderKey.from_hex(hex_key, ea)
+            self._keep(self._decoder, slot, key)
+        return key
 
 
-@lru_cache(maxsize=64, typed=True)
-def _vending_key_cached(vk: Any) -> bytes:
-    if not isinstance(vk, str) or not _HEX.fullmatch(vk):
-        raise InputError("vending_key must be a hexadecimal string")
-    return bytes.fromhex(vk)
-
-
-@lru_cache(maxsize=65536, typed=True)
-def _derive_cached(
-    dkga: Any, vk: Any, iin: Any, drn: Any, kt: Any, sgc: Any, ti: Any, krn: Any, bd: Any, ea: Any
-) -> DecoderKey:
-    # Batches name few supply groups and many meters: the key data and vending key are
-    # shared (cached separately), the meter is parsed for each new line.
-    data = _key_data_cached(kt, sgc, ti, krn, bd, ea)
-    meter = MeterIdentity.parse(iin, drn)
-    return derive_decoder_key(_vending_key_cached(vk), meter, data, dkga)
-
-
-@lru_cache(maxsize=65536, typed=True)
-def _decoder_key_cached(hex_key: Any, ea: Any) -> DecoderKey:
-    return DecoderKey.from_hex(hex_key, ea)
-
-
-def key_from_case(key: Any, ea: Any) -> DecoderKey | None:
+def key_from_case(key: Any, ea: Any, cache: KeyCache | None = None) -> DecoderKey | None:
     """The decoder key a case names: ``{"decoder_key": HEX}`` or derivation inputs."""
     if key is None:
         return None
     if not isinstance(key, Mapping):
         raise InputError("key must be an object or null")
     ea_parsed = EA.parse("07" if ea is None else _scalar("ea", ea))
+    keys = KeyCache(1) if cache is None else cache
     if "decoder_key" in key:
-        return _decoder_key_cached(_text("decoder_key", key["decoder_key"]), ea_parsed)
-    values = [_scalar(name, key.get(name)) for name in _DERIVATION_FIELDS]
-    return _derive_cached(*values, ea_parsed)
+        return keys.decoder_key(_text("decoder_key", key["decoder_key"]), ea_parsed)
+    values = tuple(_scalar(name, key.get(name)) for name in _DERIVATION_FIELDS)
+    return keys.derive(values, ea_parsed)
 
 
 def _text(name: str, value: Any) -> str:
@@ -123,56 +159,70 @@ def _agree(raw: dict[str, int], name: str, value: int, source: str) -> None:
     raw[name] = value
 
 
-def _new_key_bytes(fields: Mapping[str, Any], ea: EA) -> bytes:
+def _new_key_bytes(fields: Mapping[str, Any], ea: EA, cache: KeyCache | None) -> bytes:
     if "new_decoder_key" in fields:
-        return _decoder_key_cached(_text("new_decoder_key", fields["new_decoder_key"]), ea).value
+        return (
+            (KeyCache(1) if cache is None else cache)
+            .decoder_key(_text("new_decoder_key", fields["new_decoder_key"]), ea)
+            .value
+        )
     if "new_key" in fields:
-        key = key_from_case(fields["new_key"], ea.value)
+        key = key_from_case(fields["new_key"], ea.value, cache)
         assert key is not None
         return key.value
     raise FieldRangeError("a key change token needs new_decoder_key or new_key")
 
 
-def raw_fields(layout: Layout, fields: Mapping[str, Any], ea: EA | None) -> dict[str, int]:
+def raw_fields(
+    layout: Layout, fields: Mapping[str, Any], ea: EA | None, cache: KeyCache | None = None
+) -> dict[str, int]:
     """The layout's raw fields, computing any that are given in their meaningful form."""
     names = layout.field_names
     raw = {name: _int(fields, name) for name in names if name in fields}
-    c, s = layout.token_class, layout.subclass
-    if c == 0 and s <= 3 and "transfer_amount" in fields:
-        _agree(raw, "amount_field", encode_amount(_int(fields, "transfer_amount")),
-               "transfer_amount")  # fmt: skip
-    elif c == 0 and s >= 4 and "currency_amount" in fields:
-        field, se = encode_currency_amount(_int(fields, "currency_amount"))
-        _agree(raw, "amount_field", field, "currency_amount")
-        _agree(raw, "se", se, "currency_amount")
-    elif c == 2 and s in (0, 6) and "watts" in fields:
-        _agree(raw, "amount_field", encode_amount(_int(fields, "watts")), "watts")
-    elif c == 2 and s in (3, 4, 8, 9):
-        if "ken" in fields:
-            ken = _int(fields, "ken")
-            if not 0 <= ken <= 255:
-                raise FieldRangeError(f"ken is outside 0-255 ({ken})")
-            if s == 3:
-                _agree(raw, "kenho", ken >> 4, "ken")
-            elif s == 4:
-                _agree(raw, "kenlo", ken & 0xF, "ken")
-        if "new_sgc" in fields and layout.ea == "11":
-            sgc = _int(fields, "new_sgc")
-            if not 0 <= sgc <= 999999:
-                raise FieldRangeError(f"new_sgc is outside 6 digits ({sgc})")
-            _agree(raw, "sgclo" if s == 8 else "sgcho", sgc & 0xFFF if s == 8 else sgc >> 12,
-                   "new_sgc")  # fmt: skip
-        key_names = [n for n in names if n in _HEX_FIELDS and n not in raw]
-        if key_names and ea is not None:
-            k = _new_key_bytes(fields, ea)
-            sections = (
-                {"nkho": k[0:4], "nklo": k[4:8]}
-                if ea is EA.STA
-                else {"nkho": k[0:4], "nkmo1": k[4:8], "nkmo2": k[8:12], "nklo": k[12:16]}
-            )
-            for name in key_names:
-                raw[name] = int.from_bytes(sections[name], "big")
+    kind = layout.value_kind
+    if kind is FieldKind.AMOUNT and kind.value in fields:
+        _agree(raw, "amount_field", encode_amount(_int(fields, kind.value)), kind.value)
+    elif kind is FieldKind.CURRENCY_AMOUNT and kind.value in fields:
+        field, se = encode_currency_amount(_int(fields, kind.value))
+        _agree(raw, "amount_field", field, kind.value)
+        _agree(raw, "se", se, kind.value)
+    elif kind is FieldKind.WATTS and kind.value in fields:
+        _agree(raw, "amount_field", encode_amount(_int(fields, kind.value)), kind.value)
+    elif layout.key_change:
+        _key_change_fields(layout, fields, ea, raw, cache)
     return raw
+
+
+def _key_change_fields(
+    layout: Layout,
+    fields: Mapping[str, Any],
+    ea: EA | None,
+    raw: dict[str, int],
+    cache: KeyCache | None,
+) -> None:
+    section = next(
+        s for s in key_sections(layout.ea or (ea or EA.STA).value) if s.subclass == layout.subclass
+    )
+    if "ken" in fields:
+        ken = _int(fields, "ken")
+        if not 0 <= ken <= 255:
+            raise FieldRangeError(f"ken is outside 0-255 ({ken})")
+        for part in section.parts:
+            if part.source is KeySource.KEN:
+                _agree(raw, part.field, part.take(ken), "ken")
+    # The EA07 third token carries new_sgc whole, as its own raw field.
+    sgc_parts = [p for p in section.parts if p.source is KeySource.SGC and p.field != "new_sgc"]
+    if "new_sgc" in fields and sgc_parts:
+        sgc = _int(fields, "new_sgc")
+        if not 0 <= sgc <= 999999:
+            raise FieldRangeError(f"new_sgc is outside 6 digits ({sgc})")
+        for part in sgc_parts:
+            _agree(raw, part.field, part.take(sgc), "new_sgc")
+    key_parts = [p for p in section.parts if p.source is KeySource.KEY and p.field not in raw]
+    if key_parts and ea is not None:
+        k = int.from_bytes(_new_key_bytes(fields, ea, cache), "big")
+        for part in key_parts:
+            raw[part.field] = part.take(k)
 
 
 def _error(case_id: Any, exc: Exception) -> dict[str, Any]:
@@ -187,15 +237,17 @@ def _case_id(case: Any) -> Any:
     return value if value is None or isinstance(value, str) or type(value) is int else None
 
 
-def _guard(fn: Callable[[Mapping[str, Any]], dict[str, Any]]) -> Callable[[Any], dict[str, Any]]:
-    def run(case: Any) -> dict[str, Any]:
+def _guard(
+    fn: Callable[[Mapping[str, Any], KeyCache | None], dict[str, Any]],
+) -> Callable[..., dict[str, Any]]:
+    def run(case: Any, cache: KeyCache | None = None) -> dict[str, Any]:
         case_id = _case_id(case)
         try:
             if not isinstance(case, Mapping):
                 raise InputError("each line must be a JSON object")
             if case.get("id") is not case_id:
                 raise InputError("id must be a string, an integer or null")
-            return fn(case)
+            return fn(case, cache)
         except (StsError, KeyError, TypeError, ValueError, AttributeError, ArithmeticError,
                 RecursionError) as exc:  # fmt: skip
             if isinstance(exc, KeyError) and not isinstance(exc, StsError):
@@ -217,48 +269,48 @@ def _class_subclass(case: Mapping[str, Any]) -> tuple[int, int]:
 
 
 @_guard
-def encode_case(case: Mapping[str, Any]) -> dict[str, Any]:
+def encode_case(case: Mapping[str, Any], cache: KeyCache | None) -> dict[str, Any]:
     """Encode one token case object → ``{"id", "token"}``."""
     token_class, subclass = _class_subclass(case)
     fields = case.get("fields", {})
     if not isinstance(fields, Mapping):
         raise InputError("fields must be an object")
-    key = key_from_case(case.get("key"), case.get("ea"))
+    key = key_from_case(case.get("key"), case.get("ea"), cache)
     ea = key.ea if key is not None else None
     layout = layout_for(token_class, subclass, ea.value if ea else None)
-    raw = raw_fields(layout, fields, ea)
+    raw = raw_fields(layout, fields, ea, cache)
     return {"id": case.get("id"), "token": encode_token(token_class, subclass, raw, key)}
 
 
-def meaningful_fields(token_class: int, subclass: int, fields: dict[str, int]) -> dict[str, Any]:
-    out: dict[str, Any] = {n: (f"{v:08x}" if n in _HEX_FIELDS else v) for n, v in fields.items()}
-    if token_class == 0 and subclass <= 3:
-        out["transfer_amount"] = decode_amount(fields["amount_field"])
-    elif token_class == 0:
-        out["currency_amount"] = decode_currency_amount(fields["amount_field"], fields["se"])
-    elif token_class == 2 and subclass in (0, 6):
-        out["watts"] = decode_amount(fields["amount_field"])
+def meaningful_fields(layout: Layout, fields: dict[str, int]) -> dict[str, Any]:
+    """The raw fields, key sections as hex, plus the value in its meaningful form."""
+    hex_names = {f.name for f in layout.fields_of(FieldKind.KEY_SECTION)}
+    out: dict[str, Any] = {n: (f"{v:08x}" if n in hex_names else v) for n, v in fields.items()}
+    kind = layout.value_kind
+    if kind is FieldKind.AMOUNT or kind is FieldKind.WATTS:
+        out[kind.value] = decode_amount(fields["amount_field"])
+    elif kind is FieldKind.CURRENCY_AMOUNT:
+        out[kind.value] = decode_currency_amount(fields["amount_field"], fields["se"])
     return out
 
 
 @_guard
-def decode_case(case: Mapping[str, Any]) -> dict[str, Any]:
+def decode_case(case: Mapping[str, Any], cache: KeyCache | None) -> dict[str, Any]:
     """Decode ``{"id", "token", "ea", "key"}`` → ``{"id", "token_class", "subclass", "fields"}``."""
-    key = key_from_case(case.get("key"), case.get("ea"))
+    key = key_from_case(case.get("key"), case.get("ea"), cache)
     decoded = decode_token(case["token"], key)
     return {
         "id": case.get("id"),
         "token_class": decoded.token_class,
         "subclass": decoded.subclass,
-        "fields": meaningful_fields(decoded.token_class, decoded.subclass, decoded.fields),
+        "fields": meaningful_fields(decoded.layout, decoded.fields),
     }
 
 
 @_guard
-def derive_case(case: Mapping[str, Any]) -> dict[str, Any]:
+def derive_case(case: Mapping[str, Any], cache: KeyCache | None) -> dict[str, Any]:
     """Derive ``{"id", "key", "ea"}`` → ``{"id", "decoder_key": HEX}``."""
-    key = key_from_case(case["key"], case.get("ea"))
+    key = key_from_case(case["key"], case.get("ea"), cache)
     if key is None:
         raise InputError("key must name derivation inputs")
     return {"id": case.get("id"), "decoder_key": key.hex()}
-

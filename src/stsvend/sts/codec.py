@@ -1,6 +1,6 @@
 """Token codec: fields ⇄ 64-bit block ⇄ encrypted block ⇄ 20 digits.
 
-One path serves every token type (IEC 62055-41 clause 6.2 / 6.3; ``sts-reference.md`` §1):
+One path serves every token type (IEC 62055-41 clause 6.2 / 6.3; ``docs/sts.md`` §1):
 
 1. pack the layout's fields into the 48 bits above the CRC (subclass in bits 63..60);
 2. CRC over class || payload (CRC_C for currency tokens) into bits 15..0;
@@ -33,7 +33,7 @@ from stsvend.errors import (
 )
 from stsvend.sts.crc import token_crc, token_crc_c
 from stsvend.sts.keys import DecoderKey
-from stsvend.sts.layouts import Layout, layout_for
+from stsvend.sts.layouts import CRC_C_TYPES, Layout, TokenClass, layout_for
 
 __all__ = [
     "TOKEN_MAX",
@@ -49,6 +49,9 @@ __all__ = [
 #: Every token is below 2**66.
 TOKEN_MAX = (1 << 66) - 1
 _BIT27_28 = (1 << 27) | (1 << 28)
+_TEST = int(TokenClass.INITIATE_METER_TEST)
+_MANAGEMENT = int(TokenClass.METER_MANAGEMENT)
+_RESERVED = int(TokenClass.RESERVED)
 
 
 def block_to_digits(token_class: int, block: int) -> str:
@@ -149,16 +152,18 @@ class DecodedToken:
 def decode_token(token: str, key: DecoderKey | None) -> DecodedToken:
     """Decode a 20-digit token with a decoder key (None is fine for class 1 tokens)."""
     token_class, block = digits_to_block(token)
-    if token_class == 3:
+    if token_class == _RESERVED:
         raise UnsupportedTokenError("class 3 is reserved")
-    if token_class != 1:
+    if token_class != _TEST:
         if key is None:
             raise UnsupportedTokenError(f"class {token_class} tokens are encrypted; give a key")
         block = key.decrypt_block(block)
     subclass = block >> 60
     payload = block >> 16
-    crc_fn = token_crc_c if token_class == 0 and 4 <= subclass <= 7 else token_crc
+    crc_fn = token_crc_c if (token_class, subclass) in CRC_C_TYPES else token_crc
     if crc_fn(token_class, payload) != block & 0xFFFF:
         raise CrcError()
-    layout = layout_for(token_class, subclass, _ea_code(key) if token_class == 2 else None)
+    layout = layout_for(
+        token_class, subclass, _ea_code(key) if token_class == _MANAGEMENT else None
+    )
     return DecodedToken(token_class, subclass, unpack_fields(layout, block), layout, block)

@@ -2,7 +2,7 @@
 
 Polynomial x^16 + x^15 + x^2 + 1 processed reflected (0xA001), initial value 0xFFFF, no final
 XOR.  Input: the 2-bit class and the 48 payload bits (block bits 63..16) as seven big-endian
-bytes.  The register is stored byte-swapped in block bits 15..0 (``sts-reference.md`` §5).
+bytes.  The register is stored byte-swapped in block bits 15..0 (``docs/sts.md`` §5).
 Currency tokens (class 0, subclasses 4–7) use CRC_C: the byte 0x01 is appended first
 (clause 6.3.22).
 

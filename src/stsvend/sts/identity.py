@@ -1,6 +1,6 @@
 """Meter identity: IIN, DRN (IAIN), meter PAN and their Luhn check digits.
 
-IEC 62055-41 clause 6.1.2 (``sts-reference.md`` §8).  The meter PAN is 18 digits:
+IEC 62055-41 clause 6.1.2 (``docs/sts.md`` §8).  The meter PAN is 18 digits:
 IIN || DRN || PAN check digit.  A DRN is 11 digits (2-digit manufacturer code, 8-digit serial,
 check digit) with IIN 600727, or 13 digits (4-digit manufacturer code) with IIN "0000".
 

@@ -1,6 +1,6 @@
 """Key data of a meter, decoder keys, and decoder key generation (DKGA02, DKGA04).
 
-IEC 62055-41 clause 6.1 and 6.5.1 (``sts-reference.md`` §7).  A meter's key data is its supply
+IEC 62055-41 clause 6.1 and 6.5.1 (``docs/sts.md`` §7).  A meter's key data is its supply
 group code (SGC), tariff index (TI), key revision number (KRN), key type (KT), encryption
 algorithm (EA), base date and key expiry number (KEN).  Its decoder key is derived from the
 vending key of its supply group:
@@ -21,7 +21,6 @@ from __future__ import annotations
 import enum
 import hmac
 import re
-from functools import lru_cache
 from typing import Any
 
 from attrs import field, frozen
@@ -30,6 +29,7 @@ from Crypto.Cipher import DES
 from stsvend.errors import KeyMaterialError
 from stsvend.sts.identity import MeterIdentity
 from stsvend.sts.sta import sta_decrypt, sta_encrypt
+from stsvend.sts.sta_tables import PRODUCTION, StaTables
 from stsvend.sts.tid import BaseDate
 
 __all__ = [
@@ -41,6 +41,7 @@ __all__ = [
     "control_block",
     "derive_decoder_key",
     "pan_block",
+    "vending_key_schedule",
 ]
 
 
@@ -172,11 +173,14 @@ class KeyData:
 class DecoderKey:
     """A decoder key: 8 bytes for EA07, 16 bytes for EA11, big-endian as DKGA outputs it.
 
-    Its ``repr`` never shows the key; :meth:`hex` does, for test rigs only.
+    Its ``repr`` never shows the key; :meth:`hex` does, for test rigs only.  An EA07 key
+    carries the STA table set it encrypts with (the published production set unless the
+    keystore or configuration gives the one the STS Association issued).
     """
 
     value: bytes
     ea: EA = field(default=EA.STA, converter=_ea)
+    tables: StaTables = field(default=PRODUCTION, kw_only=True)
     # Pre-computed cipher state, so that a key used for many tokens is scheduled once.
     _as_int: int = field(init=False, eq=False, hash=False)
     _misty: Any = field(init=False, eq=False, hash=False)
@@ -196,14 +200,16 @@ class DecoderKey:
         object.__setattr__(self, "_misty", misty)
 
     @classmethod
-    def from_hex(cls, text: str, ea: EA | str = EA.STA) -> DecoderKey:
+    def from_hex(
+        cls, text: str, ea: EA | str = EA.STA, *, tables: StaTables = PRODUCTION
+    ) -> DecoderKey:
         try:
             if not isinstance(text, str) or not _HEX.fullmatch(text):
                 raise ValueError(text)
             raw = bytes.fromhex(text)
         except ValueError:
             raise KeyMaterialError("a decoder key must be hexadecimal") from None
-        return cls(raw, EA.parse(ea))
+        return cls(raw, EA.parse(ea), tables=tables)
 
     def hex(self) -> str:
         return self.value.hex()
@@ -214,12 +220,12 @@ class DecoderKey:
     def encrypt_block(self, block: int) -> int:
         if self._misty is not None:
             return int(self._misty.encrypt_block(block))
-        return sta_encrypt(self._as_int, block)
+        return sta_encrypt(self._as_int, block, self.tables)
 
     def decrypt_block(self, block: int) -> int:
         if self._misty is not None:
             return int(self._misty.decrypt_block(block))
-        return sta_decrypt(self._as_int, block)
+        return sta_decrypt(self._as_int, block, self.tables)
 
 
 def pan_block(meter: MeterIdentity, key_type: int) -> bytes:
@@ -240,22 +246,31 @@ def control_block(data: KeyData) -> bytes:
     return bytes.fromhex(f"{int(data.key_type):1d}{data.sgc:06d}{data.ti:02d}{data.krn:1d}FFFFFF")
 
 
-@lru_cache(maxsize=16)
-def _des(vending_key: bytes) -> Any:
-    # One vending key serves a whole supply group: keep its DES schedule for the next meter.
+def vending_key_schedule(vending_key: bytes) -> Any:
+    """The DES key schedule of a DKGA02 vending key.
+
+    A caller that derives many decoder keys under one vending key (the security module, a
+    batch run) keeps it and passes it to :func:`derive_decoder_key` as ``schedule``; this
+    module keeps nothing.
+    """
+    if not isinstance(vending_key, bytes) or len(vending_key) != DKGA.DKGA02.vending_key_bytes:
+        raise KeyMaterialError("a DKGA02 vending key is 8 bytes")
     return DES.new(vending_key, DES.MODE_ECB)
 
 
-def _dkga02(vending_key: bytes, meter: MeterIdentity, data: KeyData) -> bytes:
+def _dkga02(
+    vending_key: bytes, meter: MeterIdentity, data: KeyData, schedule: Any = None
+) -> bytes:
     if data.ea is not EA.STA:
         raise KeyMaterialError("DKGA02 makes 64-bit keys for EA07; EA11 needs DKGA04")
     x = int.from_bytes(pan_block(meter, data.key_type), "big") ^ int.from_bytes(
         control_block(data), "big"
     )
     xb = x.to_bytes(8, "big")
-    y = int.from_bytes(_des(vending_key).encrypt(xb), "big")
+    des = DES.new(vending_key, DES.MODE_ECB) if schedule is None else schedule
+    y = int.from_bytes(des.encrypt(xb), "big")
     # The raw VK (not parity-adjusted) enters the final XOR: this reproduces every vector,
-    # including one whose VK lacks odd parity (sts-reference.md §7.3).
+    # including one whose VK lacks odd parity (docs/sts.md §7.3).
     return (y ^ x ^ int.from_bytes(vending_key, "big")).to_bytes(8, "big")
 
 
@@ -280,13 +295,23 @@ def derive_decoder_key(
     meter: MeterIdentity,
     data: KeyData,
     dkga: DKGA | str = DKGA.DKGA02,
+    *,
+    tables: StaTables = PRODUCTION,
+    schedule: Any = None,
 ) -> DecoderKey:
-    """Derive a meter's decoder key from its supply group's vending key."""
+    """Derive a meter's decoder key from its supply group's vending key.
+
+    ``tables`` is the STA table set the key will encrypt with (EA07 keys only); ``schedule`` is
+    :func:`vending_key_schedule` of ``vending_key`` when the caller keeps one (DKGA02 only).
+    """
     algorithm = DKGA.parse(dkga)
     if not isinstance(vending_key, bytes) or len(vending_key) != algorithm.vending_key_bytes:
         got = len(vending_key) if isinstance(vending_key, bytes | bytearray) else "not bytes"
         raise KeyMaterialError(
             f"a DKGA{algorithm.value} vending key is {algorithm.vending_key_bytes} bytes, got {got}"
         )
-    raw = (_dkga02 if algorithm is DKGA.DKGA02 else _dkga04)(vending_key, meter, data)
-    return DecoderKey(raw, data.ea)
+    if algorithm is DKGA.DKGA02:
+        raw = _dkga02(vending_key, meter, data, schedule)
+    else:
+        raw = _dkga04(vending_key, meter, data)
+    return DecoderKey(raw, data.ea, tables=tables)

@@ -1,6 +1,6 @@
 """EA07: the STS Standard Transfer Algorithm (STA), a 64-bit block cipher with a 64-bit key.
 
-IEC 62055-41 clause 6.5.2 (``sts-reference.md`` §6.1).  Encryption: the key is complemented and
+IEC 62055-41 clause 6.5.2 (``docs/sts.md`` §6.1).  Encryption: the key is complemented and
 rotated right by 12; then 16 rounds of (nibble substitution — S1 where the nibble's key bit
 4n+3 is 0, S2 where it is 1 — then the bit permutation P, then the key rotated left by 1).
 
@@ -9,7 +9,8 @@ eight byte-indexed table look-ups instead.  For every byte position and every pa
 selector bits a 256-entry table holds the *permuted* result of substituting that byte, so a
 round is the OR of eight look-ups.  The sixteen rounds' selector bits are gathered from the key
 once (a 4 × 16 bit transpose, then rotations).  :func:`reference_encrypt` keeps the textbook
-form; the tests hold the two equal.
+form; the tests hold the two equal.  The compiled tables are kept on the :class:`StaTables`
+value they come from, so they travel with it (no module-level cache, no process default).
 
 >>> hex(Sta(0x0ABC12DEF3456789).encrypt_block(0x0B19EB230100C207))
 '0x9335c6c96b7352dc'
@@ -29,7 +30,6 @@ __all__ = [
     "key_schedule_start",
     "reference_decrypt",
     "reference_encrypt",
-    "set_default_tables",
     "sta_decrypt",
     "sta_encrypt",
 ]
@@ -114,23 +114,15 @@ class _Compiled:
         )
 
 
-_DEFAULT = _Compiled(PRODUCTION)
-_compiled_cache: dict[StaTables, _Compiled] = {PRODUCTION: _DEFAULT}
-
-
-def _compiled(tables: StaTables | None) -> _Compiled:
-    if tables is None:
-        return _DEFAULT
-    c = _compiled_cache.get(tables)
+def _compiled(tables: StaTables) -> _Compiled:
+    c = tables.compiled
     if c is None:
-        c = _compiled_cache[tables] = _Compiled(tables)
-    return c
+        c = _Compiled(tables)
+        object.__setattr__(tables, "compiled", c)
+    return c  # type: ignore[no-any-return]
 
 
-def set_default_tables(tables: StaTables) -> None:
-    """Install a table set (e.g. the one the STS Association issued) as the process default."""
-    global _DEFAULT
-    _DEFAULT = _compiled(tables)
+_compiled(PRODUCTION)  # built at import, as the published set serves nearly every key
 
 
 def _round_selectors(key: int, gather: Sequence[int]) -> bytes:
@@ -157,7 +149,7 @@ def _check_block(block: int) -> None:
         raise FieldRangeError(f"a data block is 64 bits, got {block!r}")
 
 
-def sta_encrypt(key: int, block: int, tables: StaTables | None = None) -> int:
+def sta_encrypt(key: int, block: int, tables: StaTables = PRODUCTION) -> int:
     """Encrypt one 64-bit block under a 64-bit decoder key."""
     c = _compiled(tables)
     sel = _round_selectors(key, c.gather)
@@ -172,7 +164,7 @@ def sta_encrypt(key: int, block: int, tables: StaTables | None = None) -> int:
     return b
 
 
-def sta_decrypt(key: int, block: int, tables: StaTables | None = None) -> int:
+def sta_decrypt(key: int, block: int, tables: StaTables = PRODUCTION) -> int:
     """Decrypt one 64-bit block under a 64-bit decoder key."""
     c = _compiled(tables)
     sel = _round_selectors(key, c.gather)
@@ -198,7 +190,7 @@ class Sta:
 
     __slots__ = ("key", "tables")
 
-    def __init__(self, key: int | bytes, tables: StaTables | None = None) -> None:
+    def __init__(self, key: int | bytes, tables: StaTables = PRODUCTION) -> None:
         if isinstance(key, bytes | bytearray):
             if len(key) != 8:
                 raise KeyMaterialError(f"an EA07 decoder key is 8 bytes, got {len(key)}")

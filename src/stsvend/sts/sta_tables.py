@@ -2,17 +2,17 @@
 
 IEC 62055-41 clause 6.5.2 / Annex (EA07 "Standard Transfer Algorithm").  The standard says the
 STS Association supplies the actual table values to licensees (clause 10.2.8/10.2.9); the
-*production* set below is the one published openly by two independent implementations
-(NectarAPI/tokens-service ``domain/table``, and the public ``kf_sts_token.py``) and validated
-bit-exactly by three independent vector sets (NectarAPI CTSA, the C# Edition-2 set, KF's
-simulator vectors) — see ``sts-reference.md`` §6.1.  The *sample* set is the one printed in the
-public literature for the standard's worked example; it is not used by real meters.
+*production* set below is the one published openly by two independent implementations and
+validated bit-exactly by three independent vector sets (``docs/sts.md`` §6.1).  The *sample* set
+is the one printed in the public literature for the standard's worked example; it is not used by
+real meters.
 
-A utility that holds the table set issued to it by the STS Association loads it with
-:func:`load_sta_tables` (a TOML or JSON file with ``s1``, ``s2`` and ``p``) and passes the result
-to :class:`stsvend.sts.sta.Sta` (``Sta(key, tables=...)``), or installs it as the default with
-:func:`stsvend.sts.sta.set_default_tables`.  Every set is checked to be two permutations of
-0..15 and one of 0..63 before use.
+A utility that holds the table set issued to it by the STS Association reads it (its keystore or
+configuration does: this package reads no files) and parses it with :func:`parse_sta_tables`
+(TOML or JSON text with ``s1``, ``s2`` and ``p``, or a mapping).  The set travels with the key:
+``DecoderKey(value, ea, tables=...)``, ``derive_decoder_key(..., tables=...)`` or
+``Sta(key, tables=...)``; there is no process-wide default to change.  Every set is checked to
+be two permutations of 0..15 and one of 0..63 before use.
 
 >>> PRODUCTION.s1[0], PRODUCTION.p[0], SAMPLE.s1[0]
 (14, 55, 12)
@@ -22,13 +22,14 @@ from __future__ import annotations
 
 import json
 import tomllib
-from pathlib import Path
+from collections.abc import Mapping
+from typing import Any
 
-from attrs import frozen
+from attrs import field, frozen
 
 from stsvend.errors import KeyMaterialError
 
-__all__ = ["PRODUCTION", "SAMPLE", "StaTables", "load_sta_tables"]
+__all__ = ["PRODUCTION", "SAMPLE", "StaTables", "parse_sta_tables"]
 
 
 @frozen
@@ -39,6 +40,8 @@ class StaTables:
     s1: tuple[int, ...]
     s2: tuple[int, ...]
     p: tuple[int, ...]
+    #: The cipher's look-up tables, built from this set on first use (:mod:`stsvend.sts.sta`).
+    compiled: Any = field(default=None, init=False, eq=False, hash=False, repr=False)
 
     def __attrs_post_init__(self) -> None:
         if sorted(self.s1) != list(range(16)) or sorted(self.s2) != list(range(16)):
@@ -47,7 +50,7 @@ class StaTables:
             raise KeyMaterialError(f"STA tables {self.name!r}: P must permute 0..63")
 
 
-#: Production tables (``sts-reference.md`` §6.1, [C2][V]).
+#: Production tables (``docs/sts.md`` §6.1).
 PRODUCTION = StaTables(
     name="production",
     s1=(14, 10, 7, 9, 12, 3, 2, 5, 13, 0, 15, 1, 4, 8, 6, 11),
@@ -60,7 +63,7 @@ PRODUCTION = StaTables(
     ),
 )  # fmt: skip
 
-#: The standard's sample tables, for its worked example only (``sts-reference.md`` §6.1).
+#: The standard's sample tables, for its worked example only (``docs/sts.md`` §6.1).
 SAMPLE = StaTables(
     name="sample",
     s1=(12, 10, 8, 4, 3, 15, 0, 2, 14, 1, 5, 13, 6, 9, 7, 11),
@@ -74,23 +77,31 @@ SAMPLE = StaTables(
 )  # fmt: skip
 
 
-def load_sta_tables(path: str | Path) -> StaTables:
-    """Load a table set issued by the STS Association from a TOML or JSON file.
+def parse_sta_tables(
+    data: bytes | str | Mapping[str, Any], *, name: str = "issued", json_text: bool = False
+) -> StaTables:
+    """A table set issued by the STS Association, from TOML text, JSON text or a mapping.
 
-    The file holds three lists of integers, ``s1``, ``s2`` and ``p`` (same conventions as
-    :data:`PRODUCTION`), and optionally a ``name``.
+    The data holds three lists of integers, ``s1``, ``s2`` and ``p`` (same conventions as
+    :data:`PRODUCTION`), and optionally a ``name`` (else ``name``).
+
+    >>> parse_sta_tables('name = "sample"\\ns1 = %s\\ns2 = %s\\np = %s' % (
+    ...     list(SAMPLE.s1), list(SAMPLE.s2), list(SAMPLE.p))) == SAMPLE
+    True
     """
-    path = Path(path)
     try:
-        raw = path.read_bytes()
-        data = json.loads(raw) if path.suffix == ".json" else tomllib.loads(raw.decode())
+        if isinstance(data, Mapping):
+            values: Any = data
+        else:
+            text = data.decode() if isinstance(data, bytes) else data
+            values = json.loads(text) if json_text else tomllib.loads(text)
         return StaTables(
-            name=str(data.get("name", path.stem)),
-            s1=tuple(int(v) for v in data["s1"]),
-            s2=tuple(int(v) for v in data["s2"]),
-            p=tuple(int(v) for v in data["p"]),
+            name=str(values.get("name", name)),
+            s1=tuple(int(v) for v in values["s1"]),
+            s2=tuple(int(v) for v in values["s2"]),
+            p=tuple(int(v) for v in values["p"]),
         )
     except KeyMaterialError:
         raise
-    except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
-        raise KeyMaterialError(f"cannot load STA tables from {path}: {exc}") from None
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise KeyMaterialError(f"cannot read the STA tables: {exc}") from None

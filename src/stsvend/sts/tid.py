@@ -1,4 +1,4 @@
-"""Token identifier (TID) and base dates (IEC 62055-41 clause 6.3.5, ``sts-reference.md`` §3).
+"""Token identifier (TID) and base dates (IEC 62055-41 clause 6.3.5, ``docs/sts.md`` §3).
 
 A TID is the number of whole minutes from the meter's base date (00:00 UTC, 1 January of 1993,
 2014 or 2035) to the issue time, in 24 bits.  The minute 00:01 of each day (TID mod 1440 == 1)

@@ -21,7 +21,15 @@ import enum
 from stsvend.errors import FieldRangeError, KeyMaterialError
 from stsvend.sts.amount import encode_amount, encode_currency_amount
 from stsvend.sts.codec import encode_token
-from stsvend.sts.keys import EA, DecoderKey, KeyData
+from stsvend.sts.keys import DecoderKey, KeyData
+from stsvend.sts.layouts import (
+    CreditSubclass,
+    KeySource,
+    ManagementSubclass,
+    TestSubclass,
+    TokenClass,
+    key_sections,
+)
 
 __all__ = [
     "ClearRegister",
@@ -42,14 +50,14 @@ __all__ = [
 class Resource(enum.IntEnum):
     """The resource of a credit token: its class 0 subclass (the currency form adds 4)."""
 
-    ELECTRICITY = 0  #: 0.1 kWh
-    WATER = 1  #: 0.1 m³
-    GAS = 2  #: 0.1 m³
-    TIME = 3  #: 0.1 min
+    ELECTRICITY = CreditSubclass.ELECTRICITY  #: 0.1 kWh
+    WATER = CreditSubclass.WATER  #: 0.1 m³
+    GAS = CreditSubclass.GAS  #: 0.1 m³
+    TIME = CreditSubclass.TIME  #: 0.1 min
 
     @property
     def currency_subclass(self) -> int:
-        return int(self) + 4
+        return CreditSubclass[f"{self.name}_CURRENCY"]
 
 
 class ClearRegister(enum.IntEnum):
@@ -69,7 +77,10 @@ class ClearRegister(enum.IntEnum):
 def credit_token(key: DecoderKey, resource: Resource, amount: int, *, tid: int, rnd: int) -> str:
     """Class 0 credit in tenths of the resource's unit; the amount is rounded up to encodable."""
     return encode_token(
-        0, int(resource), {"rnd": rnd, "tid": tid, "amount_field": encode_amount(amount)}, key
+        TokenClass.TRANSFER_CREDIT,
+        CreditSubclass(resource),
+        {"rnd": rnd, "tid": tid, "amount_field": encode_amount(amount)},
+        key,
     )
 
 
@@ -77,55 +88,71 @@ def currency_credit_token(key: DecoderKey, resource: Resource, amount: int, *, t
     """Class 0 currency credit (subclasses 4–7) in 0.00001 of the currency unit, signed."""
     field, se = encode_currency_amount(amount)
     return encode_token(
-        0, Resource(resource).currency_subclass, {"se": se, "tid": tid, "amount_field": field}, key
+        TokenClass.TRANSFER_CREDIT,
+        CreditSubclass(Resource(resource).currency_subclass),
+        {"se": se, "tid": tid, "amount_field": field},
+        key,
     )
 
 
-def _management(key: DecoderKey, subclass: int, value: int, tid: int, rnd: int) -> str:
-    return encode_token(2, subclass, {"rnd": rnd, "tid": tid, "amount_field": value}, key)
+def _management(
+    key: DecoderKey, subclass: ManagementSubclass, value: int, tid: int, rnd: int
+) -> str:
+    return encode_token(
+        TokenClass.METER_MANAGEMENT, subclass, {"rnd": rnd, "tid": tid, "amount_field": value}, key
+    )
 
 
 def max_power_limit_token(key: DecoderKey, watts: int, *, tid: int, rnd: int) -> str:
     """Class 2/0: set the maximum power limit (watts, coded like an amount, rounded up)."""
-    return _management(key, 0, encode_amount(watts), tid, rnd)
+    return _management(key, ManagementSubclass.MAX_POWER_LIMIT, encode_amount(watts), tid, rnd)
 
 
 def clear_credit_token(
     key: DecoderKey, register: ClearRegister | int, *, tid: int, rnd: int
 ) -> str:
     """Class 2/1: clear one credit register, or all of them (0xFFFF)."""
-    return _management(key, 1, int(register), tid, rnd)
+    return _management(key, ManagementSubclass.CLEAR_CREDIT, int(register), tid, rnd)
 
 
 def tariff_rate_token(key: DecoderKey, rate: int, *, tid: int, rnd: int) -> str:
     """Class 2/2: set tariff rate (a raw 16-bit field; its meaning is not public)."""
-    return _management(key, 2, rate, tid, rnd)
+    return _management(key, ManagementSubclass.TARIFF_RATE, rate, tid, rnd)
 
 
 def clear_tamper_token(key: DecoderKey, *, tid: int, rnd: int) -> str:
     """Class 2/5: clear the tamper condition."""
-    return _management(key, 5, 0, tid, rnd)
+    return _management(key, ManagementSubclass.CLEAR_TAMPER, 0, tid, rnd)
 
 
 def phase_unbalance_limit_token(key: DecoderKey, watts: int, *, tid: int, rnd: int) -> str:
     """Class 2/6: set the maximum phase power unbalance limit (watts)."""
-    return _management(key, 6, encode_amount(watts), tid, rnd)
+    return _management(
+        key, ManagementSubclass.PHASE_UNBALANCE_LIMIT, encode_amount(watts), tid, rnd
+    )
 
 
 def water_meter_factor_token(key: DecoderKey, factor: int, *, tid: int, rnd: int) -> str:
     """Class 2/7: set the water meter factor (a raw 16-bit field)."""
-    return _management(key, 7, factor, tid, rnd)
+    return _management(key, ManagementSubclass.WATER_METER_FACTOR, factor, tid, rnd)
 
 
 def test_token(
     control: int, manufacturer_code: int = 0, *, four_digit: bool = False, extended: bool = False
 ) -> str:
     """Class 1 test/display token (not encrypted).  Manufacturer code 0 reaches every meter."""
-    subclass = 2 if extended else (1 if four_digit else 0)
+    subclass = (
+        TestSubclass.EXTENDED_READ
+        if extended
+        else (TestSubclass.TEST_4_DIGIT if four_digit else TestSubclass.TEST_2_DIGIT)
+    )
     if extended and four_digit:
         raise FieldRangeError("the extended read token has a 2-digit manufacturer code")
     return encode_token(
-        1, subclass, {"control": control, "manufacturer_code": manufacturer_code}, None
+        TokenClass.INITIATE_METER_TEST,
+        subclass,
+        {"control": control, "manufacturer_code": manufacturer_code},
+        None,
     )
 
 
@@ -151,29 +178,19 @@ def key_change_tokens(
         raise KeyMaterialError("the new decoder key's EA differs from the new key data's EA")
     if current.ea is not new.ea:
         raise KeyMaterialError("a key change set cannot change the encryption algorithm")
-    k = new.value
-    first = {
-        "kenho": new_data.ken >> 4,
-        "new_krn": new_data.krn,
-        "ro": int(rollover),
-        "res": int(with_sgc and new.ea is EA.STA),
-        "new_kt": int(new_data.key_type),
+    sections = key_sections(new.ea.value, with_optional=with_sgc)
+    sources = {
+        KeySource.KEY: int.from_bytes(new.value, "big"),
+        KeySource.KEN: new_data.ken,
+        KeySource.SGC: new_data.sgc,
     }
-    second = {"kenlo": new_data.ken & 0xF, "new_ti": new_data.ti}
-    if new.ea is EA.STA:
-        tokens = [
-            encode_token(2, 3, {**first, "nkho": int.from_bytes(k[0:4], "big")}, current),
-            encode_token(2, 4, {**second, "nklo": int.from_bytes(k[4:8], "big")}, current),
-        ]
-        if with_sgc:
-            tokens.append(encode_token(2, 8, {"new_sgc": new_data.sgc}, current))
-        return tuple(tokens)
-    return (
-        encode_token(2, 3, {**first, "nkho": int.from_bytes(k[0:4], "big")}, current),
-        encode_token(2, 4, {**second, "nklo": int.from_bytes(k[12:16], "big")}, current),
-        encode_token(2, 8, {"sgclo": new_data.sgc & 0xFFF,
-                            "nkmo1": int.from_bytes(k[4:8], "big")}, current),
-        encode_token(2, 9, {"sgcho": new_data.sgc >> 12,
-                            "nkmo2": int.from_bytes(k[8:12], "big")}, current),
-    )  # fmt: skip
-
+    tokens = []
+    for section in sections:
+        fields = {p.field: p.take(sources[p.source]) for p in section.parts}
+        if section.number == 1:
+            fields.update(new_krn=new_data.krn, ro=int(rollover), new_kt=int(new_data.key_type),
+                          res=int(any(s.optional for s in sections)))  # fmt: skip
+        elif section.number == 2:
+            fields["new_ti"] = new_data.ti
+        tokens.append(encode_token(TokenClass.METER_MANAGEMENT, section.subclass, fields, current))
+    return tuple(tokens)

@@ -1,4 +1,4 @@
-"""``stsvend.vending``: the pure vending domain (items 3 and 4 of issue 5, the rules).
+"""``stsvend.vending``: the pure vending domain: the rules of a sale.
 
 No clock, no randomness, no I/O: instants, RNDs and the store's figures come in as parameters.
 Money is integer minor units (:class:`Money`); units are STS tenths (0.1 kWh).
@@ -27,11 +27,10 @@ Tariffs and the sale (docs/tariffs.md: deduction order, rounding, worked example
     EmergencyCreditPolicy(units=0, repayment_bp=10000)
     grant_emergency_credit(policy, tariff, month, account) -> EmergencyGrant
 
-Tokens and their TIDs (a TokenSpec is what the security module is asked to encode)::
+Tokens and their TIDs (a TokenSpec is what the services ask the security module to encode)::
 
     TokenPurpose.SALE/FREE_ISSUE/EMERGENCY_CREDIT/KEY_CHANGE/ENGINEERING/TEST
     credit_spec(resource, units, *, tid, rnd, purpose=SALE) -> TokenSpec
-    issue_token(security_module, meter, key_data, spec) -> str
     allocate_tids(now, base_date, last_issued, count=1, *, ken=255) -> tuple[int, ...]
     key_health(now, key_data, *, warn_within=90 days) -> KeyHealth(statuses: {KeyStatus})
 
@@ -149,7 +148,7 @@ from stsvend.vending.roles import (
 from stsvend.vending.sale import LineKind, SaleBreakdown, SaleLine, amount_for_units, compute_sale
 from stsvend.vending.tariff import PRICE_SCALE, Block, Tariff, UnitPrice
 from stsvend.vending.tids import KeyHealth, KeyStatus, allocate_tids, key_health
-from stsvend.vending.tokenspec import TokenPurpose, TokenSpec, credit_spec, issue_token
+from stsvend.vending.tokenspec import TokenPurpose, TokenSpec, credit_spec
 
 __all__ = [
     "COPY_MARK",
@@ -231,7 +230,6 @@ __all__ = [
     "grant_emergency_credit",
     "group_digits",
     "is_allowed",
-    "issue_token",
     "key_change_reasons",
     "key_health",
     "next_state",

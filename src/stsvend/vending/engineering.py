@@ -1,8 +1,9 @@
 """Rules for engineering tokens (class 2) and test tokens (class 1).
 
-Engineering tokens need the engineer role and a work-order reference; which class 2 subclasses
-may be issued is a table (:data:`ENGINEERING_RULES`).  Key change sections (subclasses 3, 4, 8,
-9) are never engineering tokens: they come only from a planned key change.  Test/display tokens
+Engineering tokens need the engineer role and a work-order reference; which class 2 setting
+tokens may be issued is a table (:data:`ENGINEERING_RULES`); what each carries is the layout
+table's (:mod:`stsvend.sts.layouts`).  Key change sections are never engineering tokens: they
+come only from a planned key change.  Test/display tokens
 (class 1) need no work order and no key; clerks, supervisors and engineers may issue them.
 
 >>> from stsvend.vending.roles import Role
@@ -22,6 +23,14 @@ from collections.abc import Mapping
 from attrs import evolve, frozen
 
 from stsvend import sts
+from stsvend.sts.layouts import (
+    FieldKind,
+    Layout,
+    ManagementSubclass,
+    TestSubclass,
+    TokenClass,
+    layout_for,
+)
 from stsvend.vending.errors import EngineeringRuleError
 from stsvend.vending.roles import Action, Role, check_permission
 from stsvend.vending.tokenspec import TokenPurpose, TokenSpec
@@ -44,48 +53,73 @@ __all__ = [
 WORK_ORDER_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/-]{1,63}")
 
 
-class EngineeringKind(enum.Enum):
-    """The class 2 management tokens, by what they do."""
+def _setting(subclass: ManagementSubclass) -> str:
+    # Fails at import if the layout table has no setting token of that subclass.
+    layout = layout_for(TokenClass.METER_MANAGEMENT, subclass)
+    if layout.setting is None:
+        raise LookupError(f"class 2 subclass {int(subclass)} is not a setting token")
+    return subclass.key
 
-    MAX_POWER_LIMIT = "max_power_limit"
-    CLEAR_CREDIT = "clear_credit"
-    TARIFF_RATE = "tariff_rate"
-    CLEAR_TAMPER = "clear_tamper"
-    PHASE_UNBALANCE_LIMIT = "phase_unbalance_limit"
-    WATER_METER_FACTOR = "water_meter_factor"
+
+class EngineeringKind(enum.Enum):
+    """The class 2 setting tokens, by what they do: the layout table's names."""
+
+    MAX_POWER_LIMIT = _setting(ManagementSubclass.MAX_POWER_LIMIT)
+    CLEAR_CREDIT = _setting(ManagementSubclass.CLEAR_CREDIT)
+    TARIFF_RATE = _setting(ManagementSubclass.TARIFF_RATE)
+    CLEAR_TAMPER = _setting(ManagementSubclass.CLEAR_TAMPER)
+    PHASE_UNBALANCE_LIMIT = _setting(ManagementSubclass.PHASE_UNBALANCE_LIMIT)
+    WATER_METER_FACTOR = _setting(ManagementSubclass.WATER_METER_FACTOR)
+
+    @property
+    def layout(self) -> Layout:
+        """The token's layout: its subclass, kind of value and receipt label."""
+        return layout_for(TokenClass.METER_MANAGEMENT, ManagementSubclass[self.name])
 
 
 @frozen
 class EngineeringRule:
-    """Whether a kind of engineering token may be issued, its subclass and its value."""
+    """Whether a kind of engineering token may be issued, and to which meters.
 
-    subclass: int
+    What the token carries (subclass, kind of value) comes from its layout.
+    """
+
+    kind: EngineeringKind
     allowed: bool
-    #: "watts", "register", "raw16" or None (no value).
-    value: str | None
     #: Resources whose meters may get it (None: all).
     resources: frozenset[sts.Resource] | None
     why: str
+
+    @property
+    def subclass(self) -> ManagementSubclass:
+        return ManagementSubclass(self.kind.layout.subclass)
+
+    @property
+    def value(self) -> FieldKind | None:
+        """The kind of value the request gives (None: the token carries no value)."""
+        kind = self.kind.layout.value_kind
+        return None if kind is FieldKind.PAD else kind
 
 
 _ALL = None
 _ELEC = frozenset({sts.Resource.ELECTRICITY})
 _WATER = frozenset({sts.Resource.WATER})
+_E = EngineeringKind
 
 #: The engineering token table (``docs/security.md`` repeats it).
 ENGINEERING_RULES: Mapping[EngineeringKind, EngineeringRule] = {
-    EngineeringKind.MAX_POWER_LIMIT: EngineeringRule(
-        0, True, "watts", _ELEC, "set the maximum power limit (W)"),
-    EngineeringKind.CLEAR_CREDIT: EngineeringRule(
-        1, True, "register", _ALL, "clear a credit register (or all of them)"),
-    EngineeringKind.TARIFF_RATE: EngineeringRule(
-        2, False, "raw16", _ALL, "refused: the field is reserved for future definition (Ed.3)"),
-    EngineeringKind.CLEAR_TAMPER: EngineeringRule(
-        5, True, None, _ALL, "clear the tamper condition"),
-    EngineeringKind.PHASE_UNBALANCE_LIMIT: EngineeringRule(
-        6, True, "watts", _ELEC, "set the maximum phase power unbalance limit (W)"),
-    EngineeringKind.WATER_METER_FACTOR: EngineeringRule(
-        7, True, "raw16", _WATER, "set the water meter factor (water meters only)"),
+    rule.kind: rule
+    for rule in (
+        EngineeringRule(_E.MAX_POWER_LIMIT, True, _ELEC, "set the maximum power limit (W)"),
+        EngineeringRule(_E.CLEAR_CREDIT, True, _ALL, "clear a credit register (or all of them)"),
+        EngineeringRule(_E.TARIFF_RATE, False, _ALL,
+                        "refused: the field is reserved for future definition (Ed.3)"),
+        EngineeringRule(_E.CLEAR_TAMPER, True, _ALL, "clear the tamper condition"),
+        EngineeringRule(_E.PHASE_UNBALANCE_LIMIT, True, _ELEC,
+                        "set the maximum phase power unbalance limit (W)"),
+        EngineeringRule(_E.WATER_METER_FACTOR, True, _WATER,
+                        "set the water meter factor (water meters only)"),
+    )
 }  # fmt: skip
 
 
@@ -119,7 +153,7 @@ def _check_value(rule: EngineeringRule, kind: EngineeringKind, value: int | None
         return
     if type(value) is not int:
         raise EngineeringRuleError(f"{kind.value} needs an integer value")
-    if rule.value == "watts":
+    if rule.value is FieldKind.WATTS:
         if not 0 <= value <= sts.AMOUNT_MAX:
             raise EngineeringRuleError(f"{kind.value} is 0..{sts.AMOUNT_MAX} W, got {value}")
         exact = sts.encodable_at_most(value)
@@ -128,7 +162,7 @@ def _check_value(rule: EngineeringRule, kind: EngineeringKind, value: int | None
             raise EngineeringRuleError(
                 f"{value} W cannot be set exactly; the nearest values are {exact} W and {higher} W"
             )
-    elif rule.value == "register":
+    elif rule.value is FieldKind.REGISTER:
         try:
             sts.ClearRegister(value)
         except ValueError:
@@ -163,9 +197,9 @@ def engineering_spec(request: EngineeringRequest, *, tid: int, rnd: int) -> Toke
         raise EngineeringRuleError(f"{request.kind.value} tokens are not issued: {rule.why}")
     _check_value(rule, request.kind, request.value)
     value = request.value or 0
-    amount_field = sts.encode_amount(value) if rule.value == "watts" else value
+    amount_field = sts.encode_amount(value) if rule.value is FieldKind.WATTS else value
     return TokenSpec(
-        2,
+        TokenClass.METER_MANAGEMENT,
         rule.subclass,
         {"rnd": rnd, "tid": tid, "amount_field": amount_field},
         TokenPurpose.ENGINEERING,
@@ -205,9 +239,13 @@ def check_test_token(role: Role, request: TestTokenRequest) -> TestTokenRequest:
 
 def test_token_spec(request: TestTokenRequest) -> TokenSpec:
     """The token spec of a checked test token request (class 1: no key, no TID)."""
-    subclass = 2 if request.extended else (1 if request.four_digit else 0)
+    subclass = (
+        TestSubclass.EXTENDED_READ
+        if request.extended
+        else (TestSubclass.TEST_4_DIGIT if request.four_digit else TestSubclass.TEST_2_DIGIT)
+    )
     return TokenSpec(
-        1,
+        TokenClass.INITIATE_METER_TEST,
         subclass,
         {"control": request.control, "manufacturer_code": request.manufacturer_code},
         TokenPurpose.TEST,

@@ -1,7 +1,7 @@
 """Key change policy: when a meter needs key change tokens, and how a key change proceeds.
 
 A meter needs a key change when its key data differs from the target in SGC, KRN, TI, key type,
-KEN or base date (``sts-reference.md`` §9).  Commissioning is the case of a new meter on its
+KEN or base date (``docs/sts.md`` §9).  Commissioning is the case of a new meter on its
 default key (KT 1) moved to its unique key (KT 2); changing a meter's tariff index or supply
 group is a key change; the base-date rollover (1993 → 2014) is a key change with the RO bit.
 

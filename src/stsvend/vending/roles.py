@@ -1,6 +1,6 @@
 """Operator roles and the role × action permission table, as data.
 
-Every CLI command of issue 5 maps to one :class:`Action`; :data:`PERMISSIONS` says which roles
+Every CLI command maps to one :class:`Action`; :data:`PERMISSIONS` says which roles
 may take it.  ``docs/security.md`` prints the same table (a test keeps the two equal) and says
 why each cell is what it is.  The principles: separation of duties (whoever manages operators
 and keys does not take money; whoever takes money does not reverse it), least privilege (token

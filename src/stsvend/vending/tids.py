@@ -1,6 +1,6 @@
 """TID allocation and key-expiry health, from an injected UTC instant.
 
-Rules (``docs/architecture.md``, "Rules that hold everywhere"; ``sts-reference.md`` §3, §7.7):
+Rules (``docs/architecture.md``, "Rules that hold everywhere"; ``docs/sts.md`` §3, §7.7):
 
 * TIDs are allocated per (meter, base date): each strictly greater than the last one issued
   under that base date, from the UTC minute of issue, skipping the reserved minute (00:01 of a

@@ -1,10 +1,10 @@
 """What to ask the security module for: a token's class, subclass and raw fields, and why.
 
-The domain decides *what* token to issue; the security module (``stsvend.keystore``) makes it
-under the meter's key.  A :class:`TokenSpec` is the hand-over:
-``module.encode_token(meter, key_data, spec.token_class, spec.subclass, spec.fields)``, or
-:func:`issue_token`.  Specs never round: a credit amount must be one a token carries exactly,
-so that the ledger equals the token.
+The domain decides *what* token to issue; the services hand the :class:`TokenSpec` to the
+security module, which makes it under the meter's key
+(``module.encode_token(meter, key_data, spec.token_class, spec.subclass, spec.fields)``).  The
+domain never calls the security module itself.  Specs never round: a credit amount must be one
+a token carries exactly, so that the ledger equals the token.
 
 >>> spec = credit_spec(sts.Resource.ELECTRICITY, 500, tid=16000000, rnd=5)
 >>> spec.token_class, spec.subclass, spec.fields, spec.purpose.value
@@ -19,17 +19,15 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from attrs import field, frozen
 
 from stsvend import sts
 from stsvend.errors import AmountError, FieldRangeError
+from stsvend.sts.layouts import CreditSubclass, TokenClass
 
-if TYPE_CHECKING:
-    from stsvend.keystore.module import SecurityModule
-
-__all__ = ["TokenPurpose", "TokenSpec", "credit_spec", "issue_token"]
+__all__ = ["TokenPurpose", "TokenSpec", "credit_spec"]
 
 
 class TokenPurpose(enum.Enum):
@@ -58,8 +56,8 @@ def _fields(value: Any) -> dict[str, int]:
 class TokenSpec:
     """One token to make: class, subclass, raw fields (see ``stsvend.sts.layouts``), purpose."""
 
-    token_class: int
-    subclass: int
+    token_class: int = field(converter=int)
+    subclass: int = field(converter=int)
     fields: dict[str, int] = field(converter=_fields, hash=False)
     purpose: TokenPurpose
     #: The meaningful amount for the log: tenths of a unit, watts, a register; None if none.
@@ -87,16 +85,9 @@ def credit_spec(
     if not purpose.is_credit:
         raise FieldRangeError(f"a credit token is not issued for {purpose.value}")
     return TokenSpec(
-        0,
-        int(sts.Resource(resource)),
+        TokenClass.TRANSFER_CREDIT,
+        CreditSubclass(sts.Resource(resource)),
         {"rnd": rnd, "tid": tid, "amount_field": sts.encode_amount(units)},
         purpose,
         units,
     )
-
-
-def issue_token(
-    module: SecurityModule, meter: sts.MeterIdentity, key_data: sts.KeyData, spec: TokenSpec
-) -> str:
-    """Make the token of ``spec`` for ``meter`` through the security module."""
-    return module.encode_token(meter, key_data, spec.token_class, spec.subclass, spec.fields)

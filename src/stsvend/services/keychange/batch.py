@@ -10,7 +10,7 @@ from attrs import evolve
 from stsvend import sts
 from stsvend.services.common import key_data_to_dict
 from stsvend.services.context import Actor, Services
-from stsvend.services.keychange.changeset import Shape, note, row, shape, tokens
+from stsvend.services.keychange.changeset import KEY_CHANGE_CLASS, Shape, note, row, shape, tokens
 from stsvend.store.repos import keychanges as kc
 from stsvend.store.repos.meters import MeterRecord, meters_by_ids
 from stsvend.tokenlog.writer import append_values
@@ -73,7 +73,8 @@ def run_batch(
             "seq": 0, "at": now, "event": "token", "purpose": TokenPurpose.KEY_CHANGE.value,
             "request_id": f"{job.request_id}:{ids[0]}", "operator": actor.username,
             "terminal": actor.terminal, "test": svc.hsm.test, "sale_id": None,
-            "token_class": 2, "base_date": None, "tid": None, "amount": None, "ref_seq": None,
+            "token_class": KEY_CHANGE_CLASS, "base_date": None, "tid": None, "amount": None,
+            "ref_seq": None,
         }  # fmt: skip
         # Every meter of a group has the same key data, so plan once per distinct key data
         # (the plan depends on nothing else: the target and ``now`` are fixed for the batch).

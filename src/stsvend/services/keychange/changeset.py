@@ -12,6 +12,7 @@ from stsvend.services.common import key_data_to_dict
 from stsvend.services.context import Services
 from stsvend.services.issue import Issued
 from stsvend.store.repos.meters import MeterRecord
+from stsvend.sts.layouts import TokenClass, key_sections
 from stsvend.vending.key_change import (
     KeyChangePlan,
     KeyChangeState,
@@ -20,9 +21,21 @@ from stsvend.vending.key_change import (
 )
 from stsvend.vending.tokenspec import TokenPurpose
 
-__all__ = ["Shape", "make_change", "note", "plan_for", "reason", "row", "shape", "tokens"]
+__all__ = [
+    "KEY_CHANGE_CLASS",
+    "Shape",
+    "make_change",
+    "note",
+    "plan_for",
+    "reason",
+    "row",
+    "shape",
+    "tokens",
+]
 
-_SUBCLASSES = {sts.EA.STA: (3, 4, 8), sts.EA.MISTY1: (3, 4, 8, 9)}
+#: Per EA, the subclasses of a key change set in entry order (from the layout table).
+_SUBCLASSES = {ea: tuple(int(s.subclass) for s in key_sections(ea.value)) for ea in sts.EA}
+KEY_CHANGE_CLASS = int(TokenClass.METER_MANAGEMENT)
 
 
 def reason(plan: KeyChangePlan) -> str:
@@ -104,7 +117,7 @@ def make_change(
         Issued(
             label=f"Key change {i} of {len(pairs)}",
             digits=d,
-            token_class=2,
+            token_class=KEY_CHANGE_CLASS,
             subclass=s,
             purpose=TokenPurpose.KEY_CHANGE,
             sgc=plan.current.sgc,
