@@ -113,7 +113,7 @@ _INT_RANGES = {
     "key_warning_days": (0, 3_650),
     "reversal_max_age_hours": (0, 24 * 366),
 }
-_MONEY_FIELDS = ("min_vend", "max_vend", "daily_limit", "reversal_max_amount")
+_MONEY_FIELDS = ("min_vend", "max_vend", "daily_limit")
 
 
 def _convert(name: str, value: Any, source: str) -> Any:

@@ -25,7 +25,7 @@ from tests.store.pgdb import temporary_database
 
 STSVEND = [sys.executable, "-m", "stsvend_cli"]
 KEK = "6b" * 32
-ADMIN_PIN = "1000"
+ADMIN_PIN = "104729"
 #: Keys no public material holds, for a PRODUCTION key file.
 PRODUCTION_DES_KEY = "1f2e3d4c5b6a7988"
 PRODUCTION_160_KEY = "0f1e2d3c4b5a69788796a5b4c3d2e1f001122334"

@@ -50,7 +50,7 @@ def test_vend_json_and_request_id_replay(cli: Cli) -> None:
         (["vend", "12345", "10"], "identity", "11 or 13 digits"),
         (["vend", M[2], "0.10"], "amount_too_small", "below this meter's minimum"),
         (["vend", M[2], "20000"], "amount_too_large", "above this meter's maximum"),
-        (["vend", M[2], "ten"], "money", "not an amount"),
+        (["vend", M[2], "ten"], "money", "must be plain digits"),
         (["vend", M[5], "10"], "not_found", "no open account"),
         (["reprint", "999"], "not_found", "no receipt 999"),
     ],

@@ -26,6 +26,8 @@ KEK = "5a" * 32
 PINS = {"admin": "100001", "clerk": "200002", "supervisor": "300003", "engineer": "400004",
         "auditor": "500005"}  # fmt: skip
 ROLES = tuple(PINS)
+#: The PIN an admin gives a new operator, replaced by PINS[role] at the first login.
+FIRST_PIN = "918273"
 INTERNAL = 70
 
 
@@ -130,7 +132,9 @@ def build(folder: Path, database_url: str | None = None) -> Store:
     try:
         actors = {"admin": auth.login(svc, "admin", PINS["admin"])}
         for role in ROLES[1:]:
-            auth.add_operator(svc, actors["admin"], role, role, PINS[role])
+            # An operator added by an admin chooses their own PIN at the first login.
+            auth.add_operator(svc, actors["admin"], role, role, FIRST_PIN)
+            auth.login(svc, role, FIRST_PIN, new_pin=PINS[role])
         for role in ROLES:
             actors[role] = auth.start_shift(svc, auth.login(svc, role, PINS[role]))
         admin = actors["admin"]

@@ -20,7 +20,8 @@ SECOND_PIN = "310031"
 
 
 def _second_supervisor(inst: Installation) -> Actor:
-    auth.add_operator(inst.svc, inst.admin, "supervisor2", "supervisor", SECOND_PIN)
+    auth.add_operator(inst.svc, inst.admin, "supervisor2", "supervisor", "918273")
+    auth.login(inst.svc, "supervisor2", "918273", new_pin=SECOND_PIN)
     return auth.start_shift(inst.svc, auth.login(inst.svc, "supervisor2", SECOND_PIN))
 
 
@@ -153,7 +154,8 @@ def test_a_stale_actor_of_a_closed_shift_reprints_nothing(inst: Installation) ->
 def test_another_clerk_cannot_reprint_a_clerks_receipt(inst: Installation) -> None:
     inst.meter(METER)
     sale = vend.vend(inst.svc, inst.clerk, METER, "25")
-    auth.add_operator(inst.svc, inst.admin, "clerk2", "clerk", "210021")
+    auth.add_operator(inst.svc, inst.admin, "clerk2", "clerk", "918273")
+    auth.login(inst.svc, "clerk2", "918273", new_pin="210021")
     clerk2 = auth.start_shift(inst.svc, auth.login(inst.svc, "clerk2", "210021"))
     with pytest.raises(PermissionDenied):
         receipts.reprint(inst.svc, clerk2, sale["receipt"])

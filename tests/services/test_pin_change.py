@@ -96,7 +96,7 @@ def test_a_new_pin_is_six_to_twelve_plain_digits(pin: str) -> None:
 
 @pytest.mark.parametrize("pin", ["000000", "777777777", "123456", "654321", "0123456789"])
 def test_a_new_pin_is_not_a_first_guess(pin: str) -> None:
-    with pytest.raises(WeakPinError, match=r"repeated|run of digits"):
+    with pytest.raises(WeakPinError, match=r"repeated|run of consecutive digits"):
         check_new_pin(pin)
 
 
