@@ -85,7 +85,7 @@ def test_deleting_the_newest_seal_shows_only_against_the_anchor(cli: Cli) -> Non
 
 def test_a_restore_is_a_rollback_until_it_is_re_anchored(cli: Cli) -> None:
     if cli.database_url is not None:
-        pytest.skip("a file copy is SQLite's backup; the PostgreSQL rollback is a case of tamperings.py")
+        pytest.skip("a file copy is SQLite's backup (PostgreSQL's rollback: tamperings.py)")
     _seal(cli)
     backup = cli.data_dir.parent / "backup.db"
     shutil.copyfile(cli.data_dir / "stsvend.db", backup)
