@@ -13,7 +13,7 @@ import pytest
 
 from tests.fuzz.support import INTERNAL, M, Store, build
 
-EXIT_INPUT, EXIT_NOT_ALLOWED = 3, 6
+EXIT_INPUT, EXIT_NOT_ALLOWED, EXIT_STORAGE = 3, 6, 8
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
@@ -133,7 +133,8 @@ def test_former_internal_errors_are_clear_errors(
 
 def test_export_to_an_unwritable_path_is_a_clear_error(store: Store, tmp_path: Path) -> None:
     out = store.run("log", "export", "-o", str(tmp_path / "missing" / "x.csv"), role="auditor")
-    assert out.code == EXIT_INPUT and "cannot write" in out.stderr, out
+    # An output file that cannot be written is the storage kind of problem (output_file).
+    assert out.code == EXIT_STORAGE and "cannot write" in out.stderr, out
 
 
 def test_import_of_a_file_that_is_not_utf8(store: Store, tmp_path: Path) -> None:
