@@ -161,3 +161,19 @@ def test_states_are_enums_stored_as_their_values(inst: Installation) -> None:
     assert _stored(inst, "SELECT state FROM key_change") == [(KeyChangeState.PENDING.value,)]
     assert {s.value for s in KeyChangeState} == {"pending", "issued", "confirmed", "cancelled",
                                                  "skipped"}  # fmt: skip
+
+
+def test_a_catch_up_request_id_names_one_catch_up(inst: Installation) -> None:
+    from stsvend.errors import IdempotencyMismatch
+
+    _group_meters(inst, 2)
+    job = keychange.start_job(inst.svc, inst.engineer, 123456, krn=2, request_id="krn2")
+    keychange.run_job(inst.svc, inst.engineer, job["job"])
+    # The group job's own id is not a catch-up: reusing it is refused, nothing is made.
+    with pytest.raises(IdempotencyMismatch, match="'krn2' was already used for job"):
+        keychange.catch_up(inst.svc, inst.engineer, job["job"], request_id="krn2")
+    first = keychange.catch_up(inst.svc, inst.engineer, job["job"], request_id="late-1")
+    again = keychange.catch_up(inst.svc, inst.engineer, job["job"], request_id="late-1")
+    assert again["job"] == first["job"]
+    jobs = _stored(inst, "SELECT count(*) FROM key_change_job")
+    assert jobs == [(2,)]
