@@ -13,20 +13,16 @@ from typing import Any
 from stsvend import sts
 from stsvend.services.auth import authorize, require_shift
 from stsvend.services.common import (
-    calendar,
     issue_once,
-    key_change_issued,
     load_meter,
-    local_times,
     normalise_drn,
     replay,
     request_content,
     request_id_of,
 )
 from stsvend.services.context import Actor, Services
-from stsvend.services.issue import Issued, issue_for_meter, log_issued
-from stsvend.store.repos.keychanges import set_state
-from stsvend.store.repos.sales import insert_sale, sale_row
+from stsvend.services.issue import Issued, issue_for_meter
+from stsvend.services.recording import key_change_first, receipt_header, record_sale
 from stsvend.vending.engineering import (
     EngineeringKind,
     EngineeringRequest,
@@ -37,8 +33,6 @@ from stsvend.vending.engineering import (
     test_token_spec,
 )
 from stsvend.vending.errors import EngineeringRuleError
-from stsvend.vending.key_change import KeyChangeEvent, KeyChangeState, next_state
-from stsvend.vending.notices import KEY_CHANGE_NOTICE
 from stsvend.vending.requests import request_digest
 from stsvend.vending.roles import Action, Role
 
@@ -55,26 +49,6 @@ def _kind(text: str | EngineeringKind) -> EngineeringKind:
         raise EngineeringRuleError(
             f"unknown engineering token {text!r} (one of: {names})"
         ) from None
-
-
-def _sale_row(
-    svc: Services, actor: Actor, kind: str, request_id: str, now: Any, meter_id: int | None,
-    reason: str | None, result: dict[str, Any], digest: str,
-) -> dict[str, Any]:  # fmt: skip
-    return {
-        "request_id": request_id,
-        "request_digest": digest,
-        "kind": kind,
-        "meter_id": meter_id,
-        "operator_id": actor.operator_id,
-        "shift_id": actor.shift_id,
-        "terminal": actor.terminal,
-        "created_at": now,
-        "local_day": calendar(svc).local(now).date(),
-        "reason": reason,
-        "test": svc.hsm.test,
-        "result": result,
-    }
 
 
 def engineering_token(
@@ -109,13 +83,7 @@ def engineering_token(
                 EngineeringRequest(what, work_order, value),
                 resource=sts.Resource(ctx.meter.resource),
             )
-            tokens: list[Issued] = []
-            notes: list[str] = []
-            if ctx.key_change is not None:
-                state = next_state(KeyChangeState(ctx.key_change.state), KeyChangeEvent.ISSUE)
-                set_state(conn, ctx.key_change.id, state.value, now)
-                tokens = key_change_issued(ctx.key_change, ctx.meter)
-                notes.append(KEY_CHANGE_NOTICE)
+            tokens, notes = key_change_first(conn, ctx, now)
             made = issue_for_meter(
                 svc, conn, ctx.meter, ctx.token_key_data,
                 [(str(what.layout.label),
@@ -123,14 +91,7 @@ def engineering_token(
                 now,
             )  # fmt: skip
             result = {
-                "kind": "engineering",
-                "request_id": request_id,
-                **local_times(svc, now),
-                "operator": actor.username,
-                "terminal": actor.terminal,
-                "test": svc.hsm.test,
-                "utility": svc.config.utility_name,
-                "tax_number": svc.config.tax_number,
+                **receipt_header(svc, actor, "engineering", request_id, now),
                 "meter": {"drn": ctx.meter.drn, "iin": ctx.meter.iin,
                           "sgc": f"{ctx.token_key_data.sgc:06d}",
                           "krn": ctx.token_key_data.krn, "ti": ctx.token_key_data.ti,
@@ -138,18 +99,15 @@ def engineering_token(
                 "engineering": what.value,
                 "value": request.value,
                 "work_order": request.work_order,
-                "tokens": [t.as_dict() for t in tokens + made],
+                "tokens": [],
                 "notes": notes,
             }  # fmt: skip
-            values = _sale_row(svc, actor, "engineering", request_id, now, ctx.meter.id,
-                               request.work_order, result, digest)  # fmt: skip
-            sale_id = insert_sale(conn, values)
-            log_issued(
-                svc, conn, actor, ctx.meter.drn, made, request_id=request_id, sale_id=sale_id,
-                now=now, note=f"work order {request.work_order}",
-                sale=(sale_row(values, sale_id), []),
+            return record_sale(
+                svc, conn, actor, kind="engineering", request_id=request_id, digest=digest,
+                now=now, result=result, meter_id=ctx.meter.id, meter_drn=ctx.meter.drn,
+                printed=tokens + made, logged=made, reason=request.work_order,
+                note=f"work order {request.work_order}",
             )  # fmt: skip
-            return {**result, "receipt": sale_id, "replayed": False}
 
     return issue_once(svc, actor, request_id, "engineering", meter, digest, work)
 
@@ -206,27 +164,17 @@ def issue_test_token(
                 amount=request.control,
             )
             result = {
-                "kind": "test",
-                "request_id": request_id,
-                **local_times(svc, now),
-                "operator": actor.username,
-                "terminal": actor.terminal,
-                "test": svc.hsm.test,
-                "utility": svc.config.utility_name,
-                "tax_number": svc.config.tax_number,
+                **receipt_header(svc, actor, "test", request_id, now),
                 "meter": None if meter is None else {"drn": meter.drn, "iin": meter.iin},
                 "control": request.control,
                 "manufacturer_code": request.manufacturer_code,
-                "tokens": [token.as_dict()],
+                "tokens": [],
                 "notes": [],
             }
-            values = _sale_row(svc, actor, "test", request_id, now, meter_id, None, result, digest)
-            sale_id = insert_sale(conn, values)
-            log_issued(
-                svc, conn, actor, None if meter is None else meter.drn, [token],
-                request_id=request_id, sale_id=sale_id, now=now,
-                sale=(sale_row(values, sale_id), []),
+            return record_sale(
+                svc, conn, actor, kind="test", request_id=request_id, digest=digest, now=now,
+                result=result, meter_id=meter_id, meter_drn=None if meter is None else meter.drn,
+                printed=[token], logged=[token],
             )  # fmt: skip
-            return {**result, "receipt": sale_id, "replayed": False}
 
     return issue_once(svc, actor, request_id, "test", number, digest, work)

@@ -23,7 +23,6 @@ from sqlalchemy.engine import Connection
 
 from stsvend import sts
 from stsvend.services.context import Actor, Services
-from stsvend.store.pipeline import Write
 from stsvend.store.repos.meters import MeterRecord, locked_last_tid, set_last_tid
 from stsvend.tokenlog.chain import NO_METER_CHAIN, LogEntry
 from stsvend.tokenlog.records import SALE_EVENT, sale_digest
@@ -40,6 +39,7 @@ __all__ = [
     "issue_for_meter",
     "log_issued",
     "sale_entry",
+    "token_entries",
 ]
 
 #: Builds a token spec once its TID and RND are known.
@@ -118,18 +118,16 @@ def allocate(
     count: int,
     *,
     last_tid: int | None = UNREAD,
-    writes: list[Write] | None = None,
 ) -> tuple[int, ...]:
     """``count`` TIDs for the meter under ``key_data``'s base date (row locked until commit).
 
-    ``last_tid`` may give the last TID as read under the meter's lock (a vend's snapshot);
-    ``writes`` queues the update instead of running it.
+    ``last_tid`` may give the last TID as read under the meter's lock (a vend's snapshot).
     """
     require_base_date(now, key_data, meter.drn)
     base = int(key_data.base_date)
     last = locked_last_tid(conn, meter.id, base) if last_tid == UNREAD else last_tid
     tids = allocate_tids(now, key_data.base_date, last, count, ken=key_data.ken)
-    set_last_tid(conn, meter.id, base, tids[-1], writes=writes)
+    set_last_tid(conn, meter.id, base, tids[-1])
     return tids
 
 
@@ -142,14 +140,13 @@ def issue_for_meter(
     now: datetime,
     *,
     last_tid: int | None = UNREAD,
-    writes: list[Write] | None = None,
 ) -> list[Issued]:
     """Make TID-bearing tokens (credit, engineering) for ``meter`` under ``key_data``."""
     if not makers:
         return []
     hsm = svc.hsm
     identity = meter.identity
-    tids = allocate(conn, meter, key_data, now, len(makers), last_tid=last_tid, writes=writes)
+    tids = allocate(conn, meter, key_data, now, len(makers), last_tid=last_tid)
     kcv = hsm.decoder_key_check_value(identity, key_data)
     out: list[Issued] = []
     for (label, make), tid in zip(makers, tids, strict=True):
@@ -192,9 +189,8 @@ def sale_entry(
     )  # fmt: skip
 
 
-def log_issued(
+def token_entries(
     svc: Services,
-    conn: Connection,
     actor: Actor,
     meter_drn: str | None,
     issued: Sequence[Issued],
@@ -203,14 +199,10 @@ def log_issued(
     sale_id: int | None,
     now: datetime,
     note: str | None = None,
-    heads: dict[str, tuple[int, bytes]] | None = None,
-    writes: list[Write] | None = None,
-    sale: tuple[dict[str, Any], Sequence[dict[str, Any]]] | None = None,
-) -> int:
-    """One token log row per token (same transaction as the tokens' sale), then the row that
-    records ``sale`` (its columns and ledger lines), in the same chain."""
+) -> list[LogEntry]:
+    """One token log row per token made now (``note`` on each)."""
     test = svc.hsm.test if svc.has_hsm else False
-    entries = [
+    return [
         LogEntry(
             chain=meter_drn or NO_METER_CHAIN,
             seq=0,
@@ -237,6 +229,23 @@ def log_issued(
         )
         for token in issued
     ]
-    if sale is not None:
-        entries.append(sale_entry(actor, meter_drn, sale[0], sale[1], now=now))
-    return append(conn, svc.log_key, entries, heads=heads, writes=writes)
+
+
+def log_issued(
+    svc: Services,
+    conn: Connection,
+    actor: Actor,
+    meter_drn: str | None,
+    issued: Sequence[Issued],
+    *,
+    request_id: str,
+    sale_id: int | None,
+    now: datetime,
+    note: str | None = None,
+) -> int:
+    """Log tokens made outside a sale (a commissioning key change, a group job's tokens):
+    one token log row each, in the caller's transaction."""
+    entries = token_entries(
+        svc, actor, meter_drn, issued, request_id=request_id, sale_id=sale_id, now=now, note=note
+    )
+    return append(conn, svc.log_key, entries)

@@ -21,28 +21,23 @@ from stsvend.services.common import (
     calendar,
     issue_once,
     load_meter,
-    local_times,
     replay,
     request_content,
     request_id_of,
 )
 from stsvend.services.context import Actor, Services
-from stsvend.services.issue import sale_entry
+from stsvend.services.recording import receipt_header, record_sale
 from stsvend.store.models import LedgerEntry, Sale, TokenLog
 from stsvend.store.repos import accounts as acc
 from stsvend.store.repos.operators import get_shift
 from stsvend.store.repos.oplog import log_operation
 from stsvend.store.repos.sales import (
     SaleRecord,
-    add_ledger,
     get_sale,
-    insert_sale,
     meter_drn,
     reversal_of,
-    sale_row,
 )
 from stsvend.tokenlog.chain import LogEntry
-from stsvend.tokenlog.writer import append
 from stsvend.vending.errors import MoneyError, PermissionDenied, ReversalError
 from stsvend.vending.money import Money
 from stsvend.vending.notices import COPY_MARK, REVERSAL_NOTICE
@@ -231,14 +226,7 @@ def reverse(
             ).all()
             tokens = [t for t in original.result.get("tokens", []) if t["purpose"] == purpose.value]
             result = {
-                "kind": "reversal",
-                "request_id": request_id,
-                **local_times(svc, now),
-                "operator": actor.username,
-                "terminal": actor.terminal,
-                "test": original.test,
-                "utility": svc.config.utility_name,
-                "tax_number": svc.config.tax_number,
+                **receipt_header(svc, actor, "reversal", request_id, now, test=original.test),
                 "reverses": original.id,
                 "meter": original.result.get("meter"),
                 "contract": original.result.get("contract"),
@@ -250,38 +238,7 @@ def reverse(
                 "tokens": tokens,
                 "notes": [REVERSAL_NOTICE],
             }
-            values = {
-                    "request_id": request_id,
-                    "request_digest": digest,
-                    "kind": "reversal",
-                    "meter_id": original.meter_id,
-                    "account_id": original.account_id,
-                    "operator_id": actor.operator_id,
-                    "shift_id": actor.shift_id,
-                    "terminal": actor.terminal,
-                    "created_at": now,
-                    "local_day": calendar(svc).local(now).date(),
-                    "amount": -original.amount,
-                    "units": -original.units,
-                    "tax": -int(original.result.get("money", {}).get("tax", 0)),
-                    "reversal_of": original.id,
-                    "reason": text,
-                    "test": original.test,
-                    "result": result,
-            }
-            sale_id = insert_sale(conn, values)
-            ledger = [
-                {
-                    "sale_id": sale_id,
-                    "account_id": original.account_id,
-                    "entry": entry,
-                    "amount": -amount,
-                    "units": -units,
-                }
-                for entry, amount, units in lines
-            ]
-            add_ledger(conn, ledger)
-            marks = []
+            seqs = []
             for token in tokens:
                 row = conn.execute(
                     select(TokenLog.seq).where(
@@ -290,7 +247,10 @@ def reverse(
                         TokenLog.tid == token["tid"],
                     )
                 ).first()
-                marks.append(
+                seqs.append(None if row is None else row.seq)
+
+            def marks(sale_id: int) -> list[LogEntry]:
+                return [
                     LogEntry(
                         chain=ctx.meter.drn, seq=0, at=now, event="reversal",
                         purpose=purpose.value, request_id=request_id, operator=actor.username,
@@ -298,13 +258,18 @@ def reverse(
                         meter=ctx.meter.drn, token_class=token["class"],
                         subclass=token["subclass"], base_date=token["base_date"],
                         amount=token["amount"], sgc=token["sgc"], krn=token["krn"],
-                        ti=token["ti"], kcv=token["kcv"],
-                        ref_seq=None if row is None else row.seq, note=text,
+                        ti=token["ti"], kcv=token["kcv"], ref_seq=seq, note=text,
                     )
-                )  # fmt: skip
-            written = sale_row(values, sale_id)
-            marks.append(sale_entry(actor, ctx.meter.drn, written, ledger, now=now))
-            append(conn, svc.log_key, marks)
-            return {**result, "receipt": sale_id, "replayed": False}
+                    for token, seq in zip(tokens, seqs, strict=True)
+                ]  # fmt: skip
+
+            return record_sale(
+                svc, conn, actor, kind="reversal", request_id=request_id, digest=digest,
+                now=now, result=result, meter_id=original.meter_id, meter_drn=ctx.meter.drn,
+                marks=marks, account_id=original.account_id, amount=-original.amount,
+                units=-original.units, tax=-int(original.result.get("money", {}).get("tax", 0)),
+                ledger=[(entry, -amount, -units) for entry, amount, units in lines],
+                reason=text, reversal_of=original.id, test=original.test,
+            )  # fmt: skip
 
     return issue_once(svc, actor, request_id, "reversal", None, digest, work)

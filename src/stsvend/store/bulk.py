@@ -17,7 +17,7 @@ wrapped for psycopg); the database applies column defaults (ids) as for an INSER
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from operator import itemgetter
 from typing import Any
@@ -75,7 +75,7 @@ def bulk_insert(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) 
 
 
 def sqlite_executemany(
-    conn: Connection, stmt: Any, names: Sequence[str], rows: Sequence[dict[str, Any]]
+    conn: Connection, stmt: Any, names: Sequence[str], rows: Sequence[Mapping[str, Any]]
 ) -> bool:
     """SQLite: run ``stmt`` for ``rows`` as one driver executemany; False if it cannot.
 

@@ -26,6 +26,7 @@ from sqlalchemy.exc import ArgumentError
 from sqlalchemy.pool import StaticPool
 
 from stsvend.store.errors import StorageError
+from stsvend.store.writes import install
 
 __all__ = ["is_sqlite", "make_engine", "normalise_url"]
 
@@ -105,7 +106,14 @@ def make_engine(url: str, *, pool_size: int = 5) -> Engine:
     """An engine for ``url``; refuses anything but SQLite and PostgreSQL."""
     parsed = _parse(url)
     if parsed.get_backend_name() == "sqlite":
-        return _sqlite_engine(parsed)
+        engine = _sqlite_engine(parsed)
+    else:
+        engine = _postgres_engine(parsed, pool_size)
+    install(engine)  # staged writes run before any other statement (store/writes.py)
+    return engine
+
+
+def _postgres_engine(parsed: URL, pool_size: int) -> Engine:
     return create_engine(
         parsed,
         pool_size=pool_size,

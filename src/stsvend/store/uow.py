@@ -21,7 +21,8 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Connection, Engine
 
 from stsvend.store.engine import is_sqlite, make_engine
-from stsvend.store.errors import ConflictError, StorageError
+from stsvend.store.errors import StorageError
+from stsvend.store.writes import discard, flush, translate
 from stsvend.tokenlog.chain import LogKey
 
 __all__ = ["LOG_KEY_INFO", "Store"]
@@ -86,19 +87,24 @@ class Store:
 
     @contextmanager
     def transaction(self) -> Iterator[Connection]:
-        """One database transaction: commit on success, roll back on any exception."""
+        """One database transaction: commit on success, roll back on any exception.
+
+        The writes the block staged (:mod:`stsvend.store.writes`) go out before the commit, in
+        the same round trip on PostgreSQL.
+        """
         try:
             with self.engine.begin() as conn:
                 conn.info[LOG_KEY_INFO] = self.log_key
-                yield conn
-        except sa_exc.IntegrityError as error:
-            raise ConflictError(
-                f"the database refused a duplicate or inconsistent record ({_describe(error)})"
-            ) from None
-        except sa_exc.OperationalError as error:
-            raise StorageError(f"database error: {_describe(error)}") from None
-        except sa_exc.DBAPIError as error:
-            raise StorageError(f"database error: {_describe(error)}") from None
+                try:
+                    yield conn
+                    flush(conn, commit=True)
+                finally:
+                    discard(conn)
+        except sa_exc.SQLAlchemyError as error:
+            mine = translate(error)
+            if mine is None:
+                raise
+            raise mine from None
 
     def dispose(self) -> None:
         self.engine.dispose()

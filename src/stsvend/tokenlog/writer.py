@@ -32,8 +32,8 @@ from stsvend.store.models import (
     SaleRecord,
     TokenLog,
 )
-from stsvend.store.pipeline import Write
 from stsvend.store.sql import insert_ignore, upsert
+from stsvend.store.writes import flush, stage
 from stsvend.tokenlog.chain import GENESIS, LogEntry, LogKey, SealHead
 from stsvend.tokenlog.heads import MOVE_HEADS, lock_heads
 from stsvend.tokenlog.oplog import adopt_pending, authenticate_boundary
@@ -79,17 +79,17 @@ def append(
     entries: Sequence[LogEntry],
     *,
     heads: dict[str, tuple[int, bytes]] | None = None,
-    writes: list[Write] | None = None,
 ) -> int:
     """Insert ``entries`` (their ``seq`` is ignored and assigned here); returns how many.
 
     Entries of one chain keep their order.  Must run inside the business transaction.
     ``heads`` may give the chains' heads already read by a caller that holds the lock that
-    guards them (the meter's row); otherwise they are read and locked here.  With ``writes``,
-    the INSERT and the head update are queued there for the caller to run (in one round trip).
+    guards them (the meter's row); otherwise they are read and locked here.  The INSERTs and
+    the head update are staged (:mod:`stsvend.store.writes`): they reach the database with the
+    transaction's other writes.
     """
     rows = [entry.as_row() for entry in entries]
-    return append_values(conn, key, rows, heads=heads, writes=writes)
+    return append_values(conn, key, rows, heads=heads)
 
 
 def append_values(
@@ -98,7 +98,6 @@ def append_values(
     values: Sequence[dict[str, Any]],
     *,
     heads: dict[str, tuple[int, bytes]] | None = None,
-    writes: list[Write] | None = None,
 ) -> int:
     """:func:`append` for rows given as column values (every field of
     :class:`~stsvend.tokenlog.chain.LogEntry`; ``seq`` is assigned here).  Bulk writers use it
@@ -126,26 +125,18 @@ def append_values(
             records.append({name: row[name] for name in _RECORD_COLUMNS})
     moved = [{"c": c, "s": heads[c][0], "m": heads[c][1]} for c in chains]
     if records:
-        if writes is not None:
-            writes.append((_INSERT_RECORDS, records))
-        else:
-            conn.execute(_INSERT_RECORDS, records)
-    if not rows:
-        if writes is not None:
-            writes.append((MOVE_HEADS, moved))
-        else:
-            conn.execute(MOVE_HEADS, moved)
-    elif writes is not None:
-        writes += [(_INSERT_ROWS, rows), (MOVE_HEADS, moved)]
-    elif len(rows) >= COPY_FROM:  # a batch job: COPY and one UPDATE on PostgreSQL
+        stage(conn, _INSERT_RECORDS, records)
+    if len(rows) >= COPY_FROM:  # a batch job: COPY and one UPDATE on PostgreSQL
+        flush(conn)
         bulk_insert(conn, _ROWS, rows)
         if bulk_update_heads(conn, {c: heads[c] for c in chains}):
             pass
         elif not sqlite_executemany(conn, MOVE_HEADS, ("c", "s", "m"), moved):
             conn.execute(MOVE_HEADS, moved)
-    else:
-        conn.execute(_INSERT_ROWS, rows)
-        conn.execute(MOVE_HEADS, moved)
+        return len(rows) + len(records)
+    if rows:
+        stage(conn, _INSERT_ROWS, rows)
+    stage(conn, MOVE_HEADS, moved)
     return len(rows) + len(records)
 
 

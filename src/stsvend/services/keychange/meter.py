@@ -11,22 +11,19 @@ from stsvend.services.common import (
     key_data_from_dict,
     key_data_to_dict,
     load_meter,
-    local_times,
     normalise_drn,
     replay,
     request_content,
     request_id_of,
 )
 from stsvend.services.context import Actor, Services
-from stsvend.services.issue import log_issued
 from stsvend.services.keychange.changeset import make_change, note, plan_for
+from stsvend.services.recording import receipt_header, record_sale
 from stsvend.store.repos import keychanges as kc
 from stsvend.store.repos.meters import set_key_data
 from stsvend.store.repos.oplog import log_operation
-from stsvend.store.repos.sales import insert_sale, sale_row
 from stsvend.vending.errors import KeyChangeError
 from stsvend.vending.key_change import KeyChangeEvent, KeyChangeState, next_state
-from stsvend.vending.periods import LocalCalendar
 from stsvend.vending.requests import request_digest
 from stsvend.vending.roles import Action
 
@@ -79,46 +76,24 @@ def key_change_meter(
                 row["issued_at"] = now
             kc.add_key_changes(conn, [row])
             result = {
-                "kind": "key_change",
-                "request_id": request_id,
-                **local_times(svc, now),
-                "operator": actor.username,
-                "terminal": actor.terminal,
-                "test": svc.hsm.test,
-                "utility": svc.config.utility_name,
-                "tax_number": svc.config.tax_number,
+                **receipt_header(svc, actor, "key_change", request_id, now),
                 "meter": {"drn": ctx.meter.drn, "iin": ctx.meter.iin,
                           **key_data_to_dict(plan.current)},
                 "target": key_data_to_dict(plan.target),
                 "reason": row["reason"],
                 "rollover": plan.rollover,
                 "state": row["state"],
-                "tokens": [t.as_dict() for t in issued],
+                "tokens": [],
                 "notes": [] if issue else [
                     "The key change is pending: its tokens print first on the meter's next "
                     "receipt."
                 ],
             }  # fmt: skip
-            values = {
-                "request_id": request_id,
-                "request_digest": digest,
-                "kind": "key_change",
-                "meter_id": ctx.meter.id,
-                "operator_id": actor.operator_id,
-                "shift_id": actor.shift_id,
-                "terminal": actor.terminal,
-                "created_at": now,
-                "local_day": LocalCalendar(svc.config.timezone).local(now).date(),
-                "reason": row["reason"],
-                "test": svc.hsm.test,
-                "result": result,
-            }
-            sale_id = insert_sale(conn, values)
-            log_issued(
-                svc, conn, actor, ctx.meter.drn, issued, request_id=request_id,
-                sale_id=sale_id, now=now, note=note(plan), sale=(sale_row(values, sale_id), []),
+            return record_sale(
+                svc, conn, actor, kind="key_change", request_id=request_id, digest=digest,
+                now=now, result=result, meter_id=ctx.meter.id, meter_drn=ctx.meter.drn,
+                printed=issued, logged=issued, reason=row["reason"], note=note(plan),
             )  # fmt: skip
-            return {**result, "receipt": sale_id, "replayed": False}
 
     return issue_once(svc, actor, request_id, "key_change", meter, digest, work)
 

@@ -12,8 +12,8 @@ from sqlalchemy.engine import Connection
 from stsvend.store.base import table_of
 from stsvend.store.errors import DuplicateRecordError, RecordNotFoundError
 from stsvend.store.models import Account, AccountMonth, Customer, Tariff
-from stsvend.store.pipeline import Write
 from stsvend.store.sql import upsert
+from stsvend.store.writes import stage
 
 __all__ = [
     "AccountRecord",
@@ -22,7 +22,6 @@ __all__ = [
     "add_account",
     "add_customer",
     "add_tariff",
-    "balances_write",
     "close_account",
     "get_account",
     "get_customer_id",
@@ -32,7 +31,6 @@ __all__ = [
     "list_accounts",
     "list_customers",
     "list_tariffs",
-    "month_write",
     "open_account_of_meter",
     "put_month",
     "update_account",
@@ -221,25 +219,12 @@ def list_accounts(conn: Connection, *, customer_number: str | None = None) -> li
     return [AccountRecord(*r) for r in conn.execute(stmt)]
 
 
-def balances_write(account_id: int, credit_balance: int, debt: int, emergency_debt: int) -> Write:
-    """The vend's account update, for a batch of writes."""
-    return (
-        _BALANCES,
-        {"aid": account_id, "credit_balance": credit_balance, "debt": debt,
-         "emergency_debt": emergency_debt},
-    )  # fmt: skip
-
-
-def month_write(conn: Connection, account_id: int, month: str, record: MonthRecord) -> Write:
-    """:func:`put_month` as a write for a batch."""
-    return (_month_upsert(conn), _month_params(account_id, month, record))
-
-
 def update_account(conn: Connection, account_id: int, **values: Any) -> None:
+    """Change an account's columns (staged)."""
     if set(values) == {"credit_balance", "debt", "emergency_debt"}:
-        conn.execute(_BALANCES, {"aid": account_id, **values})  # the vend path
+        stage(conn, _BALANCES, {"aid": account_id, **values})  # the vend's one statement
         return
-    conn.execute(update(Account).where(Account.id == account_id).values(**values))
+    stage(conn, update(Account).where(Account.id == account_id).values(**values), {})
 
 
 def close_account(conn: Connection, account_id: int, now: datetime) -> None:
@@ -272,4 +257,5 @@ def _month_params(account_id: int, month: str, record: MonthRecord) -> dict[str,
 
 
 def put_month(conn: Connection, account_id: int, month: str, record: MonthRecord) -> None:
-    conn.execute(_month_upsert(conn), _month_params(account_id, month, record))
+    """Set the month's counters (staged)."""
+    stage(conn, _month_upsert(conn), _month_params(account_id, month, record))

@@ -29,8 +29,8 @@ from stsvend import sts
 from stsvend.store.base import table_of
 from stsvend.store.errors import DuplicateRecordError, RecordNotFoundError
 from stsvend.store.models import Meter, MeterTid
-from stsvend.store.pipeline import Write
 from stsvend.store.sql import upsert
+from stsvend.store.writes import stage
 
 __all__ = [
     "MeterRecord",
@@ -223,21 +223,10 @@ def last_tids(conn: Connection, meter_id: int) -> dict[int, int]:
     return {r.base_date: r.last_tid for r in rows}
 
 
-def set_last_tid(
-    conn: Connection,
-    meter_id: int,
-    base_date: int,
-    last_tid: int,
-    *,
-    writes: list[Write] | None = None,
-) -> None:
-    """Record the last TID (``writes``: queue the statement instead of running it)."""
+def set_last_tid(conn: Connection, meter_id: int, base_date: int, last_tid: int) -> None:
+    """Record the last TID (staged: it goes out with the transaction's other writes)."""
     stmt = upsert(conn.dialect, table_of(MeterTid), ["meter_id", "base_date"], ["last_tid"])
-    params = {"meter_id": meter_id, "base_date": base_date, "last_tid": last_tid}
-    if writes is not None:
-        writes.append((stmt, params))
-    else:
-        conn.execute(stmt, params)
+    stage(conn, stmt, {"meter_id": meter_id, "base_date": base_date, "last_tid": last_tid})
 
 
 def locked_last_tid(conn: Connection, meter_id: int, base_date: int) -> int | None:

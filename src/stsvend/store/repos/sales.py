@@ -17,20 +17,20 @@ from sqlalchemy.orm import aliased
 
 from stsvend.store.errors import RecordNotFoundError
 from stsvend.store.models import LedgerEntry, Meter, Operator, Sale
-from stsvend.store.pipeline import Write
+from stsvend.store.writes import stage
 
 __all__ = [
     "SaleRecord",
-    "add_ledger",
     "day_total",
     "find_sale",
     "get_sale",
     "insert_sale",
-    "ledger_write",
+    "ledger_rows",
     "reversal_of",
     "sale_row",
     "sale_totals",
-    "sale_write",
+    "stage_ledger",
+    "stage_sale",
 ]
 
 
@@ -118,14 +118,30 @@ _SALE_DEFAULTS: dict[str, Any] = {
 _INSERT_PLAIN = insert(Sale)
 
 
-def sale_write(values: dict[str, Any]) -> Write:
-    """The INSERT of a sale whose id was taken beforehand (for a batch of writes)."""
+def stage_sale(conn: Connection, values: dict[str, Any]) -> None:
+    """Stage the INSERT of a sale whose id was taken beforehand (from the sequence)."""
     assert values.get("id") is not None
-    return (_INSERT_PLAIN, {**_SALE_DEFAULTS, **values})
+    stage(conn, _INSERT_PLAIN, {**_SALE_DEFAULTS, **values})
 
 
-def ledger_write(rows: Sequence[dict[str, Any]]) -> Write:
-    return (_LEDGER, list(rows))
+def ledger_rows(
+    sale_id: int, account_id: int | None, lines: Sequence[tuple[str, int, int]]
+) -> list[dict[str, Any]]:
+    """A sale's ledger lines, (entry, amount in minor units, units in tenths), as rows.
+
+    >>> ledger_rows(7, 3, [("payment", 1000, 0), ("energy", -1000, 66)])[1]
+    {'sale_id': 7, 'account_id': 3, 'entry': 'energy', 'amount': -1000, 'units': 66}
+    """
+    return [
+        {"sale_id": sale_id, "account_id": account_id, "entry": entry, "amount": amount,
+         "units": units}
+        for entry, amount, units in lines
+    ]  # fmt: skip
+
+
+def stage_ledger(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
+    if rows:
+        stage(conn, _LEDGER, list(rows))
 
 
 def sale_row(values: dict[str, Any], sale_id: int) -> dict[str, Any]:
@@ -134,14 +150,10 @@ def sale_row(values: dict[str, Any], sale_id: int) -> dict[str, Any]:
 
 
 def insert_sale(conn: Connection, values: dict[str, Any]) -> int:
+    """Insert a sale now (the staged writes before it go first) and return its id."""
     # Always the same columns, so that the one prepared INSERT serves every kind of sale.
     result = conn.execute(_INSERT, {**_SALE_DEFAULTS, **values})
     return int(result.scalar_one())
-
-
-def add_ledger(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
-    if rows:
-        conn.execute(_LEDGER, list(rows))
 
 
 def day_total(conn: Connection, meter_id: int, day: date) -> int:
