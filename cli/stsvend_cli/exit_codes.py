@@ -17,6 +17,8 @@
 
 from __future__ import annotations
 
+from stsvend.error_codes import Outcome, describe
+
 __all__ = [
     "EXIT_BATCH_FAILED",
     "EXIT_IDEMPOTENCY_MISMATCH",
@@ -38,27 +40,22 @@ EXIT_STORAGE = 8
 EXIT_IDEMPOTENCY_MISMATCH = 9
 EXIT_INTERNAL = 70
 
-# Error codes (StsError.code) by exit code; anything not listed that is an StsError is input.
-_BY_CODE: dict[str, int] = {
-    **dict.fromkeys(
-        ("key", "key_expired", "keystore", "kek", "wrong_kek", "keystore_file", "keystore_mode",
-         "key_use", "key_file", "kcv", "published_test_key"),
-        EXIT_KEY,
-    ),
-    **dict.fromkeys(("not_found", "key_not_found"), EXIT_NOT_FOUND),
-    **dict.fromkeys(
-        ("permission", "pin_change_required", "blocked", "meter_blocked"), EXIT_NOT_ALLOWED
-    ),
-    **dict.fromkeys(
-        ("limit", "refused", "vend_limit", "amount_too_small", "amount_too_large", "daily_limit",
-         "reversal", "key_change", "free_issue", "emergency_credit", "engineering"),
-        EXIT_REFUSED,
-    ),
-    **dict.fromkeys(("storage", "config", "time_zone", "output_file"), EXIT_STORAGE),
-    "idempotency_mismatch": EXIT_IDEMPOTENCY_MISMATCH,
-}  # fmt: skip
+# One exit code per outcome of the error table (src/stsvend/error_codes.py).
+_BY_OUTCOME: dict[Outcome, int] = {
+    Outcome.INPUT: EXIT_INPUT,
+    Outcome.KEY: EXIT_KEY,
+    Outcome.NOT_FOUND: EXIT_NOT_FOUND,
+    Outcome.NOT_ALLOWED: EXIT_NOT_ALLOWED,
+    Outcome.REFUSED: EXIT_REFUSED,
+    Outcome.STORAGE: EXIT_STORAGE,
+    Outcome.IDEMPOTENCY: EXIT_IDEMPOTENCY_MISMATCH,
+}
 
 
 def exit_code_for(error_code: str) -> int:
-    """The exit code for an :class:`~stsvend.errors.StsError` code."""
-    return _BY_CODE.get(error_code, EXIT_INPUT)
+    """The exit code for an :class:`~stsvend.errors.StsError` code.
+
+    >>> exit_code_for("daily_limit"), exit_code_for("not_found"), exit_code_for("crc")
+    (7, 5, 3)
+    """
+    return _BY_OUTCOME[describe(error_code).outcome]
