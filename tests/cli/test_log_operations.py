@@ -149,3 +149,13 @@ def test_no_digits_pins_or_keys_in_the_operation_log(cli: Cli, tmp_path: Path) -
         json.loads(x)["action"] for x in text.splitlines()}  # fmt: skip
     for secret in [*digits, *PINS.values(), KEK, "abababababababab"]:
         assert secret not in text
+
+
+def test_docstring_examples_run() -> None:
+    import doctest
+
+    from stsvend.services import manifest, operations
+    from stsvend.tokenlog import op_reader
+
+    for module in (manifest, operations, op_reader):
+        assert doctest.testmod(module).failed == 0

@@ -4,6 +4,10 @@ Reading the operation log takes the right to export the token log (supervisors, 
 ``docs/security.md``).  Every listing and export is itself an entry of the operation log
 (action ``log.operations``: the filter, the format and the count; never token digits, PINs or
 keys, which the operation log does not hold).
+
+>>> from stsvend.tokenlog.op_reader import OpFilter
+>>> ACTION, OpFilter(operator="ann", actions=("login",)).as_dict()
+('log.operations', {'operator': 'ann', 'actions': ['login']})
 """
 
 from __future__ import annotations
