@@ -105,12 +105,94 @@ def log_export(
         # recorded: a failed export leaves no file, and no file of token digits is ever
         # readable by others.
         with private_output(output) as handle:
-            result = export(sess.svc, sess.actor, where, handle, fmt=fmt)
+            result = export(sess.svc, sess.actor, where, handle, fmt=fmt, manifest=True)
+            beside = _write_manifest(output, result)
         click.echo(
             f"{result['rows']} row(s) written to {output}"
-            + ("" if result["digits"] else " (token digits withheld for this role)"),
+            + ("" if result["digits"] else " (token digits withheld for this role)")
+            + f"; manifest {beside.name}",
             err=True,
         )
+
+
+def _write_manifest(output: Path, result: dict[str, Any]) -> Path:
+    """The manifest beside ``output`` (written first: a failure leaves neither file)."""
+    import json
+
+    from stsvend.files import private_output
+    from stsvend.services.manifest import MANIFEST_SUFFIX, build_manifest
+
+    beside = output.with_name(output.name + MANIFEST_SUFFIX)
+    with private_output(beside) as handle:
+        handle.write(json.dumps(build_manifest(output.name, result), indent=2, sort_keys=True))
+        handle.write("\n")
+    return beside
+
+
+@log.command("operations")
+@click.option("--since", default=None, help="From this time (ISO 8601; UTC if no zone).")
+@click.option("--until", default=None, help="Before this time.")
+@click.option("--by-operator", "by_operator", default=None, help="Entries of this operator.")
+@click.option("--terminal", default=None)
+@click.option("--action", "actions", multiple=True, metavar="ACTION",
+              help="Entries of this action and those below it (login, log, reprint, "
+                   "operators.add…); repeatable.")  # fmt: skip
+@click.option("--outcome", default=None, metavar="OUTCOME",
+              help="ok, refused, failed or findings.")
+@click.option("--limit", default="100", show_default=True,
+              help="Listing: the newest this many (an export has every entry).")
+@click.option("--format", "fmt", type=click.Choice(["csv", "jsonl"]), default=None,
+              help="Export instead of listing (to --output, or standard output).")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Export to this file, with a manifest beside it (default format csv).")
+@json_option
+@with_session(action="log.export")
+def log_operations(
+    sess: Session, since: str | None, until: str | None, by_operator: str | None,
+    terminal: str | None, actions: tuple[str, ...], outcome: str | None, limit: str,
+    fmt: str | None, output: Path | None, as_json: bool,
+) -> None:  # fmt: skip
+    """List or export the operation log: logins, refusals, shifts, exports, verifications,
+    reprints and administration, who, where and when (never token digits, PINs or keys)."""
+    from stsvend.services.operations import export_operations, list_operations
+    from stsvend.tokenlog.op_reader import OpFilter
+    from stsvend_cli.common import whole
+
+    where = OpFilter(since=_when(since), until=_when(until), operator=by_operator,
+                     terminal=terminal, outcome=outcome,
+                     actions=tuple(a.strip() for a in actions))  # fmt: skip
+    if output is not None:
+        from stsvend.files import private_output
+
+        with private_output(output) as handle:
+            result = export_operations(sess.svc, sess.actor, where, handle, fmt=fmt or "csv")
+            beside = _write_manifest(output, result)
+        click.echo(f"{result['rows']} entr(ies) written to {output}; manifest {beside.name}",
+                   err=True)  # fmt: skip
+        return
+    if fmt is not None:
+        export_operations(sess.svc, sess.actor, where, sys.stdout, fmt=fmt)
+        return
+    data = list_operations(sess.svc, sess.actor, where, limit=whole(limit, "--limit", 1, 100_000))
+
+    def show(d: dict[str, Any]) -> None:
+        console().print(table(
+            f"operation log: {d['shown']} of {d['count']} entr(ies)",
+            ["id", "at (UTC)", "operator", "terminal", "action", "outcome", "target", "detail"],
+            [[o["id"], o["at"][:19].replace("T", " "), o["operator"], o["terminal"], o["action"],
+              o["outcome"], o["target"], _brief(o["detail"])] for o in d["operations"]],
+        ))  # fmt: skip
+        if d["shown"] < d["count"]:
+            console().print(f"the newest {d['shown']} shown: narrow the filter, or export them all")
+
+    emit(data, as_json, show)
+
+
+def _brief(detail: Any) -> str:
+    import json
+
+    text = json.dumps(detail, sort_keys=True, separators=(",", ":"))
+    return text if len(text) <= 60 else text[:59] + "…"
 
 
 @log.command("verify")

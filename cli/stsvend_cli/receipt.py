@@ -106,6 +106,19 @@ def _money_lines(result: dict[str, Any]) -> list[str]:
     return lines
 
 
+def _reversed_lines(tokens: list[dict[str, Any]], unit: str) -> list[str]:
+    """The tokens a reversal marks: named by TID and amount, never their digits (a reversal
+    hands out nothing; digits on it would read as a new sale)."""
+    if not tokens:
+        return []
+    lines = ["-" * _WIDTH, "Token(s) marked reversed (not revoked at the meter):"]
+    for token in tokens:
+        amount = f" {_units(token['amount'], unit)}" if token.get("amount") is not None else ""
+        lines.append(f"  {token['label']}{amount}   TID {token.get('tid')}")
+    lines.append("-" * _WIDTH)
+    return lines
+
+
 def receipt_lines(result: dict[str, Any]) -> list[str]:
     """The receipt as plain text lines (what a receipt printer would print)."""
     from stsvend.vending.notices import COPY_MARK, TEST_MARK, TEST_NOTICE
@@ -152,7 +165,9 @@ def receipt_lines(result: dict[str, Any]) -> list[str]:
     if "units" in result and result.get("kind") in {"credit", "emergency", "free_issue"}:
         lines.append(f"Units: {_units(result['units'], unit)}")
     tokens = result.get("tokens", [])
-    if tokens and not (result.get("kind") == "key_change" and result.get("state") == "pending"):
+    if result.get("kind") == "reversal":
+        lines += _reversed_lines(tokens, unit)
+    elif tokens and not (result.get("kind") == "key_change" and result.get("state") == "pending"):
         lines.append("-" * _WIDTH)
         for token in tokens:
             label = token["label"]

@@ -211,7 +211,7 @@ def meters_limits(
 def meters_import(sess: Session, csv_file: Path, as_json: bool) -> None:
     """Import meters, key data and last TIDs from a previous system's CSV (all or nothing)."""
     from stsvend.errors import InputError
-    from stsvend.services.importing import import_meters
+    from stsvend.services.importing import ImportError_, import_meters
 
     try:
         text = csv_file.read_text(encoding="utf-8")
@@ -219,7 +219,13 @@ def meters_import(sess: Session, csv_file: Path, as_json: bool) -> None:
         raise InputError(f"{csv_file} is not UTF-8 text") from None
     except OSError as exc:
         raise InputError(f"cannot read {csv_file}: {exc.strerror}") from None
-    data = import_meters(sess.svc, sess.actor, text)
+    try:
+        data = import_meters(sess.svc, sess.actor, text)
+    except ImportError_ as exc:
+        # One line per problem, each with its line number; the count closes the list.
+        for problem in exc.problems:
+            click.echo(f"error: {csv_file.name}: {problem}", err=True)
+        raise
 
     def show(d: dict[str, Any]) -> None:
         click.echo(f"{d['rows']} row(s): {d['added']} meter(s) added, {d['updated']} updated")

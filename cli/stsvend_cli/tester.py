@@ -12,7 +12,6 @@ line, one out per line in the same order, errors as objects, exit status 1 if an
 from __future__ import annotations
 
 import json
-import os
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
@@ -20,6 +19,8 @@ from typing import Any
 import click
 
 from stsvend.errors import InputError
+from stsvend_cli.tester_keychange import key_change_cmd
+from stsvend_cli.tester_keys import DEFAULT_BASE_DATE, decoder_key, key_options
 
 __all__ = ["key", "token"]
 
@@ -118,74 +119,6 @@ def run_batch(kind: str, workers: int) -> int:
     return 1 if failed else 0
 
 
-def _read_key_hex(key_file: str | None, key_env: str | None, key_stdin: bool, what: str) -> bytes:
-    sources = [s for s in (key_file, key_env, key_stdin or None) if s]
-    if len(sources) != 1:
-        raise InputError(
-            f"give the {what} with exactly one of --key-file PATH, --key-env VAR or --key-stdin"
-        )
-    if key_file:
-        try:
-            with open(key_file, encoding="ascii") as fh:
-                text = fh.read()
-        except (OSError, UnicodeDecodeError) as exc:
-            raise InputError(f"cannot read the key file {key_file}: {exc}") from None
-    elif key_env:
-        text = os.environ.get(key_env, "")
-        if not text:
-            raise InputError(f"the environment variable {key_env} is not set or empty")
-    else:
-        text = sys.stdin.readline()
-    try:
-        return bytes.fromhex(text.strip())
-    except ValueError:
-        raise InputError(f"the {what} must be hexadecimal") from None
-
-
-def _key_options(fn: Callable[..., Any]) -> Callable[..., Any]:
-    options = [
-        click.option("--key-file", type=click.Path(dir_okay=False),
-                     help="File holding the key (hex)."),
-        click.option("--key-env", metavar="VAR",
-                     help="Environment variable holding the key (hex)."),
-        click.option("--key-stdin", is_flag=True,
-                     help="Read the key (hex) from the first line of stdin."),
-        click.option("--decoder-key", "is_decoder_key", is_flag=True,
-                     help="The key given is the meter's decoder key, not a vending key."),
-        click.option("--dkga", type=click.Choice(["02", "04"]), default="02", show_default=True),
-        click.option("--ea", type=click.Choice(["07", "11"]), default="07", show_default=True),
-        click.option("--iin", default=None,
-                     help="Issuer number (default 600727; 0000 for 13-digit DRNs)."),
-        click.option("--drn", help="Meter number (11 or 13 digits with its check digit)."),
-        click.option("--sgc", help="Supply group code (6 digits)."),
-        click.option("--ti", help="Tariff index."),
-        click.option("--krn", help="Key revision number (1-9)."),
-        click.option("--key-type", default="2", show_default=True),
-        click.option("--base-date", type=click.Choice(["1993", "2014", "2035"]), default="2014",
-                     show_default=True),
-    ]  # fmt: skip
-    for option in reversed(options):
-        fn = option(fn)
-    return fn
-
-
-def _decoder_key(opts: dict[str, Any]) -> Any:
-    from stsvend import sts
-
-    raw = _read_key_hex(opts["key_file"], opts["key_env"], opts["key_stdin"], "key")
-    if opts["is_decoder_key"]:
-        return sts.DecoderKey(raw, opts["ea"])
-    missing = [n for n in ("drn", "sgc", "ti", "krn") if opts.get(n) is None]
-    if missing:
-        raise InputError("deriving a decoder key needs --" + ", --".join(missing))
-    meter = sts.MeterIdentity.parse(opts["iin"], opts["drn"])
-    data = sts.KeyData(
-        sgc=opts["sgc"], ti=opts["ti"], krn=opts["krn"], key_type=opts["key_type"],
-        ea=opts["ea"], base_date=opts["base_date"],
-    )  # fmt: skip
-    return sts.derive_decoder_key(raw, meter, data, opts["dkga"])
-
-
 def _grouped(token: str) -> str:
     return " ".join(token[i : i + 4] for i in range(0, 20, 4))
 
@@ -194,13 +127,16 @@ def _parse_fields(pairs: tuple[str, ...]) -> dict[str, Any]:
     fields: dict[str, Any] = {}
     for pair in pairs:
         name, sep, value = pair.partition("=")
+        name = name.strip()
         if not sep or not name:
             raise InputError(f"--field takes NAME=VALUE, got {pair!r}")
+        if name in fields:
+            raise InputError(f"--field {name} is given twice")
         value = value.strip()
         try:
-            fields[name.strip()] = int(value, 0)
+            fields[name] = int(value, 0)
         except ValueError:
-            fields[name.strip()] = value  # hex key material stays a string
+            fields[name] = value  # hex key material stays a string
     return fields
 
 
@@ -208,6 +144,20 @@ def _console() -> Any:
     from rich.console import Console
 
     return Console(highlight=False)
+
+
+def _print_json(data: Any) -> None:
+    click.echo(json.dumps(data, indent=2, sort_keys=True))
+
+
+def _single(jsonl: bool, as_json: bool) -> None:
+    if jsonl and as_json:
+        raise click.UsageError("--json is for one token; --jsonl already answers in JSON")
+
+
+def _json_option(fn: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option("--json", "as_json", is_flag=True,
+                        help="One token: print it as a JSON object.")(fn)  # fmt: skip
 
 
 @click.group()
@@ -223,25 +173,46 @@ def token() -> None:
 @click.option("--subclass", type=click.IntRange(0, 15), help="Token subclass.")
 @click.option("--field", "fields", multiple=True, metavar="NAME=VALUE",
               help="A token field, e.g. tid=5871715, rnd=5, transfer_amount=100.")  # fmt: skip
-@_key_options
+@click.option("--tid", "tid_text", metavar="now|TIME|N",
+              help="The TID: now, an ISO 8601 time (UTC if no zone) or minutes since the base "
+                   "date.")  # fmt: skip
+@_json_option
+@key_options
 def encode_cmd(jsonl: bool, workers: int, token_class: int | None, subclass: int | None,
-               fields: tuple[str, ...], **opts: Any) -> None:  # fmt: skip
+               fields: tuple[str, ...], tid_text: str | None, as_json: bool,
+               **opts: Any) -> None:  # fmt: skip
     """Encode a token from its fields (or a batch of case objects with --jsonl)."""
+    _single(jsonl, as_json)
     if jsonl:
         raise SystemExit(run_batch("encode", workers))
     from stsvend.sts.batch import raw_fields
     from stsvend.sts.codec import encode_token
     from stsvend.sts.layouts import TokenClass, layout_for
+    from stsvend_cli.tester_view import check_field_names, describe, readable_lines, tid_from_text
 
     if token_class is None or subclass is None:
         raise InputError("give --class and --subclass (or use --jsonl)")
-    key = None if token_class == TokenClass.INITIATE_METER_TEST else _decoder_key(opts)
+    given = _parse_fields(fields)
+    key = None if token_class == TokenClass.INITIATE_METER_TEST else decoder_key(opts)
     ea = key.ea if key is not None else None
     layout = layout_for(token_class, subclass, ea.value if ea else None)
-    raw = raw_fields(layout, _parse_fields(fields), ea)
+    check_field_names(layout, given)
+    if tid_text is not None:
+        if not layout.has_tid:
+            raise InputError(f"{layout.name} carries no TID: --tid does not apply")
+        if "tid" in given:
+            raise InputError("give the TID once: --tid or --field tid=")
+        given["tid"] = tid_from_text(tid_text, opts["base_date"] or DEFAULT_BASE_DATE, None)
+    raw = raw_fields(layout, given, ea)
     digits = encode_token(token_class, subclass, raw, key)
+    desc = describe(layout, raw, opts["base_date"])
+    if as_json:
+        _print_json({"token": digits, **desc, "note": _COMPUTED_NOTE})
+        return
     console = _console()
     console.print(f"[bold]{_grouped(digits)}[/bold]   {layout.name}")
+    for line in readable_lines(desc):
+        console.print(line)
     console.print(f"[dim]{_COMPUTED_NOTE}[/dim]")
 
 
@@ -250,28 +221,39 @@ def encode_cmd(jsonl: bool, workers: int, token_class: int | None, subclass: int
 @click.option("--jsonl", is_flag=True, help="Batch: {id, token, ea, key} objects on stdin.")
 @click.option("--workers", type=click.IntRange(1, 64), default=1, show_default=True)
 @click.option("--no-key", is_flag=True, help="Decode a class 1 token (not encrypted).")
-@_key_options
+@_json_option
+@key_options
 def decode_cmd(token_digits: str | None, jsonl: bool, workers: int, no_key: bool,
-               **opts: Any) -> None:  # fmt: skip
-    """Decrypt a token with a key and show its fields."""
+               as_json: bool, **opts: Any) -> None:  # fmt: skip
+    """Decrypt a token with a key and show its fields, its TID's time and its amount."""
+    _single(jsonl, as_json)
     if jsonl:
         raise SystemExit(run_batch("decode", workers))
     from rich.table import Table
 
     from stsvend.sts import decode_token
-    from stsvend.sts.batch import meaningful_fields
+    from stsvend_cli.tester_view import describe, readable_lines
 
     if not token_digits:
         raise InputError("give the 20-digit TOKEN (or use --jsonl)")
-    key = None if no_key else _decoder_key(opts)
+    key = None if no_key else decoder_key(opts)
     decoded = decode_token(token_digits, key)
+    desc = describe(decoded.layout, decoded.fields, opts["base_date"])
+    if as_json:
+        _print_json({"token": token_digits, **desc})
+        return
     table = Table(title=f"class {decoded.token_class} subclass {decoded.subclass}: {decoded.name}")
     table.add_column("field")
     table.add_column("value", justify="right")
-    shown = meaningful_fields(decoded.layout, decoded.fields)
-    for name, value in shown.items():
+    for name, value in desc["fields"].items():
         table.add_row(name, str(value))
-    _console().print(table)
+    console = _console()
+    console.print(table)
+    for line in readable_lines(desc):
+        console.print(line)
+
+
+token.add_command(key_change_cmd)
 
 
 @click.group()
@@ -282,12 +264,11 @@ def key() -> None:
 @key.command("derive")
 @click.option("--jsonl", is_flag=True, help="Batch: {id, key, ea} objects on stdin.")
 @click.option("--workers", type=click.IntRange(1, 64), default=1, show_default=True)
-@_key_options
+@key_options
 def derive_cmd(jsonl: bool, workers: int, **opts: Any) -> None:
     """Derive a meter's decoder key from a vending key handed in (test rigs only)."""
     if jsonl:
         raise SystemExit(run_batch("derive", workers))
     if opts["is_decoder_key"]:
         raise InputError("key derive takes a vending key, not --decoder-key")
-    decoder_key = _decoder_key(opts)
-    click.echo(decoder_key.hex())
+    click.echo(decoder_key(opts).hex())

@@ -5,11 +5,12 @@ The file has a header row; columns (``drn`` and ``sgc`` required)::
     drn, iin, resource, sgc, krn, ti, key_type, ea, base_date, ken, last_tid
 
 Every row is checked first; if any row is wrong nothing is imported and every problem is listed
-with its line number.  Then, in one transaction: a new meter is registered with that key data
-and last TID; a meter already here keeps the higher of the two last TIDs (a TID never goes back)
-and takes the file's key data only if stsvend has issued it no token yet.  A meter put on a key
-revision that its supply group has left by a group key change is imported with a warning (in
-``warnings``) naming the catch-up command that moves it on.  ``base_date`` defaults to 2014.
+with the line number an editor shows (``ImportError_.problems``, one ``"line N: …"`` each; the
+command prints one per line). Then, in one transaction: a new meter is registered with that key
+data and last TID; a meter already here keeps the higher of the two last TIDs (a TID never goes
+back) and takes the file's key data only if stsvend has issued it no token yet. A meter put on a
+key revision that its supply group has left by a group key change is imported with a warning (in
+``warnings``) naming the catch-up command that moves it on. ``base_date`` defaults to 2014.
 
 >>> text = "drn,sgc,krn,ti,key_type,base_date,last_tid\\n01234567897,123456,1,1,2,2014,100\\n"
 >>> rows = parse_rows(text)
@@ -99,19 +100,39 @@ def _row(line: int, raw: dict[str, str]) -> ImportRow:
 def parse_rows(text: str) -> list[ImportRow]:
     """Check every row; raise :class:`ImportError_` listing all problems, or return the rows."""
     reader = csv.DictReader(io.StringIO(text))
-    header = [h.strip() for h in (reader.fieldnames or [])]
+    try:
+        header = [h.strip() for h in (reader.fieldnames or [])]
+    except csv.Error as exc:
+        raise ImportError_(f"the header (line 1) is not CSV: {exc}") from None
     missing = [name for name in _REQUIRED if name not in header]
     unknown = [name for name in header if name not in _KNOWN]
     if missing or unknown:
-        raise ImportError_(
+        message = (
             f"the header needs {', '.join(_REQUIRED)}"
             + (f"; missing {', '.join(missing)}" if missing else "")
             + (f"; unknown column(s) {', '.join(unknown)}" if unknown else "")
         )
+        raise ImportError_(message)  # one problem, of the header: the message says it
     rows: list[ImportRow] = []
     problems: list[str] = []
-    seen: set[str] = set()
-    for line, raw in enumerate(reader, start=2):
+    seen: dict[str, int] = {}
+    records = iter(reader)
+    while True:
+        try:
+            raw = next(records)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            # The reader cannot go past a malformed record: say where, and stop there.
+            problems.append(f"line {reader.line_num}: not CSV ({exc})")
+            break
+        # line_num is the file line the record ends on: blank lines and quoted line breaks
+        # before it are counted, so the number is the one an editor shows.
+        line = reader.line_num
+        if None in raw:  # DictReader keeps values beyond the header under the key None
+            extra = len(raw[None])
+            problems.append(f"line {line}: {len(header) + extra} values for {len(header)} columns")
+            continue
         clean = {(k or "").strip(): v for k, v in raw.items()}
         try:
             row = _row(line, clean)
@@ -119,16 +140,13 @@ def parse_rows(text: str) -> list[ImportRow]:
             problems.append(f"line {line}: {exc.message}")
             continue
         if row.drn in seen:
-            problems.append(f"line {line}: meter {row.drn} appears twice")
+            problems.append(f"line {line}: meter {row.drn} appears twice (first on line "
+                            f"{seen[row.drn]})")  # fmt: skip
             continue
-        seen.add(row.drn)
+        seen[row.drn] = line
         rows.append(row)
     if problems:
-        raise ImportError_(
-            f"{len(problems)} row(s) have errors; nothing was imported: "
-            + "; ".join(problems[:20]),
-            problems,
-        )
+        raise ImportError_(f"{len(problems)} row(s) have errors; nothing was imported", problems)
     return rows
 
 
@@ -184,9 +202,7 @@ def import_meters(svc: Services, actor: Actor, text: str) -> dict[str, Any]:
                 mtr.set_last_tid(conn, meter.id, base, max(row.last_tid, ours or 0))
         if problems:
             raise ImportError_(
-                f"{len(problems)} row(s) cannot be imported; nothing was imported: "
-                + "; ".join(problems[:20]),
-                problems,
+                f"{len(problems)} row(s) cannot be imported; nothing was imported", problems
             )
         log_operation(
             conn,

@@ -17,6 +17,7 @@ from stsvend.errors import InputError, StsError
 from stsvend.files import OutputFileError
 from stsvend.services.auth import authorize
 from stsvend.services.context import Actor, Services
+from stsvend.services.manifest import Coverage, DigestWriter, seal_now, sealed_heads
 from stsvend.store.models import LogSeal
 from stsvend.store.repos.oplog import log_operation
 from stsvend.tokenlog.audit import REANCHOR_ACTION, REANCHOR_STATEMENT, reanchor_body
@@ -62,23 +63,45 @@ def _record_failure(
 
 
 def export(
-    svc: Services, actor: Actor, where: LogFilter, out: IO[str], *, fmt: str
-) -> dict[str, Any]:
+    svc: Services, actor: Actor, where: LogFilter, out: IO[str], *, fmt: str,
+    manifest: bool = False,
+) -> dict[str, Any]:  # fmt: skip
     """Write the rows ``where`` selects to ``out``; the operation log records who exported
-    which filter, in which format, how many rows and whether with digits (never the digits)."""
+    which filter, in which format, how many rows and whether with digits (never the digits).
+
+    With ``manifest``, the log is sealed first and the answer also holds what a manifest
+    states (:func:`~stsvend.services.manifest.build_manifest`): the SHA-256 and size of what
+    was written, the newest seal (the anchor) and how many exported rows it covers; the
+    digest and the anchor are recorded in the operation log's entry too.
+    """
     authorize(svc, actor, Action.LOG_EXPORT)
     digits = is_allowed(Role.parse(actor.role), Action.LOG_EXPORT_DIGITS)
     detail: dict[str, Any] = {"digits": digits, "format": fmt, "filter": where.as_dict()}
+    if manifest:
+        seal_now(svc)
+    stream = DigestWriter(out)
+    extra: dict[str, Any] = {}
     try:
         with svc.store.transaction() as conn:
-            count = export_log(conn, where, out, fmt=fmt, show_digits=digits)
+            anchor = last_seal(conn)
+            coverage = Coverage({} if anchor is None else sealed_heads(conn, anchor.seal_id))
+            count = export_log(conn, where, stream, fmt=fmt, show_digits=digits,
+                               on_row=coverage if manifest else None)  # fmt: skip
+            now = svc.now()
+            if manifest:
+                extra = {
+                    "sha256": stream.hexdigest(), "bytes": stream.size, "covered": coverage.covered,
+                    "anchor": None if anchor is None else {
+                        "seal": anchor.seal_id, "mac": anchor.mac.hex(),
+                        "at": anchor.at.isoformat()},
+                }  # fmt: skip
             log_operation(
                 conn,
-                at=svc.now(),
+                at=now,
                 operator=actor.username,
                 terminal=actor.terminal,
                 action="log.export",
-                detail={"rows": count, **detail},
+                detail={"rows": count, **detail, **_recorded(extra)},
             )
     except OSError as exc:
         error = OutputFileError(f"cannot write the export: {exc.strerror}")
@@ -87,7 +110,19 @@ def export(
     except StsError as exc:
         _record_failure(svc, actor, "log.export", detail, exc)
         raise
-    return {"rows": count, "digits": digits}
+    out_doc: dict[str, Any] = {"rows": count, "digits": digits}
+    if manifest:
+        out_doc.update(extra, format=fmt, filter=where.as_dict(), made_at=now.isoformat(),
+                       operator=actor.username, terminal=actor.terminal)  # fmt: skip
+    return out_doc
+
+
+def _recorded(extra: dict[str, Any]) -> dict[str, Any]:
+    """What the operation log keeps of a manifest: the digest and the anchor's seal."""
+    if not extra:
+        return {}
+    anchor = extra["anchor"]
+    return {"sha256": extra["sha256"], "anchor_seal": None if anchor is None else anchor["seal"]}
 
 
 def _anchor(text: str | None) -> bytes | None:

@@ -230,12 +230,14 @@ def reverse(
                 "reverses": original.id,
                 "meter": original.result.get("meter"),
                 "contract": original.result.get("contract"),
+                "customer": original.result.get("customer"),
                 "refund": original.amount,
                 "currency": svc.config.currency,
                 "units": original.units,
                 "unit": original.result.get("unit"),
                 "reason": text,
-                "tokens": tokens,
+                # The reversed tokens are named, never handed out again: no digits.
+                "tokens": [{k: v for k, v in t.items() if k != "digits"} for t in tokens],
                 "notes": [REVERSAL_NOTICE],
             }
             seqs = []

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime
-from typing import IO, Any
+from typing import Any, Protocol
 
 import attrs
 from attrs import frozen
@@ -21,7 +21,7 @@ from sqlalchemy.engine import Connection
 from stsvend.store.models import TokenLog
 from stsvend.tokenlog.verify_db import verify_log
 
-__all__ = ["EXPORT_COLUMNS", "LogFilter", "export_log", "iter_log", "verify_log"]
+__all__ = ["EXPORT_COLUMNS", "LogFilter", "TextSink", "export_log", "iter_log", "verify_log"]
 
 _BATCH = 5000
 
@@ -63,6 +63,12 @@ def _streamed(stmt: Select[Any]) -> Select[Any]:
     operation-log entry) through a server-side cursor, which PostgreSQL accepts only for a query.
     """
     return stmt.execution_options(stream_results=True, yield_per=_BATCH)
+
+
+class TextSink(Protocol):
+    """Where an export writes: a text file, or a stream that passes it on (and digests it)."""
+
+    def write(self, text: str, /) -> int: ...
 
 
 @frozen
@@ -118,11 +124,30 @@ def iter_log(conn: Connection, where: LogFilter, *, show_digits: bool) -> Iterat
         yield out
 
 
+def _seen(
+    rows: Iterator[dict[str, Any]], on_row: Callable[[dict[str, Any]], None]
+) -> Iterator[dict[str, Any]]:
+    for row in rows:
+        on_row(row)
+        yield row
+
+
 def export_log(
-    conn: Connection, where: LogFilter, out: IO[str], *, fmt: str, show_digits: bool
+    conn: Connection,
+    where: LogFilter,
+    out: TextSink,
+    *,
+    fmt: str,
+    show_digits: bool,
+    on_row: Callable[[dict[str, Any]], None] | None = None,
 ) -> int:
-    """Write the matching rows as ``csv`` or ``jsonl``; returns how many were written."""
+    """Write the matching rows as ``csv`` or ``jsonl``; returns how many were written.
+
+    ``on_row`` sees each row as it is written (a manifest counts the rows a seal covers).
+    """
     rows = iter_log(conn, where, show_digits=show_digits)
+    if on_row is not None:
+        rows = _seen(rows, on_row)
     count = 0
     if fmt == "csv":
         writer = csv.DictWriter(out, fieldnames=list(EXPORT_COLUMNS), lineterminator="\n")

@@ -120,7 +120,7 @@ _DESCRIPTIONS: dict[Action, str] = {
     Action.KEY_CHANGE: "key-change a meter",
     Action.KEY_CHANGE_BULK: "key-change a supply group",
     Action.KEY_CHANGE_CONFIRM: "confirm or cancel a key change",
-    Action.LOG_EXPORT: "export the token log",
+    Action.LOG_EXPORT: "export the token log or read the operation log",
     Action.LOG_EXPORT_DIGITS: "see token digits in exports",
     Action.LOG_VERIFY: "verify the token log",
     Action.LOG_REANCHOR: "re-anchor the token log after a restore",
