@@ -15,7 +15,10 @@ What is measured (the targets in brackets):
   meter, both logged), batches of 1 000, each one transaction; SQLite one process,
   PostgreSQL ``KEY_CHANGE_WORKERS`` processes on disjoint parts (default 2) [5 000/s].
 
-Each figure is the median of three rounds.
+Each figure is the median of three rounds.  The print-out (``python benchmarks/bench_vend.py``)
+states PostgreSQL vends at 2 and 8 workers (``VEND_REPORT_WORKERS``) beside pgbench's TPC-B-like
+transactions per second at the same concurrency (``pgbench -i -s 10``, ``-c N -j N -T 15``, on a
+database of its own, run just before and just after the vends), and their ratio.
 """
 
 from __future__ import annotations
@@ -40,6 +43,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 METERS = 10_000
 VENDS_PER_WORKER = int(os.environ.get("VENDS_PER_WORKER", "1500"))
 PG_WORKERS = int(os.environ.get("VEND_WORKERS", "2"))
+#: The concurrencies of the print-out's PostgreSQL figures (each beside pgbench's).
+PG_REPORT_WORKERS = tuple(int(n) for n in os.environ.get("VEND_REPORT_WORKERS", "2,8").split(","))
 KC_WORKERS = int(os.environ.get("KEY_CHANGE_WORKERS", "2"))
 SPAWN = multiprocessing.get_context("spawn")
 
@@ -231,16 +236,60 @@ def test_group_key_change_postgres(benchmark: Any) -> None:
     _bench(benchmark, "postgresql", "key_change")
 
 
+def pgbench_tps(clients: int, seconds: int = 15) -> float:
+    """pgbench's TPC-B-like transactions per second with ``clients`` clients (``-s 10``), on
+    a database of its own on the server the vends use: the anchor every PostgreSQL figure is
+    stated against."""
+    import re
+    import subprocess
+
+    from sqlalchemy.engine import make_url
+    from tests.store.pgdb import temporary_database
+
+    with temporary_database("stsvend_pgbench") as url:
+        parsed = make_url(url)
+        where = ["-h", parsed.host or "127.0.0.1", "-p", str(parsed.port or 5432),
+                 "-U", parsed.username or "postgres"]  # fmt: skip
+        db = parsed.database or ""
+        subprocess.run(["pgbench", *where, "-i", "-s", "10", "-q", db], check=True,
+                       capture_output=True)  # fmt: skip
+        out = subprocess.run(
+            ["pgbench", *where, "-c", str(clients), "-j", str(clients), "-T", str(seconds), db],
+            check=True, capture_output=True, text=True,
+        ).stdout  # fmt: skip
+    found = re.search(r"tps = ([0-9.]+)", out)
+    assert found is not None, out
+    return float(found.group(1))
+
+
+def _report_postgres(url: str, workers: tuple[int, ...]) -> None:
+    """Vends per second at each number of workers, beside pgbench at the same concurrency,
+    measured one after the other in this run."""
+    for n in workers:
+        anchor_before = pgbench_tps(n)
+        median, rounds = _median(lambda _, u=url, w=n: vends_per_second(u, w, VENDS_PER_WORKER))
+        anchor_after = pgbench_tps(n)
+        anchor = (anchor_before + anchor_after) / 2
+        print(
+            f"postgresql: {median:.0f} vends/s with {n} workers (rounds "
+            f"{[round(r) for r in rounds]}); pgbench -c {n}: {anchor:.0f} tps "
+            f"({anchor_before:.0f} before, {anchor_after:.0f} after); "
+            f"ratio {median / anchor:.2f}"
+        )
+
+
 if __name__ == "__main__":  # a plain print-out: python benchmarks/bench_vend.py [sqlite|postgresql]
     kinds = sys.argv[1:] or ["sqlite", "postgresql"]
     for kind in kinds:
         with database(kind) as url:
             populate(url)
-            workers = 1 if kind == "sqlite" else PG_WORKERS
-            median, rounds = _median(
-                lambda _, u=url, w=workers: vends_per_second(u, w, VENDS_PER_WORKER)
-            )
-            print(f"{kind}: {median:.0f} vends/s (workers {workers}, rounds {rounds})")
+            if kind == "sqlite":
+                median, rounds = _median(
+                    lambda _, u=url: vends_per_second(u, 1, VENDS_PER_WORKER)
+                )
+                print(f"{kind}: {median:.0f} vends/s (one process, rounds {rounds})")
+            else:
+                _report_postgres(url, PG_REPORT_WORKERS)
             kc_workers = 1 if kind == "sqlite" else KC_WORKERS
             median, rounds = _median(
                 lambda i, u=url, w=kc_workers: key_change_meters_per_second(u, i, w)

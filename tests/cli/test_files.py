@@ -66,10 +66,14 @@ def test_an_export_file_is_private_and_recorded(cli: Cli, tmp_path: Path) -> Non
     assert _mode(target) == 0o600
     [row] = list(csv.DictReader(target.open()))
     assert len(row["digits"]) == 20
-    assert sorted(p.name for p in target.parent.iterdir()) == ["log.csv"]
+    # The export and its manifest, both private; no temporary file is left behind.
+    assert sorted(p.name for p in target.parent.iterdir()) == ["log.csv", "log.csv.manifest.json"]
+    assert _mode(target.parent / "log.csv.manifest.json") == 0o600
     [(who, outcome, detail)] = cli.operations("log.export")
     assert (who, outcome) == ("supervisor", "ok")
-    assert detail == {"rows": 1, "digits": True, "format": "csv", "filter": {"meter": M[1]}}
+    assert {k: detail[k] for k in ("rows", "digits", "format", "filter")} == {
+        "rows": 1, "digits": True, "format": "csv", "filter": {"meter": M[1]}
+    }  # fmt: skip
     assert row["digits"] not in str(detail)
     proc = cli.run("log", "verify", role="auditor")
     assert proc.returncode == 0, proc.stderr

@@ -26,6 +26,7 @@ from sqlalchemy import JSON, Table, text
 from sqlalchemy.engine import Connection
 
 from stsvend.store.errors import ConflictError, StorageError
+from stsvend.store.writes import flush
 
 __all__ = ["COPY_FROM", "bulk_insert", "bulk_update_heads", "sqlite_executemany"]
 
@@ -50,7 +51,13 @@ def bulk_insert(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) 
     from psycopg.types.json import Json
 
     columns = list(rows[0])
-    json_columns = {c for c in columns if isinstance(table.c[c].type, JSON)}
+    # JSON columns; None is JSON's null there unless the column says SQL NULL (as SQLAlchemy).
+    json_columns = {
+        c: bool(table.c[c].type.none_as_null)  # type: ignore[attr-defined]
+        for c in columns
+        if isinstance(table.c[c].type, JSON)
+    }
+    flush(conn)  # the driver's COPY bypasses the engine's events: staged writes go first
     raw = conn.connection.driver_connection
     assert raw is not None
     names = ", ".join(f'"{c}"' for c in columns)
@@ -62,7 +69,9 @@ def bulk_insert(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) 
             for row in rows:
                 copy.write_row(
                     [
-                        Json(row[c]) if c in json_columns and row[c] is not None else row[c]
+                        Json(row[c])
+                        if c in json_columns and (row[c] is not None or not json_columns[c])
+                        else row[c]
                         for c in columns
                     ]
                 )

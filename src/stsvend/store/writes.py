@@ -153,11 +153,15 @@ def _sqlite_write(
 @functools.lru_cache(maxsize=256)
 def _compiled(
     stmt: Executable, keys: tuple[str, ...], dialect: Dialect
-) -> tuple[str, frozenset[str], dict[str, Any]]:
-    """SQL, the names of JSON parameters, and the statement's own constants."""
+) -> tuple[str, frozenset[tuple[str, bool]], dict[str, Any]]:
+    """SQL, the JSON parameters (name, None is SQL NULL), and the statement's own constants."""
     compiled = stmt.compile(dialect=dialect, column_keys=list(keys))  # type: ignore[attr-defined]
+    # JSON parameters; a None among them is JSON's null unless the column says SQL NULL, as
+    # SQLAlchemy's own JSON type has it.
     json_names = frozenset(
-        name for name, bind in compiled.binds.items() if isinstance(bind.type, JSON)
+        (name, bool(bind.type.none_as_null))
+        for name, bind in compiled.binds.items()
+        if isinstance(bind.type, JSON)
     )
     constants = {k: v for k, v in compiled.params.items() if k not in keys}
     # A staged write's answer is never read: drop the RETURNING of the new row's id that the
@@ -239,9 +243,10 @@ def _postgres_flush(conn: Connection, queue: Sequence[Write], *, commit: bool) -
         converted = []
         for row in rows:
             values = {**constants, **row}
-            for name in json_names:
-                if values.get(name) is not None:
-                    values[name] = Json(values[name])
+            for name, none_as_null in json_names:
+                value = values.get(name)
+                if value is not None or not none_as_null:
+                    values[name] = Json(value)
             converted.append(values)
         if _target(stmt)[1]:  # an UPDATE or upsert: one statement per row
             parts += [(sql, [values]) for values in converted]

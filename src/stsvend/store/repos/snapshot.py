@@ -54,6 +54,7 @@ from stsvend.store.models import (
 from stsvend.store.repos.accounts import AccountRecord, MonthRecord
 from stsvend.store.repos.keychanges import KeyChangeRecord
 from stsvend.store.repos.meters import MeterRecord
+from stsvend.store.writes import flush
 
 __all__ = ["VendSnapshot", "vend_snapshot"]
 
@@ -167,6 +168,7 @@ def _postgres_snapshot(conn: Connection, params: dict[str, Any]) -> Mapping[str,
     """The lock and the read in one round trip (pipeline mode): the read is a statement of its
     own, run by the server after the lock is granted, so it still sees every committed row."""
     lock_sql, read_sql, constants = _pg_sql(conn.dialect)
+    flush(conn)  # the driver's pipeline bypasses the engine's events: staged writes go first
     raw = conn.connection.driver_connection
     assert raw is not None
     import psycopg
