@@ -12,6 +12,7 @@
 | 7 | refused by a business rule: vend limits, reversal rules, key change state |
 | 8 | storage or configuration problem, or an output file that cannot be written |
 | 9 | the request id was already used for a different request (nothing was issued) |
+| 10 | the sale was recorded but its receipt did not print: reprint it, never sell again |
 | 70 | internal error (a bug: please report it with the log file) |
 """
 
@@ -21,6 +22,7 @@ __all__ = [
     "EXIT_BATCH_FAILED",
     "EXIT_IDEMPOTENCY_MISMATCH",
     "EXIT_INTERNAL",
+    "EXIT_NOT_PRINTED",
     "EXIT_OK",
     "EXIT_USAGE",
     "exit_code_for",
@@ -36,6 +38,7 @@ EXIT_NOT_ALLOWED = 6
 EXIT_REFUSED = 7
 EXIT_STORAGE = 8
 EXIT_IDEMPOTENCY_MISMATCH = 9
+EXIT_NOT_PRINTED = 10
 EXIT_INTERNAL = 70
 
 # Error codes (StsError.code) by exit code; anything not listed that is an StsError is input.
@@ -56,6 +59,7 @@ _BY_CODE: dict[str, int] = {
     ),
     **dict.fromkeys(("storage", "config", "time_zone", "output_file"), EXIT_STORAGE),
     "idempotency_mismatch": EXIT_IDEMPOTENCY_MISMATCH,
+    "receipt_not_printed": EXIT_NOT_PRINTED,
 }  # fmt: skip
 
 

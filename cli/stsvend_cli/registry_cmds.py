@@ -266,11 +266,34 @@ def customers_open(
 @json_option
 @with_session(keys=False, action="customers.manage")
 def customers_close(sess: Session, contract: str, as_json: bool) -> None:
-    """Close an account."""
+    """Close an account.
+
+    Arrears (debt, emergency credit not yet repaid) are no longer recovered from purchases
+    once the account is closed, and credit left on it is no longer sold against: the command
+    warns with the amounts, for them to be collected, refunded or written off.
+    """
     from stsvend.services.registry import close_account
 
     data = close_account(sess.svc, sess.actor, contract)
     emit(data, as_json, lambda d: click.echo(f"account {d['contract']} closed"))
+    currency = sess.svc.config.currency
+    owed = [
+        f"{what} {money(data[key], currency)}"
+        for key, what in (("debt", "debt"), ("emergency_debt", "emergency credit not repaid"))
+        if data.get(key)
+    ]
+    if owed:
+        click.echo(
+            f"warning: account {data['contract']} was closed with arrears: {', '.join(owed)}; "
+            "they are no longer recovered from purchases: collect or write them off",
+            err=True,
+        )
+    if data.get("credit_balance"):
+        click.echo(
+            f"warning: account {data['contract']} was closed holding credit of "
+            f"{money(data['credit_balance'], currency)}: refund it to the customer",
+            err=True,
+        )
 
 
 @customers.command("list")
