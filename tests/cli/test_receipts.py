@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from tests.cli.conftest import M, Cli
+from tests.cli.conftest import Cli, M
 
 pypdf = pytest.importorskip("pypdf")
 
@@ -145,7 +145,7 @@ def test_a_water_meter_receipt_counts_cubic_metres(cli: Cli, tmp_path: Path) -> 
     cli.ok("meters", "add", M[7], "--sgc", "123456", "--resource", "water")
     cli.ok("customers", "open-account", "--customer", "C-7", "--contract", "K-7", "--meter",
            M[7], "--tariff", "WAT")  # fmt: skip
-    result, _, paper, text = _forms(cli, tmp_path, "vend", M[7], "25")
+    _, _, paper, text = _forms(cli, tmp_path, "vend", M[7], "25")
     for form in (paper, text):
         assert "2.0 m³" in form and "at ZAR 12.50/m³" in form and "kWh" not in form
 
