@@ -49,10 +49,18 @@ def money_text(minor: int, currency: str) -> str:
     return f"{currency} {sign}{abs(value.to_decimal()):,.{value.digits}f}"
 
 
-def unit_name(unit_or_resource: str | None) -> str:
-    """The unit a person reads: from a resource name or the services' unit ("kWh" if none)."""
-    if not unit_or_resource:
+def unit_name(unit_or_resource: str | int | None) -> str:
+    """The unit a person reads: from a resource (its name or STS number, as stored with a
+    tariff) or the services' unit; "kWh" if none.
+
+    >>> unit_name(1), unit_name("min"), unit_name(None)
+    ('m³', 'minutes', 'kWh')
+    """
+    if unit_or_resource is None or unit_or_resource == "":
         return "kWh"
+    if isinstance(unit_or_resource, int) and not isinstance(unit_or_resource, bool):
+        names = tuple(_RESOURCE_UNITS)  # electricity, water, gas, time: STS subclasses 0-3
+        return _RESOURCE_UNITS[names[unit_or_resource]] if 0 <= unit_or_resource < 4 else "kWh"
     text = str(unit_or_resource)
     return _RESOURCE_UNITS.get(text.lower(), _SPELLED.get(text, text))
 

@@ -151,9 +151,52 @@ def meters_show(sess: Session, drn: str, as_json: bool) -> None:
     from stsvend.services.registry import meter_status
 
     data = meter_status(sess.svc, sess.actor, drn)
+    currency = sess.svc.config.currency
     emit(data, as_json, lambda d: console().print(table(
-        f"Meter {d['drn']}", ["field", "value"], [[k, v] for k, v in d.items()]
+        f"Meter {d['drn']}", ["field", "value"], _meter_rows(d, currency)
     )))  # fmt: skip
+
+
+def _meter_rows(d: dict[str, Any], currency: str) -> list[list[Any]]:
+    """``meters show`` for people: money in the currency, limits named, the key change said."""
+    from stsvend_cli.human import percent_from_bp, unit_name
+
+    def limit(key: str) -> str:
+        value = d.get(key)
+        return "the configured default" if value is None else money(value, currency)
+
+    rows: list[list[Any]] = [
+        ["DRN", d["drn"]], ["IIN", d.get("iin")],
+        ["resource", f"{d.get('resource')} ({unit_name(d.get('resource'))})"],
+        ["status", d.get("status")], ["SGC", d.get("sgc")], ["KRN", d.get("krn")],
+        ["TI", d.get("ti")], ["key type", d.get("key_type")], ["EA", d.get("ea")],
+        ["base date", d.get("base_date")], ["KEN", d.get("ken")], ["DKGA", d.get("dkga")],
+        ["minimum vend", limit("min_vend")], ["maximum vend", limit("max_vend")],
+        ["daily limit", limit("daily_limit")],
+        ["last TID", ", ".join(f"{tid} (base date {base})"
+                               for base, tid in (d.get("last_tids") or {}).items()) or "none"],
+    ]  # fmt: skip
+    account = d.get("account")
+    if account is None:
+        rows.append(["account", "none"])
+    else:
+        rows += [
+            ["contract", f"{account['contract']} ({'open' if account['open'] else 'closed'})"],
+            ["customer", account["customer"]],
+            ["credit", money(account["credit_balance"], currency)],
+            ["debt", f"{money(account['debt'], currency)}, recovered at "
+                     f"{percent_from_bp(account['debt_recovery_bp'])} of each purchase"],
+            ["emergency credit owed", money(account["emergency_debt"], currency)],
+        ]  # fmt: skip
+    change = d.get("key_change")
+    if change is None:
+        rows.append(["key change", "none open"])
+    else:
+        target = change.get("target") or {}
+        to = " ".join(f"{k.upper().replace('_', ' ')} {v}" for k, v in target.items())
+        rows.append(["key change", f"{change['state']} to {to}"
+                                   + (f" ({change['reason']})" if change.get("reason") else "")])
+    return rows
 
 
 def _block(sess: Session, drn: str, reason: str, blocked: bool, as_json: bool) -> None:
@@ -198,9 +241,14 @@ def meters_limits(
     from stsvend.services.registry import set_limits
 
     data = set_limits(sess.svc, sess.actor, drn, minimum=minimum, maximum=maximum, daily=daily)
+    currency = sess.svc.config.currency
+
+    def shown(value: int | None) -> str:
+        return "the configured default" if value is None else money(value, currency)
+
     emit(data, as_json, lambda d: click.echo(
-        f"limits of {d['drn']}: min {d['min_vend']}, max {d['max_vend']}, daily "
-        f"{d['daily_limit']} (minor units; empty = default)"
+        f"limits of {d['drn']}: minimum {shown(d['min_vend'])}, maximum {shown(d['max_vend'])}, "
+        f"daily {shown(d['daily_limit'])}"
     ))  # fmt: skip
 
 
@@ -384,20 +432,31 @@ def tariffs_list(sess: Session, as_json: bool) -> None:
     """List tariffs."""
     from stsvend.services.tariffs import list_tariffs
     from stsvend.vending.tariff import UnitPrice
+    from stsvend_cli.human import percent_from_bp, price_text, unit_name
 
     rows = list_tariffs(sess.svc, sess.actor)
 
     def blocks(t: dict[str, Any]) -> str:
+        # "up to 50.0 kWh: ZAR 1.50/kWh, then ZAR 2.00/kWh"
+        unit = unit_name(t.get("resource"))
         parts = []
         for up, scaled in t["blocks"]:
-            price = UnitPrice(scaled).format(t["currency"])
-            bound = "" if up is None else f"<{units(up, '')} "
-            parts.append(f"{bound}{price}")
-        return ", ".join(parts)
+            price = price_text(UnitPrice(scaled).format(t["currency"]), t["currency"], unit)
+            parts.append(price if up is None else f"up to {units(up, unit)}: {price}")
+        return (", then " if len(parts) > 1 else "").join(parts)
+
+    def emergency(t: dict[str, Any]) -> str:
+        grant = t["emergency"]
+        if not grant["units"]:
+            return "none"
+        repay = grant.get("repayment_bp")
+        tail = "" if repay is None else f", repaid at {percent_from_bp(repay)} of purchases"
+        return f"{units(grant['units'], unit_name(t.get('resource')))}{tail}"
 
     emit(rows, as_json, lambda r: console().print(table(
-        "Tariffs", ["code", "name", "blocks (per unit)", "VAT bp", "fixed", "free units",
-                    "emergency"],
-        [[t["code"], t["name"], blocks(t), t["tax_bp"], money(t["fixed_charge"], t["currency"]),
-          units(t["free_units"], ""), units(t["emergency"]["units"], "")] for t in r],
+        "Tariffs", ["code", "name", "prices (VAT included)", "VAT", "fixed charge (monthly)",
+                    "free units (monthly)", "emergency credit"],
+        [[t["code"], t["name"], blocks(t), percent_from_bp(t["tax_bp"]),
+          money(t["fixed_charge"], t["currency"]),
+          units(t["free_units"], unit_name(t.get("resource"))), emergency(t)] for t in r],
     )))  # fmt: skip

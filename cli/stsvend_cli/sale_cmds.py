@@ -16,7 +16,6 @@ from stsvend_cli.common import (
     console,
     emit,
     json_option,
-    money,
     table,
     units,
     whole,
@@ -99,17 +98,12 @@ def trial(
     )  # fmt: skip
 
     def show(r: dict[str, Any]) -> None:
-        doc = r["money"]
-        cur = doc["currency"]
-        rows = [["amount", money(doc["tendered"], cur)]]
-        rows += [
-            [line["kind"] + (f" block {line['block']}" if line["block"] else ""),
-             money(-line["amount"], cur)]
-            for line in doc["lines"]
-        ]  # fmt: skip
-        rows += [["VAT included", money(doc["tax"], cur)],
-                 ["carried forward", money(doc["carried_forward"], cur)],
-                 ["units", units(r["units"], r["unit"])]]  # fmt: skip
+        from stsvend_cli.receipt import build_receipt
+
+        # The receipt's own money lines, so a trial reads exactly as the sale would.
+        lines = [x for x in build_receipt(r).lines if x.style == "pair"]
+        rows = [[x.text, x.right] for x in lines]
+        rows.append(["Units", units(r["units"], r["unit"])])
         title = f"Trial for {r['meter']['drn']} ({r['tariff']})" + (" TEST" if r["test"] else "")
         console().print(table(title, ["line", "value"], rows))
         console().print("trial only: no token was issued")
