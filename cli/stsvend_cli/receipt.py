@@ -133,7 +133,7 @@ def _meter_lines(meter: dict[str, Any] | None) -> list[Line]:
             parts.append(f"EA{meter['ea']}")
         if meter.get("base_date"):
             parts.append(f"base date {meter['base_date']}")
-        lines.append(Line("text", "  ".join(parts)))
+        lines.append(Line("text", " ".join(parts)))
     return lines
 
 
@@ -228,8 +228,8 @@ def build_receipt(result: dict[str, Any]) -> Receipt:
     lines.append(Line("title", f"{title}   Receipt {number}"))
     if copy:
         lines.append(Line("mark", f"*** {COPY_MARK} ***"))
-    when = time_text(result.get("local_time") or result.get("at"))
-    lines.append(Line("text", f"{when}   {result.get('operator', '')} at terminal "
+    lines.append(Line("text", f"Date: {time_text(result.get('local_time') or result.get('at'))}"))
+    lines.append(Line("text", f"Operator {result.get('operator', '')}, terminal "
                               f"{result.get('terminal', '')}"))  # fmt: skip
     lines += _meter_lines(result.get("meter"))
     if result.get("contract"):

@@ -73,8 +73,10 @@ def _render(printer: Any, receipt: Receipt, width: int) -> None:
                 printer.text(row.strip() + "\n")
             printer.set(align="left", bold=False)
         elif line.style == "token":
-            # Double height keeps the 24 characters of a token on 32-column paper.
-            printer.set(align="center", bold=True, double_height=True)
+            # Double size where the 24 characters fit twice over (80 mm paper); double height
+            # alone on narrower paper.
+            wide = 2 * len(line.text) <= width
+            printer.set(align="center", bold=True, double_height=True, double_width=wide)
             printer.text(line.text + "\n")
             printer.set(normal_textsize=True, bold=False, align="left")
         else:
