@@ -85,7 +85,8 @@ def price_text(price: str | None, currency: str, unit: str | None = "kWh") -> st
     whole, _, frac = text.partition(".")
     frac = frac.rstrip("0").ljust(digits, "0")
     shown = f"{whole}.{frac}" if frac else whole
-    return f"{currency} {shown}/{unit_name(unit)}"
+    per = {"minutes": "min"}.get(unit_name(unit), unit_name(unit))  # "per minute", not minutes
+    return f"{currency} {shown}/{per}"
 
 
 def percent_from_bp(bp: int) -> str:
