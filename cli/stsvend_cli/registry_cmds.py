@@ -151,19 +151,19 @@ def meters_show(sess: Session, drn: str, as_json: bool) -> None:
     from stsvend.services.registry import meter_status
 
     data = meter_status(sess.svc, sess.actor, drn)
-    currency = sess.svc.config.currency
     emit(data, as_json, lambda d: console().print(table(
-        f"Meter {d['drn']}", ["field", "value"], _meter_rows(d, currency)
+        f"Meter {d['drn']}", ["field", "value"], _meter_rows(d, sess.svc.config)
     )))  # fmt: skip
 
 
-def _meter_rows(d: dict[str, Any], currency: str) -> list[list[Any]]:
+def _meter_rows(d: dict[str, Any], config: Any) -> list[list[Any]]:
     """``meters show`` for people: money in the currency, limits named, the key change said."""
     from stsvend_cli.human import percent_from_bp, unit_name
 
+    currency = config.currency
+
     def limit(key: str) -> str:
-        value = d.get(key)
-        return "the configured default" if value is None else money(value, currency)
+        return _limit(d, key, config)
 
     rows: list[list[Any]] = [
         ["DRN", d["drn"]], ["IIN", d.get("iin")],
@@ -241,15 +241,22 @@ def meters_limits(
     from stsvend.services.registry import set_limits
 
     data = set_limits(sess.svc, sess.actor, drn, minimum=minimum, maximum=maximum, daily=daily)
-    currency = sess.svc.config.currency
-
-    def shown(value: int | None) -> str:
-        return "the configured default" if value is None else money(value, currency)
-
+    config = sess.svc.config
     emit(data, as_json, lambda d: click.echo(
-        f"limits of {d['drn']}: minimum {shown(d['min_vend'])}, maximum {shown(d['max_vend'])}, "
-        f"daily {shown(d['daily_limit'])}"
+        f"limits of {d['drn']}: minimum {_limit(d, 'min_vend', config)}, maximum "
+        f"{_limit(d, 'max_vend', config)}, daily {_limit(d, 'daily_limit', config)}"
     ))  # fmt: skip
+
+
+def _limit(d: dict[str, Any], key: str, config: Any) -> str:
+    """A meter's vend limit in the currency, or the configured default it falls back to."""
+    from stsvend.vending.money import Money
+
+    value = d.get(key)
+    if value is not None:
+        return money(value, config.currency)
+    default = Money.parse(getattr(config, key), config.currency)
+    return f"{money(default.minor, config.currency)} (default)"
 
 
 @meters.command("import")
