@@ -23,7 +23,14 @@ from attrs import frozen
 from stsvend.errors import InputError
 from stsvend_cli.receipt import Receipt, wrap_line
 
-__all__ = ["PAPER_WIDTH", "PrinterTarget", "escpos_bytes", "parse_target", "print_escpos"]
+__all__ = [
+    "PAPER_WIDTH",
+    "PrinterTarget",
+    "check_target",
+    "escpos_bytes",
+    "parse_target",
+    "print_escpos",
+]
 
 #: Characters per line in font A on 80 mm paper (58 mm printers: 32; set STSVEND_PRINTER_WIDTH).
 PAPER_WIDTH = 48
@@ -58,6 +65,32 @@ def parse_target(text: str) -> PrinterTarget:
             f"--print takes escpos:PATH (a device such as /dev/usb/lp0, or a file), got {text!r}"
         )
     return PrinterTarget(scheme, path)
+
+
+def check_target(target: PrinterTarget) -> None:
+    """Refuse, before anything is sold, a printer that is not there: a device node missing
+    (unplugged, switched off) or a path that cannot be written.
+
+    >>> check_target(PrinterTarget("escpos", "/dev/usb/no-such-lp9"))
+    Traceback (most recent call last):
+    ...
+    stsvend.files.OutputFileError: printer escpos:/dev/usb/no-such-lp9 not found (is it ...
+    """
+    import os
+    from pathlib import Path
+
+    from stsvend.files import OutputFileError
+
+    path = Path(target.path)
+    if path.exists():
+        if path.is_dir() or not os.access(path, os.W_OK):
+            raise OutputFileError(f"printer {target} cannot be written to (a folder, or no "
+                                  "permission: is this user in the printer's group?)")  # fmt: skip
+        return
+    folder = path.parent
+    if str(path).startswith("/dev/") or not folder.is_dir() or not os.access(folder, os.W_OK):
+        raise OutputFileError(f"printer {target} not found (is it plugged in and switched "
+                              "on?): nothing was sold")  # fmt: skip
 
 
 def _render(printer: Any, receipt: Receipt, width: int) -> None:
@@ -106,7 +139,9 @@ def print_escpos(receipt: Receipt, target: PrinterTarget, width: int = PAPER_WID
         printer.open(raise_not_found=True)
         printer._raw(data)
         printer.flush()
-    except Exception as exc:  # OSError, or python-escpos's own (device not found, …)
+    except OSError:
+        raise
+    except Exception as exc:  # python-escpos's own (device not found, …)
         raise OSError(" ".join(str(exc).split()) or type(exc).__name__) from None
     finally:
         with contextlib.suppress(Exception):  # closing a printer that failed to open

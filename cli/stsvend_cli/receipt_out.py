@@ -1,11 +1,12 @@
 """Where a receipt goes: the terminal always, and on request a thermal printer and a PDF.
 
 Every command that hands out a receipt takes ``--print escpos:PATH`` (or ``STSVEND_PRINTER``)
-and ``--pdf PATH``.  Both are checked before anything is issued: a malformed target is exit 3,
-a missing ``print`` extra or a PDF folder that cannot be written is exit 8, and nothing is
-sold.  Once the sale is committed the receipt is printed; if the printer or the file then
-fails, the sale stands: the clerk is told it was recorded and to reprint it, never to sell
-again (:class:`ReceiptNotPrinted`, exit 10).
+and ``--pdf PATH``.  Both are checked before anything is issued: a malformed target is exit 3;
+a missing ``print`` extra, a printer that is not there (its device missing) or cannot be
+written, or a PDF folder that cannot be written is exit 8; and nothing is sold.  Once the sale
+is committed the receipt is printed; if the printer or the file then fails, the sale stands:
+the clerk is told it was recorded and to reprint it, never to sell again
+(:class:`ReceiptNotPrinted`, exit 10).
 
 >>> ReceiptNotPrinted("x").code
 'receipt_not_printed'
@@ -71,11 +72,12 @@ class Delivery:
         self.pdf = None if pdf is None else Path(pdf)
         self.width = 48
         if printer:
-            from stsvend_cli.receipt_escpos import PAPER_WIDTH, parse_target
+            from stsvend_cli.receipt_escpos import PAPER_WIDTH, check_target, parse_target
 
             self.target = parse_target(printer)
             self.width = _width(os.environ.get(ENV_PRINTER_WIDTH), PAPER_WIDTH)
             _needs("escpos", ConfigError)
+            check_target(self.target)
         if self.pdf is not None:
             _needs("fpdf", ConfigError)
             folder = self.pdf.parent

@@ -154,8 +154,9 @@ def test_a_printer_failing_after_the_sale_says_reprint_never_sell_again(
     cli: Cli, tmp_path: Path
 ) -> None:
     before = _sales(cli)
-    proc = cli.run("vend", M[2], "50", "--print", f"escpos:{tmp_path}/no/such/lp0",
-                   role="clerk")  # fmt: skip
+    # /dev/full opens and then fails every write, as a printer out of paper or unplugged
+    # mid-receipt does.
+    proc = cli.run("vend", M[2], "50", "--print", "escpos:/dev/full", role="clerk")
     assert proc.returncode == 10, proc.stderr
     assert _sales(cli) == before + 1  # the sale stands
     assert "sale recorded as receipt 3" in proc.stderr
@@ -169,7 +170,7 @@ def test_a_printer_failing_after_the_sale_says_reprint_never_sell_again(
 
 
 def test_a_reprint_failing_to_print_says_to_try_again(cli: Cli, tmp_path: Path) -> None:
-    proc = cli.run("reprint", "1", "--print", f"escpos:{tmp_path}/no/lp0", role="supervisor")
+    proc = cli.run("reprint", "1", "--print", "escpos:/dev/full", role="supervisor")
     assert proc.returncode == 10
     assert "the copy of receipt 1 did not print" in proc.stderr
     assert "stsvend reprint 1" in proc.stderr and "sale recorded" not in proc.stderr
@@ -192,6 +193,9 @@ def test_the_printer_from_the_environment(cli: Cli, tmp_path: Path) -> None:
         (("--print", "lp0"), 3, "--print takes escpos:PATH"),
         (("--print", "cups:office"), 3, "--print takes escpos:PATH"),
         (("--pdf", "/no/such/folder/r.pdf"), 8, "cannot write the PDF receipt"),
+        (("--print", "escpos:/dev/usb/no-such-lp9"), 8, "not found (is it plugged in"),
+        (("--print", "escpos:/no/such/folder/lp0"), 8, "nothing was sold"),
+        (("--print", "escpos:/tmp"), 8, "cannot be written to"),
     ],
 )
 def test_a_bad_receipt_target_is_refused_before_anything_is_sold(
