@@ -14,7 +14,6 @@ from stsvend_cli.common import (
     json_option,
     money,
     table,
-    units,
     whole,
     with_session,
 )
@@ -149,54 +148,12 @@ def meters_list(sess: Session, sgc: str | None, status: str | None, as_json: boo
 def meters_show(sess: Session, drn: str, as_json: bool) -> None:
     """Everything about one meter: key data, last TIDs, account, open key change."""
     from stsvend.services.registry import meter_status
+    from stsvend_cli.registry_views import meter_rows
 
     data = meter_status(sess.svc, sess.actor, drn)
     emit(data, as_json, lambda d: console().print(table(
-        f"Meter {d['drn']}", ["field", "value"], _meter_rows(d, sess.svc.config)
+        f"Meter {d['drn']}", ["field", "value"], meter_rows(d, sess.svc.config)
     )))  # fmt: skip
-
-
-def _meter_rows(d: dict[str, Any], config: Any) -> list[list[Any]]:
-    """``meters show`` for people: money in the currency, limits named, the key change said."""
-    from stsvend_cli.human import percent_from_bp, unit_name
-
-    currency = config.currency
-
-    def limit(key: str) -> str:
-        return _limit(d, key, config)
-
-    rows: list[list[Any]] = [
-        ["DRN", d["drn"]], ["IIN", d.get("iin")],
-        ["resource", f"{d.get('resource')} ({unit_name(d.get('resource'))})"],
-        ["status", d.get("status")], ["SGC", d.get("sgc")], ["KRN", d.get("krn")],
-        ["TI", d.get("ti")], ["key type", d.get("key_type")], ["EA", d.get("ea")],
-        ["base date", d.get("base_date")], ["KEN", d.get("ken")], ["DKGA", d.get("dkga")],
-        ["minimum vend", limit("min_vend")], ["maximum vend", limit("max_vend")],
-        ["daily limit", limit("daily_limit")],
-        ["last TID", ", ".join(f"{tid} (base date {base})"
-                               for base, tid in (d.get("last_tids") or {}).items()) or "none"],
-    ]  # fmt: skip
-    account = d.get("account")
-    if account is None:
-        rows.append(["account", "none"])
-    else:
-        rows += [
-            ["contract", f"{account['contract']} ({'open' if account['open'] else 'closed'})"],
-            ["customer", account["customer"]],
-            ["credit", money(account["credit_balance"], currency)],
-            ["debt", f"{money(account['debt'], currency)}, recovered at "
-                     f"{percent_from_bp(account['debt_recovery_bp'])} of each purchase"],
-            ["emergency credit owed", money(account["emergency_debt"], currency)],
-        ]  # fmt: skip
-    change = d.get("key_change")
-    if change is None:
-        rows.append(["key change", "none open"])
-    else:
-        target = change.get("target") or {}
-        to = " ".join(f"{k.upper().replace('_', ' ')} {v}" for k, v in target.items())
-        rows.append(["key change", f"{change['state']} to {to}"
-                                   + (f" ({change['reason']})" if change.get("reason") else "")])
-    return rows
 
 
 def _block(sess: Session, drn: str, reason: str, blocked: bool, as_json: bool) -> None:
@@ -241,22 +198,13 @@ def meters_limits(
     from stsvend.services.registry import set_limits
 
     data = set_limits(sess.svc, sess.actor, drn, minimum=minimum, maximum=maximum, daily=daily)
+    from stsvend_cli.registry_views import limit_text
+
     config = sess.svc.config
     emit(data, as_json, lambda d: click.echo(
-        f"limits of {d['drn']}: minimum {_limit(d, 'min_vend', config)}, maximum "
-        f"{_limit(d, 'max_vend', config)}, daily {_limit(d, 'daily_limit', config)}"
+        f"limits of {d['drn']}: minimum {limit_text(d, 'min_vend', config)}, maximum "
+        f"{limit_text(d, 'max_vend', config)}, daily {limit_text(d, 'daily_limit', config)}"
     ))  # fmt: skip
-
-
-def _limit(d: dict[str, Any], key: str, config: Any) -> str:
-    """A meter's vend limit in the currency, or the configured default it falls back to."""
-    from stsvend.vending.money import Money
-
-    value = d.get(key)
-    if value is not None:
-        return money(value, config.currency)
-    default = Money.parse(getattr(config, key), config.currency)
-    return f"{money(default.minor, config.currency)} (default)"
 
 
 @meters.command("import")
@@ -331,24 +279,10 @@ def customers_close(sess: Session, contract: str, as_json: bool) -> None:
 
     data = close_account(sess.svc, sess.actor, contract)
     emit(data, as_json, lambda d: click.echo(f"account {d['contract']} closed"))
-    currency = sess.svc.config.currency
-    owed = [
-        f"{what} {money(data[key], currency)}"
-        for key, what in (("debt", "debt"), ("emergency_debt", "emergency credit not repaid"))
-        if data.get(key)
-    ]
-    if owed:
-        click.echo(
-            f"warning: account {data['contract']} was closed with arrears: {', '.join(owed)}; "
-            "they are no longer recovered from purchases: collect or write them off",
-            err=True,
-        )
-    if data.get("credit_balance"):
-        click.echo(
-            f"warning: account {data['contract']} was closed holding credit of "
-            f"{money(data['credit_balance'], currency)}: refund it to the customer",
-            err=True,
-        )
+    from stsvend_cli.registry_views import closing_warnings
+
+    for warning in closing_warnings(data, sess.svc.config.currency):
+        click.echo(f"warning: {warning}", err=True)
 
 
 @customers.command("list")
@@ -438,32 +372,9 @@ def tariffs_add(
 def tariffs_list(sess: Session, as_json: bool) -> None:
     """List tariffs."""
     from stsvend.services.tariffs import list_tariffs
-    from stsvend.vending.tariff import UnitPrice
-    from stsvend_cli.human import percent_from_bp, price_text, unit_name
+    from stsvend_cli.registry_views import TARIFF_COLUMNS, tariff_row
 
     rows = list_tariffs(sess.svc, sess.actor)
-
-    def blocks(t: dict[str, Any]) -> str:
-        # "up to 50.0 kWh: ZAR 1.50/kWh, then ZAR 2.00/kWh"
-        unit = unit_name(t.get("resource"))
-        parts = []
-        for up, scaled in t["blocks"]:
-            price = price_text(UnitPrice(scaled).format(t["currency"]), t["currency"], unit)
-            parts.append(price if up is None else f"up to {units(up, unit)}: {price}")
-        return (", then " if len(parts) > 1 else "").join(parts)
-
-    def emergency(t: dict[str, Any]) -> str:
-        grant = t["emergency"]
-        if not grant["units"]:
-            return "none"
-        repay = grant.get("repayment_bp")
-        tail = "" if repay is None else f", repaid at {percent_from_bp(repay)} of purchases"
-        return f"{units(grant['units'], unit_name(t.get('resource')))}{tail}"
-
     emit(rows, as_json, lambda r: console().print(table(
-        "Tariffs", ["code", "name", "prices (VAT included)", "VAT", "fixed charge (monthly)",
-                    "free units (monthly)", "emergency credit"],
-        [[t["code"], t["name"], blocks(t), percent_from_bp(t["tax_bp"]),
-          money(t["fixed_charge"], t["currency"]),
-          units(t["free_units"], unit_name(t.get("resource"))), emergency(t)] for t in r],
+        "Tariffs", TARIFF_COLUMNS, [tariff_row(t) for t in r]
     )))  # fmt: skip

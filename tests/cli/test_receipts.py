@@ -248,7 +248,7 @@ def test_help_explains_clear_credit_and_test_token_values(cli: Cli) -> None:
 @pytest.mark.parametrize(
     "name",
     ["stsvend_cli.human", "stsvend_cli.receipt", "stsvend_cli.receipt_escpos",
-     "stsvend_cli.receipt_pdf", "stsvend_cli.receipt_out"],
+     "stsvend_cli.receipt_pdf", "stsvend_cli.receipt_out", "stsvend_cli.registry_views"],
 )  # fmt: skip
 def test_receipt_modules_docstring_examples_run(name: str) -> None:
     module = importlib.import_module(name)
