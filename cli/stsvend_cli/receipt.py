@@ -265,10 +265,14 @@ def print_receipt(result: dict[str, Any]) -> None:
     from stsvend_cli.common import console
 
     receipt = build_receipt(result)
+    styles = {"mark": "bold red", "notice": "red", "heading": "bold", "title": "bold",
+              "token": "bold"}  # fmt: skip
     text = Text()
     for line in receipt.lines:
-        style = {"mark": "bold red", "heading": "bold", "title": "bold", "token": "bold"}
+        style = styles.get(line.style, "")
+        if line.style == "note" and line.text.startswith("REVERSED"):
+            style = "bold red"
         for row in wrap_line(line, _WIDTH, wrap=False):
-            text.append(row + "\n", style=style.get(line.style, ""))
+            text.append(row + "\n", style=style)
     text.rstrip()
     console().print(Panel(text, expand=False))
