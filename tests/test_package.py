@@ -12,7 +12,9 @@ import pytest
 
 import stsvend
 
-SHELL_DEPENDENCIES = ("click", "rich", "sqlalchemy", "alembic", "serial", "psycopg")
+SHELL_DEPENDENCIES = (
+    "click", "rich", "sqlalchemy", "alembic", "serial", "psycopg", "escpos", "fpdf"
+)
 
 
 def _pure_modules() -> list[str]:

@@ -230,12 +230,17 @@ def shift_start(sess: Session, as_json: bool) -> None:
     ))  # fmt: skip
 
 
+def _kind(kind: str) -> str:
+    """A sale kind as people say it: ``key_change`` → ``key change``."""
+    return kind.replace("_", " ")
+
+
 def _totals_table(title: str, rows: list[dict[str, Any]], currency: str) -> Any:
     return table(
         title,
         ["kind", "count", "amount", "units", "reversed", "TEST"],
         [
-            [r["kind"], r["count"], money(r["amount"], currency), units(r["units"], ""),
+            [_kind(r["kind"]), r["count"], money(r["amount"], currency), units(r["units"], ""),
              r["reversed"], r["test"] or ""]
             for r in rows
         ],
@@ -256,16 +261,23 @@ def shift_end(sess: Session, as_json: bool) -> None:
     report["anchor"] = latest_anchor(sess.svc)
     currency = sess.svc.config.currency
 
+    zone = sess.svc.config.zone
+
     def show(r: dict[str, Any]) -> None:
+        from stsvend_cli.human import time_text
+
         console().print(
             f"shift {r['shift']} closed: {r['operator']} at {r['terminal']}, "
-            f"{r['opened_at']} - {r['closed_at']}"
+            f"{time_text(r['opened_at'], zone)} to {time_text(r['closed_at'], zone)}",
+            markup=False,
         )
         console().print(_totals_table("Shift totals", r["totals"], currency))
         anchor = r["anchor"]
         console().print(
             "token log anchor: none yet" if anchor is None
-            else f"token log anchor (seal {anchor['seal']}, {anchor['at']}): {anchor['mac']}"
+            else f"token log anchor (seal {anchor['seal']}, {time_text(anchor['at'], zone)}): "
+                 f"{anchor['mac']}",
+            markup=False,
         )  # fmt: skip
 
     emit(report, as_json, show)

@@ -237,8 +237,11 @@ def table(title: str, columns: list[str], rows: list[list[Any]]) -> Table:
     out = Table(title=title)
     for column in columns:
         out.add_column(column)
+    from stsvend_cli.human import cell
+
     for row in rows:
-        out.add_row(*["" if v is None else str(v) for v in row])
+        # Flags read yes/no, None is blank, mappings are "key: value" (never Python's spelling).
+        out.add_row(*[cell(v) for v in row])
     return out
 
 
@@ -258,14 +261,18 @@ def whole(text: str | None, what: str, low: int, high: int) -> int | None:
 
 
 def money(minor: int, currency: str) -> str:
-    """Minor units as a decimal amount, e.g. ``12.50`` (never through a float)."""
-    from stsvend.vending.money import Money
+    """Minor units in the currency's format, e.g. ``ZAR 1,012.50`` (never through a float)."""
+    from stsvend_cli.human import money_text
 
-    return Money(int(minor), currency).format()
+    return money_text(minor, currency)
 
 
-def units(tenths: int, unit: str = "kWh") -> str:
-    """STS tenths as units, e.g. ``25.0 kWh``."""
-    sign = "-" if tenths < 0 else ""
-    value = abs(int(tenths))
-    return f"{sign}{value // 10}.{value % 10} {unit}"
+def units(tenths: int, unit: str | None = "kWh") -> str:
+    """STS tenths in the meter's unit, e.g. ``25.0 kWh``, ``1.5 m³`` (``""``: the number
+    alone, where a column names the unit)."""
+    from stsvend_cli.human import units_text
+
+    if unit == "":
+        sign = "-" if tenths < 0 else ""
+        return f"{sign}{abs(int(tenths)) // 10}.{abs(int(tenths)) % 10}"
+    return units_text(tenths, unit)

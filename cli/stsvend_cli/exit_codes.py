@@ -12,6 +12,7 @@
 | 7 | refused by a business rule: vend limits, reversal rules, key change state |
 | 8 | storage or configuration problem, or an output file that cannot be written |
 | 9 | the request id was already used for a different request (nothing was issued) |
+| 10 | the sale was recorded but its receipt did not print: reprint it, never sell again |
 | 70 | internal error (a bug: please report it with the log file) |
 """
 
@@ -23,6 +24,7 @@ __all__ = [
     "EXIT_BATCH_FAILED",
     "EXIT_IDEMPOTENCY_MISMATCH",
     "EXIT_INTERNAL",
+    "EXIT_NOT_PRINTED",
     "EXIT_OK",
     "EXIT_USAGE",
     "exit_code_for",
@@ -38,6 +40,7 @@ EXIT_NOT_ALLOWED = 6
 EXIT_REFUSED = 7
 EXIT_STORAGE = 8
 EXIT_IDEMPOTENCY_MISMATCH = 9
+EXIT_NOT_PRINTED = 10
 EXIT_INTERNAL = 70
 
 # One exit code per outcome of the error table (src/stsvend/error_codes.py).
@@ -49,6 +52,7 @@ _BY_OUTCOME: dict[Outcome, int] = {
     Outcome.REFUSED: EXIT_REFUSED,
     Outcome.STORAGE: EXIT_STORAGE,
     Outcome.IDEMPOTENCY: EXIT_IDEMPOTENCY_MISMATCH,
+    Outcome.NOT_PRINTED: EXIT_NOT_PRINTED,
 }
 
 

@@ -8,7 +8,7 @@ from typing import Any
 import click
 
 from stsvend_cli.common import Session, console, emit, json_option, table, whole, with_session
-from stsvend_cli.receipt import print_receipt
+from stsvend_cli.receipt_out import Delivery, deliver, receipt_options
 
 __all__ = ["key_change"]
 
@@ -38,16 +38,18 @@ def key_change() -> None:
 @click.option("--sgc-token", is_flag=True, help="EA07: add the 3rd token carrying the SGC.")
 @click.option("--issue", is_flag=True, help="Hand the tokens out now (else: with the next sale).")
 @click.option("--request-id", default=None, metavar="ID")
+@receipt_options
 @json_option
 @with_session(action="key-change")
 def kc_meter(
     sess: Session, drn: str, rollover: bool, sgc: str | None, krn: str | None, ti: str | None,
     ken: str | None, key_type: str | None, sgc_token: bool, issue: bool,
-    request_id: str | None, as_json: bool,
+    request_id: str | None, printer: str | None, pdf: str | None, as_json: bool,
 ) -> None:  # fmt: skip
     """Key-change one meter (supervisor or engineer)."""
     from stsvend.services.keychange import key_change_meter
 
+    out = Delivery(printer, pdf)
     result = key_change_meter(
         sess.svc, sess.actor, drn, rollover=rollover, sgc=None if sgc is None else _sgc(sgc),
         krn=whole(krn, "--krn", 1, 9), ti=whole(ti, "--ti", 0, 99),
@@ -55,7 +57,7 @@ def kc_meter(
         sgc_token=sgc_token, issue=issue,
         request_id=request_id,
     )  # fmt: skip
-    emit(result, as_json, print_receipt)
+    deliver(out, result, as_json)
 
 
 @key_change.command("group")
@@ -234,11 +236,23 @@ def kc_confirm(sess: Session, drn: str, as_json: bool) -> None:
 @json_option
 @with_session(keys=False, action="key-change.confirm")
 def kc_cancel(sess: Session, drn: str, reason: str, as_json: bool) -> None:
-    """Withdraw a meter's open key change (its tokens stay in the log)."""
+    """Withdraw a meter's open key change (its tokens stay in the log).
+
+    If its tokens were already handed out (with a sale or by --issue), the customer may have
+    entered them: the meter is then on the new key and rejects tokens made on the old one.
+    The command warns; ask the customer, or send a test token, before selling again.
+    """
     from stsvend.services.keychange import cancel
 
     data = cancel(sess.svc, sess.actor, drn, reason)
     emit(data, as_json, lambda d: click.echo(f"key change of {d['meter']} {d['state']}"))
+    if data.get("was") == "issued":
+        click.echo(
+            f"warning: the key change tokens of {data['meter']} were already handed out; if "
+            "they were entered, the meter is on the new key and will reject every token made "
+            "on the old one. Check the meter before selling to it again.",
+            err=True,
+        )
 
 
 @key_change.command("report")

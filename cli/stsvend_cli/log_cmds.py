@@ -300,25 +300,33 @@ def report() -> None:
 
 
 def _show_report(r: dict[str, Any], by: str) -> None:
+    from stsvend_cli.human import time_text
+
     cur = r["currency"]
-    console().print(f"{r['utility']}: {r['from']} to {r['until']}")
+
+    def said(text: str) -> str:
+        return str(text).replace("_", " ")
+
+    console().print(f"{r['utility']}: {time_text(r['from'])} to {time_text(r['until'])}",
+                    markup=False)  # fmt: skip
     console().print(table(
         "By kind", ["kind", "count", "amount", "units", "reversed", "TEST"],
-        [[k["kind"], k["count"], money(k["amount"], cur), units(k["units"], ""), k["reversed"],
-          k["test"] or ""] for k in r["by_kind"]],
+        [[said(k["kind"]), k["count"], money(k["amount"], cur), units(k["units"], ""),
+          k["reversed"], k["test"] or ""] for k in r["by_kind"]],
     ))  # fmt: skip
     console().print(table(
         f"By {by}", [by, "kind", "count", "amount", "units"],
-        [[k[by], k["kind"], k["count"], money(k["amount"], cur), units(k["units"], "")]
+        [[k[by], said(k["kind"]), k["count"], money(k["amount"], cur), units(k["units"], "")]
          for k in r[f"by_{by}"]],
     ))  # fmt: skip
     console().print(table(
         "Ledger", ["entry", "amount", "units"],
-        [[e["entry"], money(e["amount"], cur), units(e["units"], "")] for e in r["ledger"]],
+        [[said(e["entry"]), money(e["amount"], cur), units(e["units"], "")]
+         for e in r["ledger"]],
     ))  # fmt: skip
     console().print(table(
         "Tokens", ["class", "purpose", "count"],
-        [[t["class"], t["purpose"], t["count"]] for t in r["tokens"]],
+        [[t["class"], said(t["purpose"]), t["count"]] for t in r["tokens"]],
     ))  # fmt: skip
     console().print(f"VAT contained: {money(r['tax'], cur)}")
 

@@ -1,24 +1,48 @@
 """Receipts: the legal content of a sale, the tokens in groups of four, TEST and COPY marks.
 
+One model, many forms.  :func:`build_receipt` turns a sale result (the dict the services
+return) into a :class:`Receipt`: its lines, each with a style.  The terminal panel, the ESC/POS
+printer (:mod:`stsvend_cli.receipt_escpos`) and the PDF for e-mail
+(:mod:`stsvend_cli.receipt_pdf`) all draw the same lines, choosing only how each style looks,
+so the legal content cannot differ between them.
+
 What a receipt carries: the utility's name and tax number, the receipt number, local date and
 time, operator and terminal, the meter (IIN, DRN) and the key data the tokens are made under
 (SGC, KRN, TI, key type, EA, base date), the contract, the tariff breakdown line by line with
 the VAT it contains, the units, the tokens (key change tokens first), notes, and the TEST mark
-on anything made with test keys and COPY on a reprint.
+on anything made with test keys and COPY on a reprint (at the top and at the foot).
 
 >>> lines = receipt_lines({"kind": "test", "receipt": 7, "test": True, "utility": "U",
 ...     "tax_number": "T-1", "local_time": "2026-01-01T10:00:00+02:00", "operator": "ann",
 ...     "terminal": "T1", "tokens": [{"label": "Test token", "digits": "0" * 20,
 ...     "purpose": "test"}], "notes": []})
->>> lines[0].startswith("*** TEST ***"), any("0000 0000 0000 0000 0000" in x for x in lines)
-(True, True)
+>>> lines[0], any("0000 0000 0000 0000 0000" in x for x in lines)
+('*** TEST ***', True)
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["print_receipt", "receipt_lines"]
+from attrs import frozen
+
+from stsvend_cli.human import money_text, percent_from_bp, price_text, time_text, units_text
+
+__all__ = [
+    "STYLES",
+    "Line",
+    "Receipt",
+    "build_receipt",
+    "print_receipt",
+    "receipt_lines",
+    "wrap_line",
+]
+
+#: The styles a line has; each renderer decides how each looks, never what it says.
+#: mark: TEST / COPY; notice: the text that goes with a mark; heading: the utility; title: the
+#: kind and number; text: a plain line; pair: a label and an amount; rule: a separator;
+#: label: what the next token is; token: 20 digits in groups of four; note: the foot notes.
+STYLES = ("mark", "notice", "heading", "title", "text", "pair", "rule", "label", "token", "note")
 
 _TITLES = {
     "credit": "SALE",
@@ -36,37 +60,70 @@ _LINE_NAMES = {
     "energy": "Energy",
     "free_units": "Free basic units",
 }
+#: Characters of the terminal form (a printer's width is its own, see receipt_escpos).
 _WIDTH = 56
+
+
+@frozen
+class Line:
+    """One line of a receipt: its style and text (a ``pair`` also has its amount, right)."""
+
+    style: str
+    text: str
+    right: str = ""
+
+
+@frozen
+class Receipt:
+    """What one receipt says, in order, and the marks it carries."""
+
+    number: int | None
+    title: str
+    test: bool
+    copy: bool
+    lines: tuple[Line, ...]
+
+    def text_lines(self, width: int = _WIDTH, *, wrap: bool = False) -> list[str]:
+        """The receipt as plain text lines: amounts aligned at ``width``; with ``wrap``, no
+        line longer than that (paper), else text lines whole (a terminal wraps its own)."""
+        out: list[str] = []
+        for line in self.lines:
+            out += wrap_line(line, width, wrap=wrap)
+        return out
+
+    def file_name(self, suffix: str) -> str:
+        """A name for the receipt as a file: ``receipt-12.pdf``, ``receipt-12-copy.pdf``."""
+        return f"receipt-{self.number}{'-copy' if self.copy else ''}.{suffix}"
+
+
+def wrap_line(line: Line, width: int, *, wrap: bool = True) -> list[str]:
+    """One model line as text at ``width`` characters (a pair's amount kept right-aligned;
+    without ``wrap`` a text line stays whole)."""
+    import textwrap
+
+    if line.style == "rule":
+        return ["-" * width]
+    if line.style == "token":
+        return [f"    {line.text}" if len(line.text) + 4 <= width else line.text]
+    if line.style == "pair":
+        left = f"  {line.text}"
+        if len(left) + 1 + len(line.right) <= width:
+            return [left + line.right.rjust(width - len(left))]
+        wrapped = textwrap.wrap(line.text, width - 2) or [""]
+        return [f"  {x}" for x in wrapped] + [line.right.rjust(width)]
+    if not wrap:
+        return [line.text]
+    return textwrap.wrap(line.text, width) or [""]
 
 
 def _group4(digits: str) -> str:
     return " ".join(digits[i : i + 4] for i in range(0, len(digits), 4))
 
 
-def _money(minor: int, currency: str) -> str:
-    from stsvend.vending.money import Money
-
-    return Money(int(minor), currency).format()
-
-
-def _units(tenths: int, unit: str) -> str:
-    sign = "-" if tenths < 0 else ""
-    value = abs(int(tenths))
-    return f"{sign}{value // 10}.{value % 10} {unit}"
-
-
-def _pair(left: str, right: str) -> str:
-    return f"  {left:<{_WIDTH - 14}}{right:>12}"
-
-
-def _debit(minor: int, currency: str) -> str:
-    return _money(-minor, currency) if minor else _money(0, currency)
-
-
-def _meter_lines(meter: dict[str, Any] | None) -> list[str]:
+def _meter_lines(meter: dict[str, Any] | None) -> list[Line]:
     if not meter:
         return []
-    lines = [f"Meter {meter.get('iin', '')} {meter['drn']}".rstrip()]
+    lines = [Line("text", f"Meter {meter.get('iin', '')} {meter['drn']}".rstrip())]
     if "sgc" in meter:
         sgc = meter["sgc"] if isinstance(meter["sgc"], str) else f"{meter['sgc']:06d}"
         parts = [f"SGC {sgc}", f"KRN {meter.get('krn')}", f"TI {int(meter.get('ti', 0)):02d}"]
@@ -76,123 +133,164 @@ def _meter_lines(meter: dict[str, Any] | None) -> list[str]:
             parts.append(f"EA{meter['ea']}")
         if meter.get("base_date"):
             parts.append(f"base date {meter['base_date']}")
-        lines.append("  ".join(parts))
+        lines.append(Line("text", " ".join(parts)))
     return lines
 
 
-def _money_lines(result: dict[str, Any]) -> list[str]:
+def _money_lines(result: dict[str, Any]) -> list[Line]:
+    from stsvend.vending.notices import TAX_INCLUDED_LABEL
+
     doc = result.get("money")
     if not doc:
         return []
     cur = doc["currency"]
-    unit = result.get("unit", "")
+    unit = result.get("unit")
     lines = [
-        f"Tariff: {result.get('tariff', '')}",
-        _pair("Amount tendered", _money(doc["tendered"], cur)),
+        Line("text", f"Tariff: {result.get('tariff', '')}"),
+        Line("pair", "Amount tendered", money_text(doc["tendered"], cur)),
     ]
     if doc.get("brought_forward"):
-        lines.append(_pair("Credit brought forward", _money(doc["brought_forward"], cur)))
-    for line in doc["lines"]:
-        name = _LINE_NAMES.get(line["kind"], line["kind"])
-        if line["kind"] == "energy":
-            name = f"Energy block {line['block']} {_units(line['units'], unit)} @ {line['price']}"
-        elif line["kind"] == "free_units":
-            name = f"Free basic units {_units(line['units'], unit)}"
-        lines.append(_pair(name, _debit(line["amount"], cur)))
-    bp = doc.get("tax_bp", 0)
-    lines.append(_pair(f"VAT included ({bp // 100}.{bp % 100:02d} %)", _money(doc["tax"], cur)))
+        forward = money_text(doc["brought_forward"], cur)
+        lines.append(Line("pair", "Credit brought forward", forward))
+    for item in doc["lines"]:
+        name = _LINE_NAMES.get(item["kind"], str(item["kind"]).replace("_", " "))
+        if item["kind"] == "energy":
+            name = (f"Energy block {item['block']} {units_text(item['units'], unit)} at "
+                    f"{price_text(item['price'], cur, unit)}")  # fmt: skip
+        elif item["kind"] == "free_units":
+            name = f"Free basic units {units_text(item['units'], unit)}"
+        lines.append(Line("pair", name, money_text(-item["amount"], cur)))
+    rate = percent_from_bp(doc.get("tax_bp", 0))
+    lines.append(Line("pair", f"{TAX_INCLUDED_LABEL} ({rate})", money_text(doc["tax"], cur)))
     if doc.get("carried_forward"):
-        lines.append(_pair("Credit carried forward", _money(doc["carried_forward"], cur)))
+        carried = money_text(doc["carried_forward"], cur)
+        lines.append(Line("pair", "Credit carried forward", carried))
     return lines
 
 
-def _reversed_lines(tokens: list[dict[str, Any]], unit: str) -> list[str]:
+def _kind_lines(result: dict[str, Any]) -> list[Line]:
+    kind = result.get("kind")
+    lines: list[Line] = []
+    if kind == "reversal":
+        refund = money_text(result["refund"], result["currency"])
+        lines.append(Line("pair", f"Refund of receipt {result['reverses']}", refund))
+        lines.append(Line("text", f"Reason: {result.get('reason', '')}"))
+    if kind == "emergency":
+        debt = money_text(result["debt"], result["currency"])
+        lines.append(Line("pair", "Emergency credit debt", debt))
+    if kind == "free_issue":
+        lines.append(Line("text", f"Reason: {result.get('reason', '')}"))
+    if kind == "engineering":
+        what = str(result.get("engineering") or "").replace("_", " ")
+        value = result.get("value")
+        lines.append(Line("text", f"Work order {result.get('work_order')}: {what}"
+                                  + ("" if value is None else f" {value}")))  # fmt: skip
+    if kind == "key_change":
+        target = result.get("target", {})
+        lines.append(Line("text", (
+            f"New key: SGC {int(target.get('sgc', 0)):06d} KRN {target.get('krn')} TI "
+            f"{int(target.get('ti', 0)):02d} KT {target.get('key_type')} base date "
+            f"{target.get('base_date')} ({result.get('state')})"
+        )))  # fmt: skip
+    if "units" in result and kind in {"credit", "emergency", "free_issue"}:
+        lines.append(Line("text", f"Units: {units_text(result['units'], result.get('unit'))}"))
+    return lines
+
+
+def _reversed_lines(result: dict[str, Any]) -> list[Line]:
     """The tokens a reversal marks: named by TID and amount, never their digits (a reversal
     hands out nothing; digits on it would read as a new sale)."""
+    tokens = result.get("tokens", [])
     if not tokens:
         return []
-    lines = ["-" * _WIDTH, "Token(s) marked reversed (not revoked at the meter):"]
+    heading = "Token(s) marked reversed (not revoked at the meter):"
+    lines = [Line("rule", ""), Line("label", heading)]
     for token in tokens:
-        amount = f" {_units(token['amount'], unit)}" if token.get("amount") is not None else ""
-        lines.append(f"  {token['label']}{amount}   TID {token.get('tid')}")
-    lines.append("-" * _WIDTH)
+        amount = token.get("amount")
+        size = "" if amount is None else f" {units_text(amount, result.get('unit'))}"
+        lines.append(Line("text", f"  {token['label']}{size}   TID {token.get('tid')}"))
+    lines.append(Line("rule", ""))
     return lines
+
+
+def _token_lines(result: dict[str, Any]) -> list[Line]:
+    tokens = result.get("tokens", [])
+    if result.get("kind") == "reversal":
+        return _reversed_lines(result)
+    if not tokens or (result.get("kind") == "key_change" and result.get("state") == "pending"):
+        return []
+    lines = [Line("rule", "")]
+    for token in tokens:
+        label = str(token["label"])
+        if token.get("purpose") in {"sale", "free_issue", "emergency_credit"} and "units" in result:
+            label = f"{label} {units_text(token.get('amount') or 0, result.get('unit'))}"
+        lines.append(Line("label", f"{label}:"))
+        lines.append(Line("token", _group4(str(token["digits"]))))
+    lines.append(Line("rule", ""))
+    return lines
+
+
+def build_receipt(result: dict[str, Any]) -> Receipt:
+    """The receipt of a sale result (a vend, reprint, reversal, key change, test token …)."""
+    from stsvend.vending.notices import COPY_MARK, TEST_MARK, TEST_NOTICE
+
+    test, copy = bool(result.get("test")), bool(result.get("copy"))
+    kind = str(result.get("kind", ""))
+    title = _TITLES.get(kind, kind.replace("_", " ").upper())
+    number = result.get("receipt")
+    lines: list[Line] = []
+    if test:
+        lines += [Line("mark", f"*** {TEST_MARK} ***"), Line("notice", TEST_NOTICE)]
+    lines.append(Line("heading", str(result.get("utility", ""))))
+    lines.append(Line("text", f"Tax number: {result.get('tax_number', '')}"))
+    lines.append(Line("title", f"{title}   Receipt {number}"))
+    if copy:
+        lines.append(Line("mark", f"*** {COPY_MARK} ***"))
+    lines.append(Line("text", f"Date: {time_text(result.get('local_time') or result.get('at'))}"))
+    lines.append(Line("text", f"Operator {result.get('operator', '')}, terminal "
+                              f"{result.get('terminal', '')}"))  # fmt: skip
+    lines += _meter_lines(result.get("meter"))
+    if result.get("contract"):
+        lines.append(
+            Line("text", f"Contract {result['contract']}   Customer {result.get('customer', '')}")
+        )
+    lines += _money_lines(result)
+    lines += _kind_lines(result)
+    lines += _token_lines(result)
+    lines += [Line("note", str(note)) for note in result.get("notes", [])]
+    if result.get("replayed"):
+        lines.append(Line(
+            "note", "(repeated request: the receipt as first issued; nothing was issued again)"
+        ))  # fmt: skip
+    if copy:
+        lines.append(Line("mark", f"*** {COPY_MARK} ***"))
+    if test:
+        lines.append(Line("mark", f"*** {TEST_MARK} ***"))
+    number_int = number if isinstance(number, int) and not isinstance(number, bool) else None
+    return Receipt(number_int, title, test, copy, tuple(lines))
 
 
 def receipt_lines(result: dict[str, Any]) -> list[str]:
-    """The receipt as plain text lines (what a receipt printer would print)."""
-    from stsvend.vending.notices import COPY_MARK, TEST_MARK, TEST_NOTICE
-
-    lines: list[str] = []
-    if result.get("test"):
-        lines.append(f"*** {TEST_MARK} *** {TEST_NOTICE}")
-    lines.append(str(result.get("utility", "")))
-    lines.append(f"Tax number: {result.get('tax_number', '')}")
-    title = _TITLES.get(result.get("kind", ""), str(result.get("kind", "")).upper())
-    copy = f"   *** {COPY_MARK} ***" if result.get("copy") else ""
-    lines.append(f"{title}   Receipt {result.get('receipt')}{copy}")
-    when = str(result.get("local_time", result.get("at", "")))
-    lines.append(
-        f"{when.replace('T', ' ')}   {result.get('operator', '')} @ {result.get('terminal', '')}"
-    )
-    lines += _meter_lines(result.get("meter"))
-    if result.get("contract"):
-        lines.append(f"Contract {result['contract']}   Customer {result.get('customer', '')}")
-    lines += _money_lines(result)
-    unit = result.get("unit", "kWh")
-    if result.get("kind") == "reversal":
-        lines.append(
-            _pair(
-                f"Refund of receipt {result['reverses']}",
-                _money(result["refund"], result["currency"]),
-            )
-        )
-        lines.append(f"Reason: {result.get('reason', '')}")
-    if result.get("kind") == "emergency":
-        lines.append(_pair("Emergency credit debt", _money(result["debt"], result["currency"])))
-    if result.get("kind") == "free_issue":
-        lines.append(f"Reason: {result.get('reason', '')}")
-    if result.get("kind") == "engineering":
-        what = f"{result.get('engineering')} {result.get('value') or ''}".rstrip()
-        lines.append(f"Work order {result.get('work_order')}: {what}")
-    if result.get("kind") == "key_change":
-        target = result.get("target", {})
-        lines.append(
-            f"New key: SGC {target.get('sgc', 0):06d} KRN {target.get('krn')} TI "
-            f"{target.get('ti', 0):02d} KT {target.get('key_type')} base date "
-            f"{target.get('base_date')} ({result.get('state')})"
-        )
-    if "units" in result and result.get("kind") in {"credit", "emergency", "free_issue"}:
-        lines.append(f"Units: {_units(result['units'], unit)}")
-    tokens = result.get("tokens", [])
-    if result.get("kind") == "reversal":
-        lines += _reversed_lines(tokens, unit)
-    elif tokens and not (result.get("kind") == "key_change" and result.get("state") == "pending"):
-        lines.append("-" * _WIDTH)
-        for token in tokens:
-            label = token["label"]
-            if (
-                token.get("purpose") in {"sale", "free_issue", "emergency_credit"}
-                and "units" in result
-            ):
-                label = f"{label} {_units(token.get('amount') or 0, unit)}"
-            lines.append(f"{label}:")
-            lines.append(f"    {_group4(token['digits'])}")
-        lines.append("-" * _WIDTH)
-    for note in result.get("notes", []):
-        lines.append(note)
-    if result.get("replayed"):
-        lines.append("(repeated request: the receipt as first issued; nothing was issued again)")
-    return lines
+    """The receipt as plain text lines (what the terminal shows)."""
+    return build_receipt(result).text_lines()
 
 
 def print_receipt(result: dict[str, Any]) -> None:
+    """Show the receipt on the terminal, in a box, its marks in bold red."""
     from rich.panel import Panel
     from rich.text import Text
 
     from stsvend_cli.common import console
 
-    text = Text("\n".join(receipt_lines(result)))
-    for word in ("*** TEST ***", "*** COPY ***", "REVERSED"):
-        text.highlight_words([word], style="bold red")
+    receipt = build_receipt(result)
+    styles = {"mark": "bold red", "notice": "red", "heading": "bold", "title": "bold",
+              "token": "bold"}  # fmt: skip
+    text = Text()
+    for line in receipt.lines:
+        style = styles.get(line.style, "")
+        if line.style == "note" and line.text.startswith("REVERSED"):
+            style = "bold red"
+        for row in wrap_line(line, _WIDTH, wrap=False):
+            text.append(row + "\n", style=style)
+    text.rstrip()
     console().print(Panel(text, expand=False))

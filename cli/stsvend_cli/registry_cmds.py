@@ -14,7 +14,6 @@ from stsvend_cli.common import (
     json_option,
     money,
     table,
-    units,
     whole,
     with_session,
 )
@@ -149,10 +148,11 @@ def meters_list(sess: Session, sgc: str | None, status: str | None, as_json: boo
 def meters_show(sess: Session, drn: str, as_json: bool) -> None:
     """Everything about one meter: key data, last TIDs, account, open key change."""
     from stsvend.services.registry import meter_status
+    from stsvend_cli.registry_views import meter_rows
 
     data = meter_status(sess.svc, sess.actor, drn)
     emit(data, as_json, lambda d: console().print(table(
-        f"Meter {d['drn']}", ["field", "value"], [[k, v] for k, v in d.items()]
+        f"Meter {d['drn']}", ["field", "value"], meter_rows(d, sess.svc.config)
     )))  # fmt: skip
 
 
@@ -198,9 +198,12 @@ def meters_limits(
     from stsvend.services.registry import set_limits
 
     data = set_limits(sess.svc, sess.actor, drn, minimum=minimum, maximum=maximum, daily=daily)
+    from stsvend_cli.registry_views import limit_text
+
+    config = sess.svc.config
     emit(data, as_json, lambda d: click.echo(
-        f"limits of {d['drn']}: min {d['min_vend']}, max {d['max_vend']}, daily "
-        f"{d['daily_limit']} (minor units; empty = default)"
+        f"limits of {d['drn']}: minimum {limit_text(d, 'min_vend', config)}, maximum "
+        f"{limit_text(d, 'max_vend', config)}, daily {limit_text(d, 'daily_limit', config)}"
     ))  # fmt: skip
 
 
@@ -272,11 +275,20 @@ def customers_open(
 @json_option
 @with_session(keys=False, action="customers.manage")
 def customers_close(sess: Session, contract: str, as_json: bool) -> None:
-    """Close an account."""
+    """Close an account.
+
+    Arrears (debt, emergency credit not yet repaid) are no longer recovered from purchases
+    once the account is closed, and credit left on it is no longer sold against: the command
+    warns with the amounts, for them to be collected, refunded or written off.
+    """
     from stsvend.services.registry import close_account
 
     data = close_account(sess.svc, sess.actor, contract)
     emit(data, as_json, lambda d: click.echo(f"account {d['contract']} closed"))
+    from stsvend_cli.registry_views import closing_warnings
+
+    for warning in closing_warnings(data, sess.svc.config.currency):
+        click.echo(f"warning: {warning}", err=True)
 
 
 @customers.command("list")
@@ -366,21 +378,9 @@ def tariffs_add(
 def tariffs_list(sess: Session, as_json: bool) -> None:
     """List tariffs."""
     from stsvend.services.tariffs import list_tariffs
-    from stsvend.vending.tariff import UnitPrice
+    from stsvend_cli.registry_views import TARIFF_COLUMNS, tariff_row
 
     rows = list_tariffs(sess.svc, sess.actor)
-
-    def blocks(t: dict[str, Any]) -> str:
-        parts = []
-        for up, scaled in t["blocks"]:
-            price = UnitPrice(scaled).format(t["currency"])
-            bound = "" if up is None else f"<{units(up, '')} "
-            parts.append(f"{bound}{price}")
-        return ", ".join(parts)
-
     emit(rows, as_json, lambda r: console().print(table(
-        "Tariffs", ["code", "name", "blocks (per unit)", "VAT bp", "fixed", "free units",
-                    "emergency"],
-        [[t["code"], t["name"], blocks(t), t["tax_bp"], money(t["fixed_charge"], t["currency"]),
-          units(t["free_units"], ""), units(t["emergency"]["units"], "")] for t in r],
+        "Tariffs", TARIFF_COLUMNS, [tariff_row(t) for t in r]
     )))  # fmt: skip

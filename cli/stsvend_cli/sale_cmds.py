@@ -16,13 +16,12 @@ from stsvend_cli.common import (
     console,
     emit,
     json_option,
-    money,
     table,
     units,
     whole,
     with_session,
 )
-from stsvend_cli.receipt import print_receipt
+from stsvend_cli.receipt_out import Delivery, deliver, receipt_options
 
 __all__ = [
     "emergency",
@@ -62,14 +61,23 @@ def _tenths(text: str) -> int:
 @click.argument("drn")
 @click.argument("amount")
 @_request_id
+@receipt_options
 @json_option
 @with_session(action="vend")
-def vend(sess: Session, drn: str, amount: str, request_id: str | None, as_json: bool) -> None:
-    """Sell credit for AMOUNT (such as 100.00) to meter DRN and print the receipt."""
+def vend(
+    sess: Session, drn: str, amount: str, request_id: str | None, printer: str | None,
+    pdf: str | None, as_json: bool,
+) -> None:  # fmt: skip
+    """Sell credit for AMOUNT (such as 100.00) to meter DRN and print the receipt.
+
+    If the printer fails after the sale, the sale stands: reprint it (exit 10), never sell
+    again.
+    """
     from stsvend.services.vend import vend as do_vend
 
+    out = Delivery(printer, pdf)
     result = do_vend(sess.svc, sess.actor, drn, amount, request_id=request_id)
-    emit(result, as_json, print_receipt)
+    deliver(out, result, as_json)
 
 
 @click.command()
@@ -90,17 +98,12 @@ def trial(
     )  # fmt: skip
 
     def show(r: dict[str, Any]) -> None:
-        doc = r["money"]
-        cur = doc["currency"]
-        rows = [["amount", money(doc["tendered"], cur)]]
-        rows += [
-            [line["kind"] + (f" block {line['block']}" if line["block"] else ""),
-             money(-line["amount"], cur)]
-            for line in doc["lines"]
-        ]  # fmt: skip
-        rows += [["VAT included", money(doc["tax"], cur)],
-                 ["carried forward", money(doc["carried_forward"], cur)],
-                 ["units", units(r["units"], r["unit"])]]  # fmt: skip
+        from stsvend_cli.receipt import build_receipt
+
+        # The receipt's own money lines, so a trial reads exactly as the sale would.
+        lines = [x for x in build_receipt(r).lines if x.style == "pair"]
+        rows = [[x.text, x.right] for x in lines]
+        rows.append(["Units", units(r["units"], r["unit"])])
         title = f"Trial for {r['meter']['drn']} ({r['tariff']})" + (" TEST" if r["test"] else "")
         console().print(table(title, ["line", "value"], rows))
         console().print("trial only: no token was issued")
@@ -110,42 +113,54 @@ def trial(
 
 @click.command()
 @click.argument("receipt")
+@receipt_options
 @json_option
 @with_session(keys=False, action="reprint")
-def reprint(sess: Session, receipt: str, as_json: bool) -> None:
-    """Print a receipt again, exactly as issued, marked COPY."""
+def reprint(
+    sess: Session, receipt: str, printer: str | None, pdf: str | None, as_json: bool
+) -> None:
+    """Print a receipt again, exactly as issued, marked COPY (on the terminal, and on the
+    printer or as a PDF if asked)."""
     from stsvend.services.receipts import reprint as do_reprint
 
-    emit(do_reprint(sess.svc, sess.actor, receipt), as_json, print_receipt)
+    out = Delivery(printer, pdf)
+    deliver(out, do_reprint(sess.svc, sess.actor, receipt), as_json, reprint=True)
 
 
 @click.command()
 @click.argument("receipt")
 @click.option("--reason", required=True, help="Why (at least 5 characters).")
 @_request_id
+@receipt_options
 @json_option
 @with_session(action="reverse")
 def reverse(
-    sess: Session, receipt: str, reason: str, request_id: str | None, as_json: bool
-) -> None:
+    sess: Session, receipt: str, reason: str, request_id: str | None, printer: str | None,
+    pdf: str | None, as_json: bool,
+) -> None:  # fmt: skip
     """Reverse a sale (supervisor): refund it; its token stays in the log, marked."""
     from stsvend.services.receipts import reverse as do_reverse
 
+    out = Delivery(printer, pdf)
     result = do_reverse(sess.svc, sess.actor, receipt, reason, request_id=request_id)
-    emit(result, as_json, print_receipt)
+    deliver(out, result, as_json)
 
 
 @click.command()
 @click.argument("drn")
 @_request_id
+@receipt_options
 @json_option
 @with_session(action="emergency-credit")
-def emergency(sess: Session, drn: str, request_id: str | None, as_json: bool) -> None:
+def emergency(
+    sess: Session, drn: str, request_id: str | None, printer: str | None, pdf: str | None,
+    as_json: bool,
+) -> None:  # fmt: skip
     """Grant emergency credit: a token now, a debt repaid by later purchases."""
     from stsvend.services.vend import emergency_credit
 
-    emit(emergency_credit(sess.svc, sess.actor, drn, request_id=request_id), as_json,
-         print_receipt)  # fmt: skip
+    out = Delivery(printer, pdf)
+    deliver(out, emergency_credit(sess.svc, sess.actor, drn, request_id=request_id), as_json)
 
 
 @click.command("free-issue")
@@ -153,16 +168,20 @@ def emergency(sess: Session, drn: str, request_id: str | None, as_json: bool) ->
 @click.argument("unit_text", metavar="UNITS")
 @click.option("--reason", required=True)
 @_request_id
+@receipt_options
 @json_option
 @with_session(action="free-issue")
 def free_issue(
-    sess: Session, drn: str, unit_text: str, reason: str, request_id: str | None, as_json: bool
-) -> None:
+    sess: Session, drn: str, unit_text: str, reason: str, request_id: str | None,
+    printer: str | None, pdf: str | None, as_json: bool,
+) -> None:  # fmt: skip
     """Give UNITS without payment (supervisor, with a reason)."""
     from stsvend.services.vend import free_issue as do_free
 
-    result = do_free(sess.svc, sess.actor, drn, _tenths(unit_text), reason, request_id=request_id)
-    emit(result, as_json, print_receipt)
+    tenths = _tenths(unit_text)
+    out = Delivery(printer, pdf)
+    result = do_free(sess.svc, sess.actor, drn, tenths, reason, request_id=request_id)
+    deliver(out, result, as_json)
 
 
 @click.command()
@@ -177,21 +196,42 @@ def free_issue(
     ),
 )  # fmt: skip
 @click.option("--work-order", required=True, help="The work order it belongs to.")
-@click.option("--value", default=None, help="Watts, register, or the raw value.")
+@click.option(
+    "--value",
+    default=None,
+    help="max-power-limit, phase-unbalance-limit: watts. clear-credit: the register to clear "
+    "(0 electricity, 1 water, 2 gas, 3 time, 4-7 their currency registers, 65535 every "
+    "register; default 0). water-meter-factor: the factor (0-65535).",
+)
 @_request_id
+@receipt_options
 @json_option
 @with_session(action="engineering")
 def engineering(
     sess: Session, drn: str, kind: str, work_order: str, value: str | None,
-    request_id: str | None, as_json: bool,
+    request_id: str | None, printer: str | None, pdf: str | None, as_json: bool,
 ) -> None:  # fmt: skip
-    """An engineering (class 2) token for one meter (engineer, with a work order)."""
+    """An engineering (class 2) token for one meter (engineer, with a work order).
+
+    \b
+    KIND is what the token does at the meter:
+      max-power-limit        set the maximum power in watts (--value W)
+      clear-credit           set a credit register to zero: --value names it,
+                             0 electricity (default), 1 water, 2 gas, 3 time,
+                             4-7 the same in currency, 65535 all registers;
+                             the customer loses that credit, record why
+      clear-tamper           clear the tamper condition (no value)
+      phase-unbalance-limit  set the phase power unbalance limit (--value W)
+      water-meter-factor     set the water meter factor (water meters only)
+      tariff-rate            refused: reserved by the standard
+    """
     from stsvend.services.engineering import engineering_token
 
+    number = whole(value, "--value", 0, 2**32 - 1)
+    out = Delivery(printer, pdf)
     result = engineering_token(sess.svc, sess.actor, drn, kind, work_order=work_order,
-                               value=whole(value, "--value", 0, 2**32 - 1),
-                               request_id=request_id)  # fmt: skip
-    emit(result, as_json, print_receipt)
+                               value=number, request_id=request_id)  # fmt: skip
+    deliver(out, result, as_json)
 
 
 @click.command("test-token")
@@ -206,19 +246,38 @@ def engineering(
 @click.option("--extended", is_flag=True, help="Extended read form.")
 @click.option("--meter", "drn", default=None, help="Log it against this meter.")
 @_request_id
+@receipt_options
 @json_option
 @with_session(action="test-token")
 def test_token(
     sess: Session, control: str, manufacturer: str, four_digit: bool, extended: bool,
-    drn: str | None, request_id: str | None, as_json: bool,
+    drn: str | None, request_id: str | None, printer: str | None, pdf: str | None,
+    as_json: bool,
 ) -> None:  # fmt: skip
-    """A class 1 test/display token (no key), logged."""
+    """A class 1 test/display token (no key, works on any meter of the manufacturer), logged.
+
+    \b
+    CONTROL is a number whose bits choose what the meter tests or shows;
+    add the values of the functions wanted (1 + 8 = 9: test all, then show
+    the total energy):
+      1 test all                 256 display tamper status
+      2 test load switch         512 display power consumption
+      4 test display            1024 display software version
+      8 display total energy    2048 display phase unbalance limit
+     16 display key revision    4096 display water meter factor
+     32 display tariff index    8192 display tariff rate
+     64 test token reader      16384 display key type
+    128 display max power limit 32768 display key expiry number
+    (stsvend's bit order, docs/meter-conformance.md: the standard's table
+    is not public; check the meter maker's manual)
+    """
     from stsvend.services.engineering import issue_test_token
 
+    number = _required(whole(control, "CONTROL", 0, 2**40))
+    maker = _required(whole(manufacturer, "--manufacturer", 0, 9999))
+    out = Delivery(printer, pdf)
     result = issue_test_token(
-        sess.svc, sess.actor, _required(whole(control, "CONTROL", 0, 2**40)),
-        manufacturer_code=_required(whole(manufacturer, "--manufacturer", 0, 9999)),
-        four_digit=four_digit,
+        sess.svc, sess.actor, number, manufacturer_code=maker, four_digit=four_digit,
         extended=extended, drn=drn, request_id=request_id,
     )  # fmt: skip
-    emit(result, as_json, print_receipt)
+    deliver(out, result, as_json)

@@ -169,10 +169,16 @@ def token() -> None:
 @click.option("--jsonl", is_flag=True, help="Batch: JSON case objects on stdin, one per line.")
 @click.option("--workers", type=click.IntRange(1, 64), default=1, show_default=True,
               help="Processes for --jsonl (output order is kept).")  # fmt: skip
-@click.option("--class", "token_class", type=click.IntRange(0, 2), help="Token class.")
-@click.option("--subclass", type=click.IntRange(0, 15), help="Token subclass.")
+@click.option("--class", "token_class", type=click.IntRange(0, 2),
+              help="Token class: 0 credit, 1 test/display (no key), 2 management.")  # fmt: skip
+@click.option("--subclass", type=click.IntRange(0, 15),
+              help="Token subclass (class 1: 0 with a 2-digit, 1 with a 4-digit manufacturer "
+                   "code, 2 extended read).")  # fmt: skip
 @click.option("--field", "fields", multiple=True, metavar="NAME=VALUE",
-              help="A token field, e.g. tid=5871715, rnd=5, transfer_amount=100.")  # fmt: skip
+              help="A token field, e.g. tid=5871715, rnd=5, transfer_amount=100; class 1: "
+                   "control=BITS (1 test all, 2 load switch, 4 display, 8 total energy, … as "
+                   "in `stsvend test-token --help`), manufacturer_code=0 (every "
+                   "meter).")  # fmt: skip
 @click.option("--tid", "tid_text", metavar="now|TIME|N",
               help="The TID: now, an ISO 8601 time (UTC if no zone) or minutes since the base "
                    "date.")  # fmt: skip

@@ -32,6 +32,7 @@ class Outcome(Enum):
     REFUSED = "refused"  # a business rule says no (limits, states, reversal rules)
     STORAGE = "storage"  # the store, the configuration or an output cannot be used
     IDEMPOTENCY = "idempotency"  # a request id reused for a different request
+    NOT_PRINTED = "not_printed"  # the sale is recorded; only its receipt failed: reprint it
 
 
 @frozen
@@ -108,6 +109,8 @@ _ROWS: tuple[tuple[str, Outcome, int, str], ...] = (
     ("output_file", _S, 500, "an output file cannot be written"),
     # idempotency
     ("idempotency_mismatch", Outcome.IDEMPOTENCY, 409, "a request id reused for another request"),
+    # the sale is done, its receipt is not
+    ("receipt_not_printed", Outcome.NOT_PRINTED, 502, "recorded, but the receipt did not print"),
 )
 
 #: Every published code.

@@ -122,7 +122,9 @@ def _transition(
             target=ctx.meter.drn,
             detail={"key_change": change.id, "reason": reason, "target": change.new_key},
         )
-    return {"meter": ctx.meter.drn, "state": state.value, "target": change.new_key}
+    # "was": the state it left (an issued key change's tokens are in the customer's hands).
+    return {"meter": ctx.meter.drn, "state": state.value, "was": change.state,
+            "target": change.new_key}  # fmt: skip
 
 
 def confirm(svc: Services, actor: Actor, drn: str) -> dict[str, Any]:
