@@ -228,4 +228,3 @@ class Counter:
                 return parse_cash(text, currency)
             except StsError as exc:
                 self.term.say(f"refused: {exc.message}")
-

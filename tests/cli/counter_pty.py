@@ -59,13 +59,14 @@ class CounterPty:
     def wait_for(self, *texts: str, deadline: float = DEADLINE) -> str:
         """Wait until every text shows after the mark; the output since the mark."""
         end = time.monotonic() + deadline
+        alive = True
         while True:
             fresh = self.seen[self.mark :]
             if all(t in fresh for t in texts):
                 return fresh
-            if time.monotonic() > end or not self._pump(min(0.2, end - time.monotonic())):
-                if not all(t in self.seen[self.mark :] for t in texts):
-                    raise AssertionError(f"the counter never showed {texts!r}:\n{fresh[-3000:]}")
+            if not alive or time.monotonic() > end:
+                raise AssertionError(f"the counter never showed {texts!r}:\n{fresh[-3000:]}")
+            alive = self._pump(max(0.0, min(0.2, end - time.monotonic())))
 
     def line(self, text: str) -> None:
         """Type ``text`` and press Enter; what follows is looked for after this point."""
@@ -86,10 +87,8 @@ class CounterPty:
         end = time.monotonic() + timeout
         while self.proc.poll() is None and time.monotonic() < end:
             self._pump(0.1)
-        while self._pump(0.05) and self.proc.poll() is not None and select.select(
-            [self.master], [], [], 0
-        )[0]:
-            pass
+        while select.select([self.master], [], [], 0.05)[0] and self._pump(0):
+            pass  # what it printed last
         return self.proc.wait(timeout=max(0.1, end - time.monotonic()))
 
     def close(self) -> None:
