@@ -33,8 +33,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tests.cli.conftest import KEK, STSVEND, Cli, M, build  # noqa: E402
-from tests.cli.counter_pty import CounterPty  # noqa: E402
+from tests.cli.conftest import KEK, STSVEND, Cli, M, build
+from tests.cli.counter_pty import CounterPty
 
 COUNTER_VENDS = int(os.environ.get("COUNTER_VENDS", "50"))
 ONESHOT_VENDS = int(os.environ.get("ONESHOT_VENDS", "10"))

@@ -103,6 +103,7 @@ def _warm_up() -> None:
 
 def _loop(counter: Counter) -> str:
     """Customer after customer until the session ends; returns how it ended."""
+    from stsvend.errors import StsError
     from stsvend_cli.shift_report import close_shift, show_shift_report
 
     term = counter.term
@@ -117,7 +118,12 @@ def _loop(counter: Counter) -> str:
             return "quit"
         elif line == "end":
             cash = counter.cash_counted()
-            show_shift_report(close_shift(counter.svc, counter.actor, cash))
+            try:
+                report = close_shift(counter.svc, counter.actor, cash)
+            except StsError as exc:  # ended elsewhere meanwhile: say so, stay at the prompt
+                term.say(f"refused: {exc.message}")
+                continue
+            show_shift_report(report)
             return "shift end"
         elif word == "reprint":
             counter.reprint(rest)

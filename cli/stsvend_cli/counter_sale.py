@@ -99,8 +99,10 @@ class Counter:
         """The whole dialogue for the customer named by ``wanted`` (a refusal is said, and
         the counter goes on to the next customer)."""
         from stsvend.errors import StsError
+        from stsvend.services.auth import require_open_shift
 
         try:
+            require_open_shift(self.svc, self.actor)
             drn = self._choose(wanted)
             if drn is None:
                 return

@@ -319,3 +319,18 @@ def test_the_kek_asked_once_and_a_new_pin_chosen_at_the_first_login(
 def test_the_counter_needs_a_terminal(cli: Cli) -> None:
     proc = cli.run("counter", role="clerk")
     assert proc.returncode == 3 and "runs at a terminal" in proc.stderr
+
+
+def test_a_shift_ended_elsewhere_sells_nothing_more(cli: Cli, start: object) -> None:
+    pty = start()  # type: ignore[operator]
+    _login(pty)
+    cli.ok("shift", "end", "--cash-counted", "20", role="clerk")
+    before = _sales(cli)
+    pty.line("K-2")
+    pty.wait_for("has been closed: start a new session", PROMPT)
+    pty.line("end")
+    pty.wait_for("Cash counted")
+    pty.line("0")
+    pty.wait_for("refused: shift", "is already closed", PROMPT)
+    pty.line("quit")
+    assert pty.wait() == 0 and _sales(cli) == before

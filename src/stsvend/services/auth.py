@@ -34,6 +34,7 @@ __all__ = [
     "list_operators",
     "login",
     "parse_username",
+    "require_open_shift",
     "require_shift",
     "set_operator_active",
     "set_pin",
@@ -171,6 +172,18 @@ def require_shift(actor: Actor) -> int:
             "start one with `stsvend shift start`"
         )
     return actor.shift_id
+
+
+def require_open_shift(svc: Services, actor: Actor) -> int:
+    """The actor's shift, refused unless it is still open in the store (a long session's shift
+    may have been ended by another process meanwhile)."""
+    shift_id = require_shift(actor)
+    with svc.store.transaction() as conn:
+        if ops.get_shift(conn, shift_id).closed_at is not None:
+            raise ShiftError(
+                f"shift {shift_id} of {actor.username} has been closed: start a new session"
+            )
+    return shift_id
 
 
 def bootstrap_admin(svc: Services, username: str, pin: str) -> bool:
@@ -325,7 +338,10 @@ def end_shift(svc: Services, actor: Actor, *, cash_counted: int | None = None) -
         now = svc.now()
         totals = sale_totals(conn, shift_id=shift_id)
         expected = expected_cash(totals)
-        ops.close_shift(conn, shift_id, now, cash_counted=cash_counted, cash_expected=expected)
+        if not ops.close_shift(
+            conn, shift_id, now, cash_counted=cash_counted, cash_expected=expected
+        ):
+            raise ShiftError(f"shift {shift_id} is already closed")
         cash: dict[str, Any] = {
             "currency": svc.config.currency,
             "expected": expected,

@@ -178,10 +178,12 @@ def close_shift(
     *,
     cash_counted: int | None = None,
     cash_expected: int | None = None,
-) -> None:
-    """Close the shift, with the cash declared and the system's cash total (minor units)."""
-    conn.execute(
+) -> bool:
+    """Close the shift, with the cash declared and the system's cash total (minor units);
+    False if it was closed already (nothing changes)."""
+    done = conn.execute(
         update(Shift)
-        .where(Shift.id == shift_id)
+        .where(Shift.id == shift_id, Shift.closed_at.is_(None))
         .values(closed_at=now, cash_counted=cash_counted, cash_expected=cash_expected)
     )
+    return bool(done.rowcount)
