@@ -109,7 +109,7 @@ def counter(cli: Cli, vends: int) -> tuple[float, list[float], list[float]]:
 
 
 def _row(label: str, values: list[float]) -> str:
-    return f"  {label:<46}{statistics.median(values):>8.3f} s{p95(values):>9.3f} s{len(values):>6}"
+    return f"  {label:<52}{statistics.median(values):>8.3f} s{p95(values):>9.3f} s{len(values):>6}"
 
 
 def main() -> int:
@@ -130,8 +130,9 @@ def main() -> int:
             rows.append(_row(f"counter, {name}: Enter on meter -> receipt", whole))
     finally:
         shutil.rmtree(root, ignore_errors=True)
-    print(f"A vend at the counter (SQLite, TEST keys, {os.cpu_count()} CPUs)")
-    print(f"  {'':<46}{'median':>10}{'p95':>11}{'vends':>6}")
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    print(f"A vend at the counter (SQLite, TEST keys, {os.cpu_count()} CPUs, load {load})")
+    print(f"  {'':<52}{'median':>10}{'p95':>11}{'vends':>6}")
     print("\n".join(rows))
     print(f"  counter login (PIN Enter -> ready): {', '.join(logins)}")
     verdict = "met" if worst < TARGET else "NOT met"
