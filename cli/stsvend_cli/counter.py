@@ -103,32 +103,40 @@ def _warm_up() -> None:
 
 def _loop(counter: Counter) -> str:
     """Customer after customer until the session ends; returns how it ended."""
+    term = counter.term
+    while True:
+        try:
+            line = term.ask("\nMeter, contract or customer (help)> ").strip()
+            if _command(counter, line):
+                return "quit" if line != "end" else "shift end"
+        except KeyboardInterrupt:  # Ctrl-C: what was being prepared is abandoned
+            term.say("\ncancelled: nothing was issued")
+
+
+def _command(counter: Counter, line: str) -> bool:
+    """Do what the line says; True when it ends the session."""
     from stsvend.errors import StsError
     from stsvend_cli.shift_report import close_shift, show_shift_report
 
-    term = counter.term
-    while True:
-        line = term.ask("\nMeter, contract or customer (help)> ").strip()
-        word, _, rest = line.partition(" ")
-        if not line:
-            continue
-        if line in {"help", "?"}:
-            term.say(_HELP)
-        elif line in {"quit", "exit", "logout"}:
-            return "quit"
-        elif line == "end":
-            cash = counter.cash_counted()
-            try:
-                report = close_shift(counter.svc, counter.actor, cash)
-            except StsError as exc:  # ended elsewhere meanwhile: say so, stay at the prompt
-                term.say(f"refused: {exc.message}")
-                continue
-            show_shift_report(report)
-            return "shift end"
-        elif word == "reprint":
-            counter.reprint(rest)
-        else:
-            counter.serve(line)
+    word, _, rest = line.partition(" ")
+    if line in {"help", "?"}:
+        counter.term.say(_HELP)
+    elif line in {"quit", "exit", "logout"}:
+        return True
+    elif line == "end":
+        cash = counter.cash_counted()
+        try:
+            report = close_shift(counter.svc, counter.actor, cash)
+        except StsError as exc:  # ended elsewhere meanwhile: say so, stay at the prompt
+            counter.term.say(f"refused: {exc.message}")
+            return False
+        show_shift_report(report)
+        return True
+    elif word == "reprint":
+        counter.reprint(rest)
+    elif line:
+        counter.serve(line)
+    return False
 
 
 def _say_end(term: Terminal, reason: str, idle: int) -> None:

@@ -177,11 +177,13 @@ class Counter:
             except StsError:
                 self.pending.clear()  # refused before anything was written
                 raise
+            self.sales += 0 if result.get("replayed") else 1
+            self.last_receipt = int(result["receipt"])
+            # Made but not shown (the terminal has gone): the pending sale stays, and the next
+            # login at this terminal prints its receipt (a replay: nothing is issued again).
             if not self.term.hung_up:
                 print_receipt(result)
-            self.pending.clear()
-        self.sales += 0 if result.get("replayed") else 1
-        self.last_receipt = int(result["receipt"])
+                self.pending.clear()
 
     def finish_pending(self) -> None:
         """At login: offer to finish a sale a previous session left unfinished here."""

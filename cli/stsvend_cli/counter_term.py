@@ -3,8 +3,9 @@
 Every answer is read from the terminal through :meth:`Terminal.ask`, which waits at most the
 idle time; past it, or when input ends (Ctrl-D, a closed pipe) or the terminal hangs up
 (``SIGHUP``, also ``SIGTERM``), a :class:`SessionEnd` carries the reason out of whatever the
-counter was doing.  A hang-up that arrives while a sale is being made waits for the sale to be
-written (:meth:`Terminal.busy`): a half-made sale is never left behind by a closed window.
+counter was doing; Ctrl-C is a :class:`KeyboardInterrupt` that abandons the sale being prepared.
+A hang-up that arrives while a sale is being made waits for the sale to be written
+(:meth:`Terminal.busy`), and Ctrl-C does nothing then: a half-made sale is never left behind.
 
 Hidden entry (PIN, key-encryption key) turns the terminal's echo off while it is typed; what is
 typed lives in this process's memory only.
@@ -54,9 +55,11 @@ class Terminal:
     # -- signals -----------------------------------------------------------------------------
 
     def install(self) -> None:
-        """Take over SIGHUP and SIGTERM: the session ends cleanly (after a sale in progress)."""
+        """Take over SIGHUP and SIGTERM (the session ends cleanly, after a sale in progress)
+        and Ctrl-C (it abandons the sale being prepared, never one being written)."""
         for sig in (signal.SIGHUP, signal.SIGTERM):
             self._previous[sig] = signal.signal(sig, self._on_hangup)
+        self._previous[signal.SIGINT] = signal.signal(signal.SIGINT, self._on_interrupt)
 
     def uninstall(self) -> None:
         for sig, handler in self._previous.items():
@@ -71,6 +74,10 @@ class Terminal:
         self._hangup = True
         if not self._busy:
             raise SessionEnd("hangup")
+
+    def _on_interrupt(self, signum: int, frame: FrameType | None) -> None:
+        if not self._busy:
+            raise KeyboardInterrupt
 
     @contextmanager
     def busy(self) -> Iterator[None]:

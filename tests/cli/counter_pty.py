@@ -11,7 +11,6 @@ import fcntl
 import os
 import re
 import select
-import signal
 import struct
 import subprocess
 import sys
@@ -24,6 +23,12 @@ DEADLINE = 60.0
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b[()][A-Z0-9]|\x1b[=>78]|\x1b\][^\x07]*\x07")
 
 
+def _controlling_terminal() -> None:
+    # In the child, after setsid(): the pty becomes its controlling terminal, so Ctrl-C is a
+    # SIGINT and closing the terminal a SIGHUP, as in a terminal window.
+    fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+
+
 class CounterPty:
     """One ``stsvend counter`` process on a pty; ``seen`` is everything it printed so far."""
 
@@ -33,7 +38,7 @@ class CounterPty:
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "stsvend_cli", "counter", *args],
             stdin=slave, stdout=slave, stderr=slave, env={**env, "TERM": "xterm-256color"},
-            close_fds=True, start_new_session=True,
+            close_fds=True, start_new_session=True, preexec_fn=_controlling_terminal,
         )  # fmt: skip
         os.close(slave)
         self._raw: list[str] = []
@@ -44,6 +49,8 @@ class CounterPty:
         return ANSI.sub("", "".join(self._raw)).replace("\r", "")
 
     def _pump(self, timeout: float) -> bool:
+        if self.master < 0:
+            return False
         ready, _, _ = select.select([self.master], [], [], timeout)
         if not ready:
             return True
@@ -78,21 +85,30 @@ class CounterPty:
         self.mark = len(self.seen)
         os.write(self.master, b"\x04")
 
+    def interrupt(self) -> None:
+        """Ctrl-C."""
+        self.mark = len(self.seen)
+        os.write(self.master, b"\x03")
+
     def hang_up(self) -> None:
-        """The terminal closes: SIGHUP to the program, as a closed window sends it."""
-        os.killpg(self.proc.pid, signal.SIGHUP)
+        """The terminal window closes: the kernel sends the program SIGHUP."""
+        os.close(self.master)
+        self.master = -1
 
     def wait(self, timeout: float = DEADLINE) -> int:
         """The exit code, reading the output to the end."""
         end = time.monotonic() + timeout
         while self.proc.poll() is None and time.monotonic() < end:
             self._pump(0.1)
-        while select.select([self.master], [], [], 0.05)[0] and self._pump(0):
-            pass  # what it printed last
+        while self.master >= 0 and select.select([self.master], [], [], 0.05)[0]:
+            if not self._pump(0):
+                break  # what it printed last is read
         return self.proc.wait(timeout=max(0.1, end - time.monotonic()))
 
     def close(self) -> None:
         if self.proc.poll() is None:
             self.proc.kill()
             self.proc.wait()
-        os.close(self.master)
+        if self.master >= 0:
+            os.close(self.master)
+            self.master = -1

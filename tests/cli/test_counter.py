@@ -222,6 +222,26 @@ def test_input_ending_at_the_prompt_or_in_a_sale(cli: Cli, start: object) -> Non
     assert cli.operations("counter.end")[-1][2] == {"reason": "eof", "sales": 0}
 
 
+def test_ctrl_c_abandons_the_sale_being_prepared(cli: Cli, start: object) -> None:
+    before = _sales(cli)
+    pty = start()  # type: ignore[operator]
+    _login(pty)
+    pty.line("K-2")
+    pty.wait_for("Amount")
+    pty.interrupt()
+    pty.wait_for("cancelled: nothing was issued", PROMPT)
+    pty.line("K-2")
+    pty.wait_for("Amount")
+    pty.line("20")
+    pty.wait_for("Sell?")
+    pty.interrupt()
+    pty.wait_for("cancelled: nothing was issued", PROMPT)
+    assert _sales(cli) == before
+    _sell(pty, "K-2", "20")
+    pty.line("quit")
+    assert pty.wait() == 0 and _sales(cli) == before + 1
+
+
 def test_the_terminal_hanging_up_ends_the_session(cli: Cli, start: object) -> None:
     pty = start()  # type: ignore[operator]
     _login(pty)
