@@ -30,13 +30,14 @@ def _controlling_terminal() -> None:
 
 
 class CounterPty:
-    """One ``stsvend counter`` process on a pty; ``seen`` is everything it printed so far."""
+    """One ``stsvend counter`` (or other ``command``) process on a pty; ``seen`` is everything
+    it printed so far."""
 
-    def __init__(self, env: dict[str, str], *args: str) -> None:
+    def __init__(self, env: dict[str, str], *args: str, command: str = "counter") -> None:
         self.master, slave = os.openpty()
         fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 80, 0, 0))
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "stsvend_cli", "counter", *args],
+            [sys.executable, "-m", "stsvend_cli", command, *args],
             stdin=slave, stdout=slave, stderr=slave, env={**env, "TERM": "xterm-256color"},
             close_fds=True, start_new_session=True, preexec_fn=_controlling_terminal,
         )  # fmt: skip

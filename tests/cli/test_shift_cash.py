@@ -1,12 +1,13 @@
 """``stsvend shift end`` with the cash counted: the system's total, the difference, the record.
 
-On SQLite and PostgreSQL, in-process (``--cash-counted``: a script's way; at a terminal the
-clerk is asked, which the counter's tests drive through a terminal).
+On SQLite and PostgreSQL: in-process with ``--cash-counted`` (a script's way), and at a
+terminal, where the clerk is asked.
 """
 
 from __future__ import annotations
 
 from tests.cli.conftest import Cli, M
+from tests.cli.counter_pty import CounterPty
 
 
 def _shift_row(cli: Cli, shift: int) -> tuple[object, ...]:
@@ -66,3 +67,15 @@ def test_the_role_check_comes_before_the_amount(cli: Cli) -> None:
     proc = cli.run("shift", "end", "--cash-counted", "nonsense", role="clerk",
                    STSVEND_PIN="000000")  # fmt: skip
     assert proc.returncode == 6 and "wrong PIN" in proc.stderr
+
+
+def test_at_a_terminal_the_clerk_is_asked_for_the_cash(cli: Cli) -> None:
+    pty = CounterPty(cli.base_env("clerk"), "end", command="shift")  # the PIN from STSVEND_PIN
+    try:
+        pty.wait_for("Cash counted (ZAR): ")
+        pty.line("19.5")
+        assert "cash: system 20.00, counted 19.50, short 0.50" in pty.wait_for("anchor")
+        assert pty.wait() == 0
+    finally:
+        pty.close()
+    assert cli.sql("SELECT cash_counted FROM shift WHERE cash_counted IS NOT NULL") == [(1950,)]
