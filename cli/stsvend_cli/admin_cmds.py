@@ -13,11 +13,9 @@ from stsvend_cli.common import (
     json_option,
     load_config,
     log_in,
-    money,
     operator_options,
     read_pin,
     table,
-    units,
     with_session,
 )
 
@@ -230,57 +228,26 @@ def shift_start(sess: Session, as_json: bool) -> None:
     ))  # fmt: skip
 
 
-def _kind(kind: str) -> str:
-    """A sale kind as people say it: ``key_change`` → ``key change``."""
-    return kind.replace("_", " ")
-
-
-def _totals_table(title: str, rows: list[dict[str, Any]], currency: str) -> Any:
-    return table(
-        title,
-        ["kind", "count", "amount", "units", "reversed", "TEST"],
-        [
-            [_kind(r["kind"]), r["count"], money(r["amount"], currency), units(r["units"], ""),
-             r["reversed"], r["test"] or ""]
-            for r in rows
-        ],
-    )  # fmt: skip
-
-
 @shift.command("end")
+@click.option(
+    "--cash-counted", "cash_text", default=None, metavar="AMOUNT",
+    help="The cash you counted (else you are asked for it at a terminal).",
+)  # fmt: skip
 @json_option
 @with_session(keys=False, action="shift.end")
-def shift_end(sess: Session, as_json: bool) -> None:
-    """Close the operator's shift and print its totals."""
-    from stsvend.services.auth import end_shift
-    from stsvend.services.logs import latest_anchor
+def shift_end(sess: Session, cash_text: str | None, as_json: bool) -> None:
+    """Close the operator's shift: declare the cash counted, see the totals and the difference."""
+    import sys
 
-    report = end_shift(sess.svc, sess.actor)
-    # The latest seal's MAC, for the shift report: kept on paper or by the auditor, it is the
-    # anchor `stsvend log verify --anchor` checks the log against (docs/token-log.md).
-    report["anchor"] = latest_anchor(sess.svc)
+    from stsvend_cli.shift_report import close_shift, parse_cash, show_shift_report
+
     currency = sess.svc.config.currency
-
+    if cash_text is None and sys.stdin.isatty():
+        cash_text = click.prompt(f"Cash counted ({currency})")
+    cash = None if cash_text is None else parse_cash(cash_text, currency)
     zone = sess.svc.config.zone
-
-    def show(r: dict[str, Any]) -> None:
-        from stsvend_cli.human import time_text
-
-        console().print(
-            f"shift {r['shift']} closed: {r['operator']} at {r['terminal']}, "
-            f"{time_text(r['opened_at'], zone)} to {time_text(r['closed_at'], zone)}",
-            markup=False,
-        )
-        console().print(_totals_table("Shift totals", r["totals"], currency))
-        anchor = r["anchor"]
-        console().print(
-            "token log anchor: none yet" if anchor is None
-            else f"token log anchor (seal {anchor['seal']}, {time_text(anchor['at'], zone)}): "
-                 f"{anchor['mac']}",
-            markup=False,
-        )  # fmt: skip
-
-    emit(report, as_json, show)
+    emit(close_shift(sess.svc, sess.actor, cash), as_json,
+         lambda report: show_shift_report(report, zone))  # fmt: skip
 
 
 @shift.command("status")

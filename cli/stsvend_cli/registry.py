@@ -18,6 +18,7 @@ COMMANDS: dict[str, str] = {
     "meters": "stsvend_cli.registry_cmds:meters",
     "customers": "stsvend_cli.registry_cmds:customers",
     "tariffs": "stsvend_cli.registry_cmds:tariffs",
+    "counter": "stsvend_cli.counter:counter",
     "vend": "stsvend_cli.sale_cmds:vend",
     "trial": "stsvend_cli.sale_cmds:trial",
     "reprint": "stsvend_cli.sale_cmds:reprint",

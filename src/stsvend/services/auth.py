@@ -22,6 +22,7 @@ from stsvend.vending.errors import PermissionDenied, VendingError
 from stsvend.vending.roles import Action, Role, check_permission
 
 __all__ = [
+    "CASH_KINDS",
     "MAX_FAILED_LOGINS",
     "PinChangeRequired",
     "ShiftError",
@@ -29,9 +30,11 @@ __all__ = [
     "authorize",
     "bootstrap_admin",
     "end_shift",
+    "expected_cash",
     "list_operators",
     "login",
     "parse_username",
+    "require_open_shift",
     "require_shift",
     "set_operator_active",
     "set_pin",
@@ -171,6 +174,18 @@ def require_shift(actor: Actor) -> int:
     return actor.shift_id
 
 
+def require_open_shift(svc: Services, actor: Actor) -> int:
+    """The actor's shift, refused unless it is still open in the store (a long session's shift
+    may have been ended by another process meanwhile)."""
+    shift_id = require_shift(actor)
+    with svc.store.transaction() as conn:
+        if ops.get_shift(conn, shift_id).closed_at is not None:
+            raise ShiftError(
+                f"shift {shift_id} of {actor.username} has been closed: start a new session"
+            )
+    return shift_id
+
+
 def bootstrap_admin(svc: Services, username: str, pin: str) -> bool:
     """Create the first admin if there is no operator yet; False if operators exist."""
     with svc.store.transaction() as conn:
@@ -290,17 +305,49 @@ def start_shift(svc: Services, actor: Actor) -> Actor:
     return Actor(actor.operator_id, actor.username, actor.role, actor.terminal, shift.id)
 
 
-def end_shift(svc: Services, actor: Actor) -> dict[str, Any]:
-    """Close the actor's shift; returns its totals (by kind of sale) for the shift report."""
+#: The kinds of sale that move cash at the counter: money in for credit, out for a refund.
+CASH_KINDS = ("credit", "reversal")
+
+
+def expected_cash(totals: list[dict[str, Any]]) -> int:
+    """The cash a shift took, in minor units, from its totals by kind (credit sales less the
+    refunds of reversals; emergency credit, free issue and engineering tokens take no money).
+
+    >>> expected_cash([{"kind": "credit", "amount": 12000}, {"kind": "reversal", "amount": -2000},
+    ...                {"kind": "emergency", "amount": 0}])
+    10000
+    """
+    return sum(int(row["amount"]) for row in totals if row["kind"] in CASH_KINDS)
+
+
+def end_shift(svc: Services, actor: Actor, *, cash_counted: int | None = None) -> dict[str, Any]:
+    """Close the actor's shift; returns its totals (by kind of sale) for the shift report.
+
+    ``cash_counted`` (minor units, not negative) is the cash the operator declares having
+    counted; it is stored with the shift beside the system's cash total, and the difference
+    (over when positive, short when negative) goes to the report and the operation log.
+    """
     authorize(svc, actor, Action.SHIFT_END)
     shift_id = require_shift(actor)
+    if cash_counted is not None and (type(cash_counted) is not int or cash_counted < 0):
+        raise InputError("the cash counted is an amount of zero or more")
     from stsvend.store.repos.sales import sale_totals
 
     with svc.store.transaction() as conn:
         shift = ops.get_shift(conn, shift_id)
         now = svc.now()
-        ops.close_shift(conn, shift_id, now)
         totals = sale_totals(conn, shift_id=shift_id)
+        expected = expected_cash(totals)
+        if not ops.close_shift(
+            conn, shift_id, now, cash_counted=cash_counted, cash_expected=expected
+        ):
+            raise ShiftError(f"shift {shift_id} is already closed")
+        cash: dict[str, Any] = {
+            "currency": svc.config.currency,
+            "expected": expected,
+            "counted": cash_counted,
+            "difference": None if cash_counted is None else cash_counted - expected,
+        }
         log_operation(
             conn,
             at=now,
@@ -308,6 +355,11 @@ def end_shift(svc: Services, actor: Actor) -> dict[str, Any]:
             terminal=actor.terminal,
             action="shift.end",
             target=str(shift_id),
+            detail={
+                "cash_expected": expected,
+                "cash_counted": cash_counted,
+                "cash_difference": cash["difference"],
+            },
         )
     return {
         "shift": shift_id,
@@ -316,4 +368,5 @@ def end_shift(svc: Services, actor: Actor) -> dict[str, Any]:
         "opened_at": shift.opened_at.isoformat(),
         "closed_at": now.isoformat(),
         "totals": totals,
+        "cash": cash,
     }

@@ -235,6 +235,10 @@ class Shift(Base):
     terminal: Mapped[str] = mapped_column(String(64))
     opened_at: Mapped[datetime] = mapped_column(UtcDateTime)
     closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    #: Minor units the operator counted at the end (null: closed without a declaration).
+    cash_counted: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    #: The cash the system recorded for the shift when it closed (sales less refunds).
+    cash_expected: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
 
 
 class Sale(Base):

@@ -171,5 +171,19 @@ def get_shift(conn: Connection, shift_id: int) -> ShiftRecord:
     return ShiftRecord(*row)
 
 
-def close_shift(conn: Connection, shift_id: int, now: datetime) -> None:
-    conn.execute(update(Shift).where(Shift.id == shift_id).values(closed_at=now))
+def close_shift(
+    conn: Connection,
+    shift_id: int,
+    now: datetime,
+    *,
+    cash_counted: int | None = None,
+    cash_expected: int | None = None,
+) -> bool:
+    """Close the shift, with the cash declared and the system's cash total (minor units);
+    False if it was closed already (nothing changes)."""
+    done = conn.execute(
+        update(Shift)
+        .where(Shift.id == shift_id, Shift.closed_at.is_(None))
+        .values(closed_at=now, cash_counted=cash_counted, cash_expected=cash_expected)
+    )
+    return bool(done.rowcount)
