@@ -168,8 +168,8 @@ def test_the_new_kek_is_never_a_command_line_value(cli: Cli) -> None:
 
 def test_the_demo_keystore_is_refused(fresh: Cli) -> None:
     demo = fresh
-    demo.ok("init", "--admin", "admin", role=None, STSVEND_PIN=PINS["admin"])
-    demo.ok("demo", role=None)
+    demo.ok("demo", role=None, STSVEND_CURRENCY="USD", STSVEND_TIMEZONE="UTC",
+            STSVEND_UTILITY_NAME="Demo Utility", STSVEND_TAX_NUMBER="TAX-000000")  # fmt: skip
     assert not (demo.data_dir / "keystore.json").exists()
     kek_file = demo.data_dir / "demo-kek.hex"
     store = demo.data_dir / "demo-keystore.json"

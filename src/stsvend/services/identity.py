@@ -48,6 +48,7 @@ __all__ = [
     "has_tokens",
     "is_demo_store",
     "read_identity",
+    "record_identity",
     "write_identity",
 ]
 
@@ -182,3 +183,24 @@ def apply_identity(config: Config, identity: UtilityIdentity | None) -> Config:
             f"docs/operations.md, The utility's identity): {fix}, or set it to {kept}"
         )
     return evolve(config, **identity.as_dict())
+
+
+def record_identity(svc: Any, operator: str, identity: UtilityIdentity) -> UtilityIdentity | None:
+    """Keep ``identity`` in ``svc``'s store (``stsvend init``) and log it; returns what was kept
+    before (None: nothing).  The TEST demo store keeps the demo's identity."""
+    from stsvend.store.repos.oplog import log_operation
+
+    with svc.store.transaction() as conn:
+        if is_demo_store(conn):
+            raise IdentityChangeRefused(
+                "this is the TEST demo store: `stsvend init` sets up a real store in another "
+                "data directory (STSVEND_DATA_DIR)"
+            )
+        before = read_identity(conn)
+        if before == identity:
+            return before
+        write_identity(conn, identity)
+        log_operation(conn, at=svc.now(), operator=operator, terminal=svc.config.terminal,
+                      action="utility.set", detail=identity.as_dict())  # fmt: skip
+    svc.config = evolve(svc.config, **identity.as_dict())
+    return before
