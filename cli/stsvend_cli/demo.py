@@ -245,9 +245,14 @@ def demo(amount: str, reset: bool, as_json: bool) -> None:
         )
     config.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     removed = _reset(config) if reset else []
-    svc = open_services(config, demo=True, migrate=True)
+    # The store is checked (and a new one marked as the demo's) before any TEST key is written.
+    check = open_services(config, keys=False, migrate=True)
     try:
-        _claim(svc)
+        _claim(check)
+    finally:
+        check.store.dispose()
+    svc = open_services(config, demo=True)
+    try:
         operators, actors = ensure_demo_operators(svc)
         made = _setup(svc, actors["admin"])
         seller = actors["supervisor"]
@@ -279,8 +284,11 @@ def demo(amount: str, reset: bool, as_json: bool) -> None:
         "created": made,
         "operators": [o.as_dict() for o in operators],
         "receipt": result,
-        "meter": {"answers": answers, "status": status,
-                  "profile": str(config.data_dir / PROFILE_FILE)},  # fmt: skip
+        "meter": {
+            "answers": answers,
+            "status": status,
+            "profile": str(config.data_dir / PROFILE_FILE),
+        },
         "key_change_confirmed": confirmed is not None,
         "next": next_commands(config.data_dir),
     }

@@ -19,6 +19,7 @@ import hmac
 import secrets
 
 from attrs import frozen
+from sqlalchemy.engine import Connection
 
 from stsvend.errors import StsError
 from stsvend.services.context import Actor, Services
@@ -66,7 +67,9 @@ class DemoOperator:
 
 
 def demo_operator_name(role: str) -> str:
-    """>>> demo_operator_name("auditor")
+    """The demo operator of ``role``.
+
+    >>> demo_operator_name("auditor")
     'demo-auditor'
     """
     return f"demo-{role}"
@@ -84,11 +87,11 @@ def derive_pin(seed: bytes, role: str) -> str:
             counter += 1
 
 
-def _seed(conn: object) -> bytes:
-    text = get_setting(conn, _SEED_SETTING)  # type: ignore[arg-type]
+def _seed(conn: Connection) -> bytes:
+    text = get_setting(conn, _SEED_SETTING)
     if text is None:
         text = secrets.token_hex(16)
-        put_setting(conn, _SEED_SETTING, text)  # type: ignore[arg-type]
+        put_setting(conn, _SEED_SETTING, text)
     return bytes.fromhex(text)
 
 
@@ -115,8 +118,10 @@ def ensure_demo_operators(svc: Services) -> tuple[list[DemoOperator], dict[str, 
                 op = ops.get_operator(conn, name)
             except RecordNotFoundError:
                 op = ops.add_operator(conn, name, role, hash_pin(pin), now)
-                log_operation(conn, at=now, operator=name, terminal=terminal,
-                              action="demo.operator", target=name, detail={"role": role})  # fmt: skip
+                log_operation(
+                    conn, at=now, operator=name, terminal=terminal, action="demo.operator",
+                    target=name, detail={"role": role},
+                )  # fmt: skip
             if not verify_pin(pin, op.pin_hash):
                 if op.must_change_pin:
                     # Made by an older demo with a random PIN nobody was told: give it its own.

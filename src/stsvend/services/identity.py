@@ -15,15 +15,15 @@ Name and tax number may be corrected at any time.  Currency and time zone may no
 store holds a token: amounts already sold would change currency, and days and months already
 reported would be cut again (docs/operations.md, *The utility's identity*).
 
->>> from attrs import evolve
 >>> from stsvend.config import load_config
 >>> ident = UtilityIdentity.parse("City Power", "VAT-4012345678", "ZAR", "Africa/Johannesburg")
 >>> apply_identity(load_config({"STSVEND_DATA_DIR": "/x"}), ident).currency
 'ZAR'
->>> apply_identity(load_config({"STSVEND_DATA_DIR": "/x", "STSVEND_CURRENCY": "USD"}), ident)
-Traceback (most recent call last):
-...
-stsvend.services.identity.IdentityConflict: STSVEND_CURRENCY=USD contradicts this store's currency ZAR (kept in the store: see docs/operations.md, The utility's identity): remove STSVEND_CURRENCY, or set it to ZAR
+>>> try:
+...     apply_identity(load_config({"STSVEND_DATA_DIR": "/x", "STSVEND_CURRENCY": "USD"}), ident)
+... except IdentityConflict as exc:
+...     print(exc.message.split(" (")[0])
+STSVEND_CURRENCY=USD contradicts this store's currency ZAR
 """
 
 from __future__ import annotations
@@ -182,7 +182,17 @@ def apply_identity(config: Config, identity: UtilityIdentity | None) -> Config:
             f"{where} contradicts this store's {what} {kept} (kept in the store: see "
             f"docs/operations.md, The utility's identity): {fix}, or set it to {kept}"
         )
-    return evolve(config, **identity.as_dict())
+    return _with(config, identity)
+
+
+def _with(config: Config, identity: UtilityIdentity) -> Config:
+    return evolve(
+        config,
+        utility_name=identity.utility_name,
+        tax_number=identity.tax_number,
+        currency=identity.currency,
+        timezone=identity.timezone,
+    )
 
 
 def record_identity(svc: Any, operator: str, identity: UtilityIdentity) -> UtilityIdentity | None:
@@ -202,5 +212,5 @@ def record_identity(svc: Any, operator: str, identity: UtilityIdentity) -> Utili
         write_identity(conn, identity)
         log_operation(conn, at=svc.now(), operator=operator, terminal=svc.config.terminal,
                       action="utility.set", detail=identity.as_dict())  # fmt: skip
-    svc.config = evolve(svc.config, **identity.as_dict())
+    svc.config = _with(svc.config, identity)
     return before
