@@ -159,7 +159,7 @@ def test_the_example_runs_as_written(
             runner.run(test)
             assert runner.summarize(verbose=False).failed == 0, example.id
         else:
-            exec(compile(example.body, example.id, "exec"), {"__name__": "__docs__"})  # noqa: S102
+            exec(compile(example.body, example.id, "exec"), {"__name__": "__docs__"})
         return
     commands = _commands(example.body)
     assert commands, f"{example.id}: no command"
