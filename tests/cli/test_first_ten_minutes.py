@@ -125,8 +125,10 @@ def test_a_tester_sees_what_the_meter_does_with_a_sold_token(fresh: Cli, tmp_pat
     line = json.dumps({"id": "sold", "token": token, "ea": "07", "key": {
         "dkga": "02", "vending_key": "abababababababab", "drn": DEMO_DRN, "key_type": 2,
         "sgc": 123456, "ti": 1, "krn": 1}})  # fmt: skip
-    proc = subprocess.run([sys.executable, "-m", "stsvend_cli", "token", "decode", "--jsonl"],
-                          input=line + "\n", capture_output=True, text=True, timeout=60)  # fmt: skip
+    proc = subprocess.run(
+        [sys.executable, "-m", "stsvend_cli", "token", "decode", "--jsonl"],
+        input=line + "\n", capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
     decoded = json.loads(proc.stdout)
     assert (decoded["id"], decoded["token_class"], decoded["subclass"]) == ("sold", 0, 0)
     # The demo meter, as the demo left it, in the keypad simulator's script mode.
@@ -152,6 +154,7 @@ def test_an_auditor_verifies_the_demo_log_and_asks_who_sold(fresh: Cli) -> None:
     report = json.loads(_run(cli, "log", "verify", "--json", **auditor))
     assert report["ok"] is True and report["findings"] == [] and report["sales"] >= 2
     assert "no finding" in _run(cli, "log", "verify", **auditor)
-    rows = [json.loads(line) for line in _run(cli, "log", "export", "--format", "jsonl",
-            "--by-operator", "demo-supervisor", **auditor).splitlines() if line.strip()]  # fmt: skip
+    export = _run(cli, "log", "export", "--format", "jsonl", "--by-operator", "demo-supervisor",
+                  **auditor)  # fmt: skip
+    rows = [json.loads(line) for line in export.splitlines() if line.strip()]
     assert rows and all(r["meter"] == DEMO_DRN for r in rows if "meter" in r)
