@@ -95,7 +95,9 @@ class UtilityIdentity:
     timezone: str
 
     @classmethod
-    def parse(cls, utility_name: str, tax_number: str, currency: str, timezone: str) -> Any:
+    def parse(
+        cls, utility_name: str, tax_number: str, currency: str, timezone: str
+    ) -> UtilityIdentity:
         """Check each value (an :class:`~stsvend.errors.InputError` names the bad one)."""
         from stsvend.vending.money import Money
 
