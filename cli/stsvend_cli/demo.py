@@ -203,7 +203,10 @@ def _reset(config: Any) -> list[str]:
         finally:
             svc.store.dispose()
     gone = []
-    for path in (default_db, demo_keystore_path(config), config.data_dir / "demo-kek.hex",
+    # SQLite's side files go with the store: a stale write-ahead log must not meet a new store.
+    sqlite_files = [default_db.with_name(default_db.name + s) for s in ("-wal", "-shm", "-journal")]
+    for path in (default_db, *sqlite_files, demo_keystore_path(config),
+                 config.data_dir / "demo-kek.hex",
                  config.data_dir / PROFILE_FILE, config.data_dir / STATE_FILE,
                  config.data_dir / LEGACY_STATE_FILE):  # fmt: skip
         if path.exists():
