@@ -22,52 +22,141 @@ from stsvend_cli.common import (
 __all__ = ["db", "init", "operators", "shift"]
 
 
+_IDENTITY_OPTIONS = (
+    ("utility_name", "--utility-name", "The utility's name, printed on every receipt."),
+    ("tax_number", "--tax-number", "The utility's tax (VAT) number, printed on every receipt."),
+    ("currency", "--currency", "ISO 4217 code of every sale (fixed once the store sells)."),
+    ("timezone", "--timezone", "IANA zone cutting days, months and shifts (fixed likewise)."),
+)
+
+#: What to do instead of `init` on a store that already has its operators.
+EXISTING_STORE_HELP = (
+    "this store already has its operators (its first admin was made by `stsvend init`). "
+    "To add an admin, an admin runs `stsvend operators add NAME --role admin` (the new admin "
+    "chooses a PIN at the first login); to upgrade the schema, `stsvend db upgrade`; to record "
+    "or correct the utility's name or tax number, `stsvend init --operator ADMIN "
+    "--utility-name NAME --tax-number NUMBER`"
+)
+
+
+def _identity_options(fn: Any) -> Any:
+    for attr, flag, text in reversed(_IDENTITY_OPTIONS):
+        fn = click.option(flag, attr, metavar="TEXT", help=text)(fn)
+    return fn
+
+
+def _wanted_identity(
+    config: Any, stored: Any, given: dict[str, str | None], *, ask: bool
+) -> Any:
+    """The identity to keep: each value from its option, else the store, else the
+    configuration (if it names it), else a prompt; None when nothing changes."""
+    import sys
+
+    from stsvend.errors import InputError
+    from stsvend.services.identity import FIELDS, UtilityIdentity
+
+    values: dict[str, str] = {}
+    missing = []
+    for attr, _, what in FIELDS:
+        value = given.get(attr) or (getattr(stored, attr) if stored else None)
+        if not value and config.source_of(attr):
+            value = getattr(config, attr)
+        if not value and ask and sys.stdin.isatty():
+            value = click.prompt(f"The utility's {what}")
+        if not value:
+            missing.append(dict((a, f) for a, f, _ in _IDENTITY_OPTIONS)[attr])
+        values[attr] = value or ""
+    if missing:
+        raise InputError(
+            "a real store needs the utility's identity, kept in the store: give "
+            + ", ".join(missing)
+            + " (or run `stsvend init` at a terminal to be asked)"
+        )
+    return UtilityIdentity.parse(**values)
+
+
 @click.command()
 @click.option("--admin", "admin_name", metavar="NAME", help="Name of the first admin (new store).")
+@_identity_options
 @operator_options
 @json_option
-def init(admin_name: str | None, operator: str | None, pin_env: str, as_json: bool) -> None:
-    """Create or upgrade the store; on a new store, create the first admin.
+def init(
+    admin_name: str | None,
+    utility_name: str | None,
+    tax_number: str | None,
+    currency: str | None,
+    timezone: str | None,
+    operator: str | None,
+    pin_env: str,
+    as_json: bool,
+) -> None:
+    """Create a real store: the utility's identity and the first admin (or, logged in as an
+    admin, upgrade it and correct the utility's name or tax number).
 
-    The admin's PIN comes from the variable named by --pin-env, or a prompt.
+    The utility's name, tax number, currency and time zone are kept in the store; any not given
+    as an option comes from the configuration, or is asked for at a terminal.  The admin's PIN
+    comes from the variable named by --pin-env, or a prompt.  The TEST demo store is
+    `stsvend demo`'s, never init's.
     """
     from stsvend.errors import InputError
     from stsvend.services.auth import authorize, bootstrap_admin
     from stsvend.services.bootstrap import open_services
+    from stsvend.services.identity import apply_identity, read_identity, record_identity
+    from stsvend.services.pin import check_new_pin
     from stsvend.store.repos.operators import count_operators
     from stsvend.vending.roles import Action
 
+    given = {"utility_name": utility_name, "tax_number": tax_number, "currency": currency,
+             "timezone": timezone}  # fmt: skip
     config = load_config()
     config.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     svc = open_services(config, keys=False, migrate=True)
     try:
         with svc.store.transaction() as conn:
             fresh = count_operators(conn) == 0
+            stored = read_identity(conn)
         if fresh:
             if not admin_name:
                 raise InputError("a new store needs its first admin: --admin NAME")
-            bootstrap_admin(svc, admin_name, read_pin(pin_env, "New admin PIN"))
+            identity = _wanted_identity(svc.config, stored, given, ask=True)
+            apply_identity(svc.config, identity)  # a contradicting configuration: refused now
+            pin = check_new_pin(read_pin(pin_env, "New admin PIN"))
+            record_identity(svc, admin_name, identity)
+            bootstrap_admin(svc, admin_name, pin)
             who = admin_name
         else:
-            if not operator:
-                raise InputError("the store exists: log in as an admin with --operator NAME")
+            if admin_name or not operator:
+                raise InputError(EXISTING_STORE_HELP)
             actor = log_in(svc, operator, pin_env)
             authorize(svc, actor, Action.INIT)
             who = actor.username
+            if any(given.values()) or stored is None:
+                identity = _wanted_identity(svc.config, stored, given, ask=False)
+                apply_identity(svc.config, identity)
+                record_identity(svc, who, identity)
         from stsvend.store.migrate import current_revision
 
+        with svc.store.transaction() as conn:
+            kept = read_identity(conn)
         result = {
             "data_dir": str(config.data_dir),
             "database": svc.store.engine.url.render_as_string(hide_password=True),
             "revision": current_revision(svc.store.engine),
             "created_admin": admin_name if fresh else None,
             "by": who,
+            "utility": kept.as_dict() if kept else None,
         }
     finally:
         svc.store.dispose()
 
     def show(r: dict[str, Any]) -> None:
         console().print(f"store ready: {r['database']} (schema {r['revision']})")
+        if r["utility"]:
+            u = r["utility"]
+            console().print(
+                f"utility: {u['utility_name']}, tax number {u['tax_number']}, "
+                f"currency {u['currency']}, time zone {u['timezone']}"
+            )
         if r["created_admin"]:
             console().print(f"first admin: {r['created_admin']}")
 

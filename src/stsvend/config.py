@@ -17,11 +17,18 @@ The key-encryption key is never read from the file: only ``STSVEND_KEK``, ``STSV
 or ``STSVEND_KEK_PASSPHRASE`` give it, so that a configuration file can be shared without
 sharing key custody.
 
+The utility's identity (``utility_name``, ``tax_number``, ``currency``, ``timezone``) is kept in
+the store by ``stsvend init`` (:mod:`stsvend.services.identity`); a value given here must agree
+with it, and one that contradicts it is refused when the store is opened.  :attr:`Config.sources`
+says where each value that was given came from, so that the refusal can name it.
+
 >>> cfg = load_config({"STSVEND_DATA_DIR": "/srv/sts", "STSVEND_TIMEZONE": "Africa/Nairobi"})
 >>> cfg.database_url
 'sqlite:////srv/sts/stsvend.db'
 >>> cfg.timezone, cfg.zone.key
 ('Africa/Nairobi', 'Africa/Nairobi')
+>>> cfg.source_of("timezone"), cfg.source_of("currency")
+('STSVEND_TIMEZONE', None)
 """
 
 from __future__ import annotations
@@ -65,8 +72,9 @@ class Config:
     database_url: str
     terminal: str
     timezone: str = "UTC"
-    utility_name: str = "Demo Utility"
-    tax_number: str = "TAX-000000"
+    #: Empty until the store or the configuration names them (never a made-up utility).
+    utility_name: str = ""
+    tax_number: str = ""
     currency: str = "USD"
     #: A seal over every chain head of the token log is written at most this often.
     log_seal_seconds: int = 60
@@ -80,6 +88,13 @@ class Config:
     #: text) and this many hours old; anything larger or older is a refund case.
     reversal_max_amount: str = "1000.00"
     reversal_max_age_hours: int = 24
+    #: (setting, where its value came from: ``STSVEND_<NAME>`` or the file's path), for each
+    #: setting the file or the environment gave.
+    sources: tuple[tuple[str, str], ...] = ()
+
+    def source_of(self, name: str) -> str | None:
+        """Where the value of setting ``name`` came from (None: the default or the store)."""
+        return dict(self.sources).get(name)
 
     @property
     def zone(self) -> ZoneInfo:
@@ -181,6 +196,7 @@ def load_config(env: Mapping[str, str] | None = None, *, config_file: Path | Non
     if explicit and not path.is_file():
         raise ConfigError(f"the configuration file {path} does not exist")
     values: dict[str, Any] = {}
+    sources: dict[str, str] = {}
     file_values = _read_toml(path)
     if "data_dir" in file_values and not data_dir_text:
         data_dir = Path(_convert("data_dir", file_values["data_dir"], str(path))).expanduser()
@@ -192,16 +208,18 @@ def load_config(env: Mapping[str, str] | None = None, *, config_file: Path | Non
         if name not in _INT_FIELDS | _STR_FIELDS:
             raise ConfigError(f"{path}: unknown setting {name!r}")
         values[name] = _convert(name, value, str(path))
+        sources[name] = str(path)
     for name in _INT_FIELDS | _STR_FIELDS:
         text = env.get(ENV_PREFIX + name.upper())
         if text:
             values[name] = _convert(name, text, ENV_PREFIX + name.upper())
+            sources[name] = ENV_PREFIX + name.upper()
     base = Config(
         data_dir=data_dir,
         database_url=f"sqlite:///{data_dir / 'stsvend.db'}",
         terminal=socket.gethostname() or "terminal",
     )
-    config = evolve(base, **values)
+    config = evolve(base, **values, sources=tuple(sorted(sources.items())))
     try:
         config.zone  # noqa: B018  # validate the zone name now, not at the first sale
     except (ZoneInfoNotFoundError, ValueError, OSError):

@@ -168,13 +168,19 @@ def test_the_new_kek_is_never_a_command_line_value(cli: Cli) -> None:
 
 def test_the_demo_keystore_is_refused(fresh: Cli) -> None:
     demo = fresh
-    demo.ok("init", "--admin", "admin", role=None, STSVEND_PIN=PINS["admin"])
-    demo.ok("demo", role=None)
+    # The demo store keeps the demo utility's identity: the harness's City Power would
+    # contradict it.
+    demo.env.update(STSVEND_CURRENCY="USD", STSVEND_TIMEZONE="UTC",
+                    STSVEND_UTILITY_NAME="Demo Utility", STSVEND_TAX_NUMBER="TAX-000000")
+    shown = demo.json("demo", role=None)
+    pins = {o["role"]: (o["name"], o["pin"]) for o in shown["operators"]}
     assert not (demo.data_dir / "keystore.json").exists()
     kek_file = demo.data_dir / "demo-kek.hex"
     store = demo.data_dir / "demo-keystore.json"
     before = (store.read_bytes(), kek_file.read_bytes())
-    proc = demo.run("keys", "change-kek", STSVEND_NEW_KEK=NEW_KEK)
+    name, pin = pins["admin"]
+    proc = demo.run("keys", "change-kek", role=None, STSVEND_OPERATOR=name, STSVEND_PIN=pin,
+                    STSVEND_NEW_KEK=NEW_KEK)  # fmt: skip
     assert proc.returncode == exit_code_for("keystore_mode") == 4, proc.stderr
     assert "demo keystore" in proc.stderr and "generated" in proc.stderr
     assert (store.read_bytes(), kek_file.read_bytes()) == before

@@ -14,6 +14,10 @@ The token log key is a random secret sealed in the keystore (``application_key("
 so it is in the same custody as the vending keys and survives a change of KEK; its check value
 is kept in the store, and a store opened with another keystore is refused rather than silently
 producing unverifiable rows.
+
+The utility's identity (name, tax number, currency, time zone) is read from the store when it
+is opened and replaces the configuration's; a configured value that contradicts it is refused
+(:mod:`stsvend.services.identity`).
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ from stsvend.keystore.kek import ENV_KEK_FILE, kek_from_env
 from stsvend.keystore.module import SecurityModule
 from stsvend.keystore.sealed import SealedKeystore
 from stsvend.services.context import Services, ServiceUnavailable
+from stsvend.services.identity import apply_identity, read_identity
 from stsvend.store.repos.settings import get_setting, put_setting
 from stsvend.store.uow import Store
 from stsvend.tokenlog.chain import LogKey
@@ -155,6 +160,8 @@ def open_services(
     store = Store.open(config.database_url, migrate=migrate)
     hsm = log_key = None
     try:
+        with store.transaction() as conn:
+            config = apply_identity(config, read_identity(conn))
         if keys:
             opened = open_keystore(config, env, demo=demo)
             if opened is not None:
