@@ -9,6 +9,28 @@ supply group), :mod:`~stsvend.services.registry` (supply groups, meters, custome
 :mod:`~stsvend.services.importing`, :mod:`~stsvend.services.reports`,
 :mod:`~stsvend.services.logs` (token log export and verification), :mod:`~stsvend.services.keys`
 (key file import, key listing, change of KEK).
+
+The modules named in ``__all__`` are the embedding API (docs/library.md, *Embedding the vending
+services*): within a major version their public functions only gain parameters and their
+answers only gain keys; anything to be removed is first deprecated (``DeprecationWarning`` and
+the changelog) for at least one minor version.  The services are synchronous: an asynchronous
+server calls them from its thread pool.
 """
 
-__all__: list[str] = []
+__all__ = [
+    "auth",
+    "context",
+    "counter",
+    "engineering",
+    "grants",
+    "importing",
+    "keychange",
+    "keys",
+    "logs",
+    "operations",
+    "receipts",
+    "registry",
+    "reports",
+    "tariffs",
+    "vend",
+]
