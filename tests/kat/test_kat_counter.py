@@ -49,3 +49,14 @@ def test_the_shift_report(kat: Kat) -> None:
     assert re.fullmatch("[0-9a-f]{64}", mac)
     verified = kat.json("log", "verify", "--anchor", mac, role="auditor")
     assert verified["ok"] is True and verified["findings"] == []
+
+
+def test_the_daily_report(kat: Kat) -> None:
+    _, report = replay(kat, "daily_report")
+    # The base's R20.00 and this R100.00; their VAT rounded per sale: 2.61 + 13.04.
+    assert report["day"] == "2026-03-10" and report["from"] == "2026-03-10T00:00:00+02:00"
+    assert report["tax"] == 261 + 1304
+    assert {(t["class"], t["purpose"]): t["count"] for t in report["tokens"]} == {
+        (0, "sale"): 2,
+        (2, "key_change"): 2,
+    }
