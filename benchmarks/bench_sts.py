@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from pytest_benchmark.fixture import BenchmarkFixture
 from tests.vectors import token_cases
 
 from stsvend import sts
@@ -33,13 +34,14 @@ def _keys(ea: str) -> list[sts.DecoderKey]:
     return [sts.DecoderKey(rng.randbytes(size), ea) for _ in range(BATCH)]
 
 
-def _report(benchmark: Any, per_round: int) -> None:
+def _report(benchmark: BenchmarkFixture, per_round: int) -> None:
+    assert benchmark.stats is not None, "report after the rounds"
     benchmark.extra_info["items_per_round"] = per_round
     benchmark.extra_info["items_per_second_median"] = round(per_round / benchmark.stats["median"])
 
 
 @pytest.mark.parametrize("ea", ["07", "11"])
-def test_encode_credit_tokens_public_api(benchmark: Any, ea: str) -> None:
+def test_encode_credit_tokens_public_api(benchmark: BenchmarkFixture, ea: str) -> None:
     keys = _keys(ea)
 
     def run() -> None:
@@ -53,7 +55,7 @@ def test_encode_credit_tokens_public_api(benchmark: Any, ea: str) -> None:
 
 
 @pytest.mark.parametrize("ea", ["07", "11"])
-def test_decode_tokens_public_api(benchmark: Any, ea: str) -> None:
+def test_decode_tokens_public_api(benchmark: BenchmarkFixture, ea: str) -> None:
     keys = _keys(ea)
     tokens = [sts.credit_token(k, sts.Resource.ELECTRICITY, 1000, tid=1, rnd=5) for k in keys]
 
@@ -67,7 +69,7 @@ def test_decode_tokens_public_api(benchmark: Any, ea: str) -> None:
 
 
 @pytest.mark.parametrize(("dkga", "ea"), [("02", "07"), ("04", "07"), ("04", "11")])
-def test_derive_decoder_keys(benchmark: Any, dkga: str, ea: str) -> None:
+def test_derive_decoder_keys(benchmark: BenchmarkFixture, dkga: str, ea: str) -> None:
     vk = bytes.fromhex("abababababababab" if dkga == "02" else
                        "abababababababab949494949494949401234567")  # fmt: skip
     meters = []
@@ -121,7 +123,7 @@ def batch_files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 
 @pytest.mark.parametrize("workers", [1, 2])
 @pytest.mark.parametrize("mix", ["ea07", "mixed", "ea07-unique-meters"])
-def test_cli_encode_jsonl_100k(benchmark: Any, batch_files: dict[str, Path], mix: str,
+def test_cli_encode_jsonl_100k(benchmark: BenchmarkFixture, batch_files: dict[str, Path], mix: str,
                                workers: int) -> None:  # fmt: skip
     path = batch_files[mix]
     command = [sys.executable, "-m", "stsvend_cli", "token", "encode", "--jsonl",

@@ -33,10 +33,15 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import pytest
+from pytest_benchmark.fixture import BenchmarkFixture
+
+if TYPE_CHECKING:
+    from stsvend.services.context import Services
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -98,7 +103,7 @@ def populate(url: str, meters: int = METERS) -> None:
         inst.close()
 
 
-def _services(url: str) -> Any:
+def _services(url: str) -> Services:
     from tests.services.helpers import LOG_KEY, config, hsm
 
     from stsvend.services.context import Services
@@ -185,6 +190,14 @@ def database(kind: str) -> Iterator[str]:
             yield url
 
 
+def _vend_round(url: str, workers: int, _round_no: int) -> float:
+    return vends_per_second(url, workers, VENDS_PER_WORKER)
+
+
+def _key_change_round(url: str, workers: int, round_no: int) -> float:
+    return key_change_meters_per_second(url, round_no, workers)
+
+
 def _median(figure: Callable[[int], float], rounds: int = 3) -> tuple[float, list[float]]:
     values = [figure(i) for i in range(rounds)]
     return statistics.median(values), values
@@ -195,7 +208,7 @@ needs_pg = pytest.mark.skipif(
 )
 
 
-def _bench(benchmark: Any, kind: str, what: str) -> None:
+def _bench(benchmark: BenchmarkFixture, kind: str, what: str) -> None:
     with database(kind) as url:
         populate(url)
         workers = 1 if kind == "sqlite" else PG_WORKERS
@@ -218,21 +231,21 @@ def _bench(benchmark: Any, kind: str, what: str) -> None:
         print(f"\n{kind} {what}: median {statistics.median(figures):.0f}/s {figures}")
 
 
-def test_vends_per_second_sqlite(benchmark: Any) -> None:
+def test_vends_per_second_sqlite(benchmark: BenchmarkFixture) -> None:
     _bench(benchmark, "sqlite", "vend")
 
 
 @needs_pg
-def test_vends_per_second_postgres(benchmark: Any) -> None:
+def test_vends_per_second_postgres(benchmark: BenchmarkFixture) -> None:
     _bench(benchmark, "postgresql", "vend")
 
 
-def test_group_key_change_sqlite(benchmark: Any) -> None:
+def test_group_key_change_sqlite(benchmark: BenchmarkFixture) -> None:
     _bench(benchmark, "sqlite", "key_change")
 
 
 @needs_pg
-def test_group_key_change_postgres(benchmark: Any) -> None:
+def test_group_key_change_postgres(benchmark: BenchmarkFixture) -> None:
     _bench(benchmark, "postgresql", "key_change")
 
 
@@ -267,7 +280,7 @@ def _report_postgres(url: str, workers: tuple[int, ...]) -> None:
     measured one after the other in this run."""
     for n in workers:
         anchor_before = pgbench_tps(n)
-        median, rounds = _median(lambda _, u=url, w=n: vends_per_second(u, w, VENDS_PER_WORKER))
+        median, rounds = _median(partial(_vend_round, url, n))
         anchor_after = pgbench_tps(n)
         anchor = (anchor_before + anchor_after) / 2
         print(
@@ -284,14 +297,10 @@ if __name__ == "__main__":  # a plain print-out: python benchmarks/bench_vend.py
         with database(kind) as url:
             populate(url)
             if kind == "sqlite":
-                median, rounds = _median(
-                    lambda _, u=url: vends_per_second(u, 1, VENDS_PER_WORKER)
-                )
+                median, rounds = _median(partial(_vend_round, url, 1))
                 print(f"{kind}: {median:.0f} vends/s (one process, rounds {rounds})")
             else:
                 _report_postgres(url, PG_REPORT_WORKERS)
             kc_workers = 1 if kind == "sqlite" else KC_WORKERS
-            median, rounds = _median(
-                lambda i, u=url, w=kc_workers: key_change_meters_per_second(u, i, w)
-            )
+            median, rounds = _median(partial(_key_change_round, url, kc_workers))
             print(f"{kind}: {median:.0f} key-changed meters/s (workers {kc_workers}, {rounds})")

@@ -34,6 +34,6 @@ def component_cases(kind: str) -> list[dict[str, Any]]:
     return cases
 
 
-def parametrize(argname: str, cases: list[dict[str, Any]]) -> Any:
+def parametrize(argname: str, cases: list[dict[str, Any]]) -> pytest.MarkDecorator:
     """``pytest.mark.parametrize`` over cases, with the case id as the test id."""
     return pytest.mark.parametrize(argname, cases, ids=[str(c["id"]) for c in cases])

@@ -28,7 +28,7 @@ MAX_FAILED_LOGINS = 5
 class Site(Cli):
     """A CLI installation with its database URL (SQLite file or PostgreSQL)."""
 
-    def operations(self, action: str) -> list[tuple[str, str, str | None, dict[str, Any]]]:
+    def log_entries(self, action: str) -> list[tuple[str, str, str | None, dict[str, Any]]]:
         engine = create_engine(self.url)
         try:
             with engine.connect() as conn:
@@ -81,23 +81,24 @@ def _build(data: Path, tmp_path: Path, url: str, env: dict[str, str]) -> Site:
 def test_a_new_operator_chooses_a_pin_at_the_first_login_or_gets_nothing(site: Site) -> None:
     site.ok("operators", "add", "bob", "--role", "clerk", STSVEND_NEW_PIN=FIRST_PIN)
     assert site.operator("bob")["must_change_pin"] is True
-    bob = {"role": None, "STSVEND_OPERATOR": "bob", "STSVEND_PIN": FIRST_PIN}
-    proc = site.run("shift", "start", **bob, STSVEND_NEW_PIN="")
+    bob = {"STSVEND_OPERATOR": "bob", "STSVEND_PIN": FIRST_PIN}
+    proc = site.run("shift", "start", role=None, **bob, STSVEND_NEW_PIN="")
     assert proc.returncode == 6 and proc.stdout == ""
     assert "must choose a new PIN" in proc.stderr and "STSVEND_NEW_PIN" in proc.stderr
     for weak in ("1234", "55555", "111111", "123456", "12345a"):
-        proc = site.run("shift", "start", **bob, STSVEND_NEW_PIN=weak)
+        proc = site.run("shift", "start", role=None, **bob, STSVEND_NEW_PIN=weak)
         assert proc.returncode == 3 and "PIN" in proc.stderr and weak not in proc.stderr
-    proc = site.run("shift", "start", **bob, STSVEND_NEW_PIN=FIRST_PIN)
+    proc = site.run("shift", "start", role=None, **bob, STSVEND_NEW_PIN=FIRST_PIN)
     assert proc.returncode == 3 and "differ" in proc.stderr
     assert site.operator("bob")["must_change_pin"] is True
-    out = site.ok("shift", "start", **bob, STSVEND_NEW_PIN="582047")
+    out = site.ok("shift", "start", role=None, **bob, STSVEND_NEW_PIN="582047")
     assert "shift" in out and "open" in out  # the command went on after the change
     assert site.operator("bob")["must_change_pin"] is False
     bob["STSVEND_PIN"] = "582047"
-    assert site.json("shift", "status", **bob, STSVEND_NEW_PIN="")["shift"] is not None
-    assert site.run("shift", "status", **{**bob, "STSVEND_PIN": FIRST_PIN}).returncode == 6
-    reasons = [d.get("reason") for op, _, _, d in site.operations("login") if op == "bob"]
+    assert site.json("shift", "status", role=None, **bob, STSVEND_NEW_PIN="")["shift"] is not None
+    stale = {**bob, "STSVEND_PIN": FIRST_PIN}
+    assert site.run("shift", "status", role=None, **stale).returncode == 6
+    reasons = [d.get("reason") for op, _, _, d in site.log_entries("login") if op == "bob"]
     assert reasons[0] == "PIN change required" and reasons[-1] == "wrong PIN"
 
 
@@ -144,7 +145,7 @@ def test_an_admin_unlocks_a_clerk(site: Site) -> None:
     proc = site.run("shift", "status", role="clerk", STSVEND_NEW_PIN="")
     assert proc.returncode == 6 and "new PIN" in proc.stderr
     site.ok("shift", "status", role="clerk", STSVEND_NEW_PIN="582047")
-    assert site.operations("operators.unlock")[-1][:3] == ("admin", "ok", "clerk")
+    assert site.log_entries("operators.unlock")[-1][:3] == ("admin", "ok", "clerk")
 
 
 def test_every_admin_locked_out_the_break_glass_unlock_needs_the_kek(site: Site) -> None:
@@ -156,13 +157,13 @@ def test_every_admin_locked_out_the_break_glass_unlock_needs_the_kek(site: Site)
     assert proc.returncode == 4
     proc = site.run(*unlock, role=None, STSVEND_KEK="", STSVEND_KEK_PASSPHRASE="guess it 1234")
     assert proc.returncode == 4
-    assert site.operations("operators.unlock") == []
+    assert site.log_entries("operators.unlock") == []
     assert site.run("shift", "status", role="admin").returncode == 6
     proc = site.run(*unlock, "--json", role=None)
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout)["must_change_pin"] is True
     assert KEK not in proc.stdout + proc.stderr
-    ((who, outcome, target, detail),) = site.operations("operators.unlock")
+    ((who, outcome, target, detail),) = site.log_entries("operators.unlock")
     assert (who, outcome, target) == ("break-glass", "ok", "admin") and detail["break_glass"]
     # The admin is back, and chooses a new PIN before anything else.
     proc = site.run("operators", "list", STSVEND_NEW_PIN="")
@@ -261,7 +262,7 @@ def test_concurrent_logins_on_postgresql_cannot_pass_the_lockout(site: Site) -> 
         watcher.dispose()
     assert all(code == 6 for code, _ in results), results
     assert "locked" in results[-1][1]
-    checked = [d.get("reason") for op, _, _, d in site.operations("login") if op == "clerk"]
+    checked = [d.get("reason") for op, _, _, d in site.log_entries("login") if op == "clerk"]
     assert checked[-32:].count("wrong PIN") == MAX_FAILED_LOGINS
     assert checked[-32:].count("locked") == 32 - MAX_FAILED_LOGINS
     assert site.operator("clerk")["failed_logins"] >= MAX_FAILED_LOGINS
@@ -276,7 +277,7 @@ def test_concurrent_logins_are_judged_one_after_the_other(site: Site) -> None:
                 assert "Traceback" not in stream.read()
     assert results[:-1] == [6] * 15 and results[-1] in (0, 6)
     run = 0
-    logins = [(outcome, detail) for op, outcome, _, detail in site.operations("login")
+    logins = [(outcome, detail) for op, outcome, _, detail in site.log_entries("login")
               if op == "clerk"]  # fmt: skip
     for outcome, detail in logins[-len(procs) :]:
         if outcome == "ok":

@@ -64,7 +64,7 @@ _STRICT = {
 def _slot(rng: random.Random, slot: str) -> str:
     from tests.fuzz.support import M
 
-    good = {
+    makers: dict[str, Callable[[], str]] = {
         "money": lambda: number_text(rng, 2),
         "units": lambda: number_text(rng, 1),
         "int": lambda: number_text(rng, 0),
@@ -79,7 +79,8 @@ def _slot(rng: random.Random, slot: str) -> str:
         ),
         "key": lambda: mutate_text(rng, rng.choice(["123456/1", "123456", "C33F45"])),
         "time": lambda: mutate_text(rng, "2026-01-31T08:00Z"),
-    }[slot]
+    }
+    good = makers[slot]
     value = good() if rng.random() < 0.85 else mutate_text(rng, good())
     value = value.replace("\x00", "").replace("\ud800", "")  # argv cannot carry these
     # A leading "-" makes click read an option (a usage error, exit 2): not a value.

@@ -180,7 +180,7 @@ def make_serial_oracle(folder: Path) -> Callable[[bytes], str | None]:
 
     def oracle(data: bytes) -> str | None:
         port = _FakePort(data)
-        serve(session, port)  # type: ignore[arg-type]
+        serve(session, port)
         for line in port.written.decode("ascii").splitlines():
             try:
                 strict_json(line)

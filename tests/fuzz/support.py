@@ -62,8 +62,9 @@ class Store:
     reuse_services: bool = False
     _services: dict[tuple[bool, bool, bool], Any] = field(default_factory=dict, repr=False)
 
-    def env(self, role: str | None) -> dict[str, str]:
-        env = {k: None for k in os.environ if k.startswith("STSVEND_")}
+    def env(self, role: str | None) -> dict[str, str | None]:
+        """The environment of a run; None unsets the caller's own ``STSVEND_*`` variables."""
+        env: dict[str, str | None] = {k: None for k in os.environ if k.startswith("STSVEND_")}
         env.update(
             STSVEND_DATA_DIR=str(self.data_dir), STSVEND_KEK=KEK, STSVEND_TERMINAL="T1",
             STSVEND_CURRENCY="ZAR", STSVEND_TIMEZONE="Africa/Johannesburg",
@@ -74,7 +75,7 @@ class Store:
         if role is not None:
             env.update(STSVEND_OPERATOR=role, STSVEND_PIN=PINS[role])
         env.update(self.extra)
-        return env  # type: ignore[return-value]
+        return env
 
     def run(self, *args: str, role: str | None = "admin", stdin: bytes = b"") -> Outcome:
         """``stsvend ARGS`` in this process, through its real entry point (exit codes too)."""
@@ -94,7 +95,7 @@ class Store:
                     code = exc.code if isinstance(exc.code, int) else 1
                 out, err = streams[0].getvalue(), streams[1].getvalue()
         finally:
-            common.open_services = opener  # type: ignore[assignment]
+            common.open_services = opener
         return Outcome(code, out.decode(errors="replace"), err.decode(errors="replace"))
 
     def _shared_services(self, opener: Any, *, keys: bool = True, demo: bool = False,

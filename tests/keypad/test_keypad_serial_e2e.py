@@ -51,7 +51,8 @@ class LineLink:
                 self.buffer += chunk
         line, self.buffer = self.buffer.split(b"\n", 1)
         assert line.endswith(b"\r"), "answers end in CR LF"
-        return json.loads(line)
+        answer: dict[str, Any] = json.loads(line)
+        return answer
 
     def ask(self, line: str) -> dict[str, Any]:
         self.send(line)

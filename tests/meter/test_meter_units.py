@@ -84,7 +84,8 @@ def test_relay_table_lists_every_row_and_closes_only_when_all_is_well() -> None:
 def test_register_kinds() -> None:
     assert RegisterKind.parse("Water-Currency") is RegisterKind.WATER_CURRENCY
     assert RegisterKind.parse(3) is RegisterKind.TIME
-    assert RegisterKind.TIME.format(-15) == "-1.5 min"
+    time = RegisterKind.TIME  # mypy takes ``Member.format`` for str.format on an enum literal
+    assert time.format(-15) == "-1.5 min"
     assert RegisterKind.GAS_CURRENCY.scale == 100_000
     with pytest.raises(ValueError, match="unknown register"):
         RegisterKind.parse("steam")

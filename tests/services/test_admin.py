@@ -212,7 +212,7 @@ def test_the_demo_keystore_and_the_log_key_custody(tmp_path: Path) -> None:
     hsm, key = open_keystore(cfg, demo=True) or (None, None)
     assert hsm is not None and hsm.test and (tmp_path / "demo-kek.hex").stat().st_mode & 0o077 == 0
     _, again = open_keystore(cfg) or (None, None)
-    assert again is not None and again.check_value == key.check_value
+    assert again is not None and key is not None and again.check_value == key.check_value
     svc = open_services(cfg, migrate=True)
     svc.store.dispose()
     # Another KEK would write log rows nobody can verify: the store refuses it.
@@ -223,7 +223,7 @@ def test_the_demo_keystore_and_the_log_key_custody(tmp_path: Path) -> None:
 
 
 def test_test_and_production_data_never_mix(inst: Installation) -> None:
-    from stsvend.keystore import KekSource, SoftwareSecurityModule
+    from stsvend.keystore import SoftwareSecurityModule
     from stsvend.keystore.keyfile import parse_key_file
     from tests.cli.keys_install import key_file, production_entry
 
@@ -231,4 +231,3 @@ def test_test_and_production_data_never_mix(inst: Installation) -> None:
     inst.svc._hsm = SoftwareSecurityModule.from_key_file(production)
     with pytest.raises(KeystoreModeError, match="never mixed"):
         registry.add_meter(inst.svc, inst.admin, drn(3), sgc=123456)
-    assert KekSource  # imported for the type of check above

@@ -67,7 +67,7 @@ def test_a_group_job_names_the_meters_it_skipped(inst: Installation) -> None:
     final = keychange.run_job(inst.svc, inst.engineer, job["job"])
     assert final["by_state"] == {"pending": 2, "skipped": 1}
     assert final["skipped"] == [{"drn": meters[1], "reason": "an open key change (pending)"}]
-    assert final["state"] == KeyChangeJobState.DONE == "done"
+    assert final["state"] == KeyChangeJobState.DONE and final["state"] == "done"
     listed = keychange.list_jobs(inst.svc, inst.engineer)
     assert listed[0]["skipped"] == final["skipped"]
 
@@ -142,8 +142,8 @@ def test_the_key_report_reads_the_store_in_a_fixed_number_of_queries(
         return len(seen)
 
     _group_meters(inst, 2)
-    for number in _stored(inst, "SELECT drn FROM meter"):
-        keychange.key_change_meter(inst.svc, inst.engineer, number[0], ti=3)
+    for row in _stored(inst, "SELECT drn FROM meter"):
+        keychange.key_change_meter(inst.svc, inst.engineer, row[0], ti=3)
     few = statements(2)
     for i in range(20):
         number = drn(300 + i)

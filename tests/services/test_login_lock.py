@@ -72,7 +72,7 @@ def test_concurrent_wrong_pins_and_the_right_one_cannot_bypass_the_lockout(
     start = threading.Barrier(len(pins))
     results: list[str] = [""] * len(pins)
     checked: list[str] = []
-    real_verify = auth.verify_pin
+    real_verify = pin.verify_pin
 
     def counting_verify(candidate: str, stored: str) -> bool:
         checked.append(candidate)  # list.append is atomic under the GIL

@@ -20,6 +20,7 @@ from stsvend.sts.layouts import (
     LAYOUTS,
     FieldKind,
     KeySource,
+    Layout,
     ManagementSubclass,
     TokenClass,
     key_sections,
@@ -33,7 +34,7 @@ ROOT = Path(__file__).resolve().parents[2]
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 
 
-def _all_layouts() -> list[sts.codec.Layout]:
+def _all_layouts() -> list[Layout]:
     out = list(LAYOUTS.values())
     out += [layout_for(2, s, "11") for s in (8, 9)]
     return out

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import attrs
 import pytest
@@ -74,7 +75,9 @@ def test_a_changed_field_is_reported_at_its_row(index: int, name: str) -> None:
     head = _head(rows)
     entry = rows[index].entry
     value = getattr(entry, name)
-    changed = evolve(entry, **{name: value + "x" if isinstance(value, str) else value + 1})
+    # The fields differ in type, so the one changed is only known at run time.
+    change: dict[str, Any] = {name: value + "x" if isinstance(value, str) else value + 1}
+    changed = evolve(entry, **change)
     rows[index] = evolve(rows[index], entry=changed)
     findings = verify_chain(KEY, "01234567897", rows, head)
     assert [(f.kind, f.row_id) for f in findings] == [("changed", rows[index].row_id)]
@@ -154,6 +157,7 @@ def test_the_mac_covers_every_field() -> None:
     base = KEY.row_mac(entry, GENESIS)
     for name in attrs.fields(LogEntry):
         value = getattr(entry, name.name)
+        other: object
         if isinstance(value, bool):
             other = not value
         elif isinstance(value, int):
@@ -164,7 +168,8 @@ def test_the_mac_covers_every_field() -> None:
             other = 7 if name.name not in {"kcv", "note"} else "x"
         else:
             other = value + "x"
-        changed = evolve(entry, **{name.name: other})
+        change: dict[str, Any] = {name.name: other}
+        changed = evolve(entry, **change)
         assert canonical_entry(changed) != canonical_entry(entry), name.name
         assert KEY.row_mac(changed, GENESIS) != base, name.name
 
