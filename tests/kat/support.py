@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 from datetime import datetime, timedelta
 from functools import cache
 from pathlib import Path
@@ -24,6 +25,8 @@ from stsvend_cli.receipt import receipt_lines
 from tests.kat.conftest import BUILT_AT, Kat
 
 ANSWERS = Path(__file__).resolve().parent / "answers"
+#: STSVEND_KAT_RECORD=1 writes the outputs as the new answers instead of comparing them.
+RECORD = os.environ.get("STSVEND_KAT_RECORD") == "1"
 #: The published DKGA02 test vending keys of supply group 123456, by KRN (docs/sts.md §11).
 VENDING_KEYS = {1: bytes.fromhex("abababababababab"), 2: bytes.fromhex("9494949494949494")}
 #: The base's supply group and meters: IIN 600727, SGC 123456, KRN 1, TI 01, KT 2, base date 2014.
@@ -44,6 +47,7 @@ def answers(name: str) -> list[dict[str, Any]]:
 def replay(kat: Kat, name: str) -> list[dict[str, Any]]:
     """Run the commands of session ``name`` one minute apart; each output must be the answer."""
     outputs = []
+    recorded: list[dict[str, Any]] = []
     for step in answers(name):
         doc = kat.json(*step["command"], role=step["role"])
         if "anchor" in doc:
@@ -53,10 +57,20 @@ def replay(kat: Kat, name: str) -> list[dict[str, Any]]:
             doc["anchor"] = {**doc["anchor"], "mac": step["json"]["anchor"]["mac"]}
         else:
             outputs.append(doc)
-        assert doc == step["json"], (name, step["command"])
-        if "receipt" in step:
-            assert receipt_lines(doc) == step["receipt"], (name, step["command"])
+        if RECORD:
+            step["json"] = outputs[-1]
+            if "receipt" in step:
+                step["receipt"] = receipt_lines(doc)
+            recorded.append(step)
+        else:
+            assert doc == step["json"], (name, step["command"])
+            if "receipt" in step:
+                assert receipt_lines(doc) == step["receipt"], (name, step["command"])
         kat.advance(minutes=1)
+    if RECORD:
+        # Re-recording is for a deliberate change of output: review the diff of answers/.
+        text = json.dumps(recorded, indent=2, ensure_ascii=False) + "\n"
+        (ANSWERS / f"{name}.json").write_text(text, encoding="utf-8")
     return outputs
 
 

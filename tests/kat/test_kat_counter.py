@@ -17,9 +17,13 @@ def test_a_reversal(kat: Kat) -> None:
     sale, reversal = replay(kat, "reversal")
     assert (reversal["receipt"], reversal["reverses"], reversal["refund"]) == (4, 3, 10000)
     assert reversal["operator"] == "supervisor" and sale["operator"] == "clerk"
-    # The token stays what it was (it cannot be revoked at the meter), marked on the receipt.
-    assert reversal["tokens"] == sale["tokens"]
-    assert reversal["tokens"][0]["digits"] == "49849164545060624553"
+    # The token stays what it was (it cannot be revoked at the meter), named on the receipt by
+    # its TID and amount, never by its digits (they would read as a new sale).
+    assert reversal["tokens"] == [
+        {k: v for k, v in token.items() if k != "digits"} for token in sale["tokens"]
+    ]
+    assert sale["tokens"][0]["digits"] == "49849164545060624553"
+    assert reversal["customer"] == sale["customer"] == "C-2"
     assert reversal["notes"][0].startswith("REVERSED: the money is refunded")
 
 
@@ -32,8 +36,9 @@ def test_a_reprint_is_the_receipt_as_issued_marked_copy(kat: Kat) -> None:
     # As printed for the clerk: the recorded receipt, in its frame.
     printed = framed(kat.text("reprint", "3", role="supervisor"))
     assert printed == answers("reprint")[1]["receipt"]
-    assert printed[3] == "SALE   Receipt 3   *** COPY ***"
-    assert printed[15] == "    4984 9164 5450 6062 4553"
+    assert printed[4:6] == ["SALE   Receipt 3", "*** COPY ***"]
+    assert "    4984 9164 5450 6062 4553" in printed
+    assert printed[-2:] == ["*** COPY ***", "*** TEST ***"]
 
 
 def test_the_shift_report(kat: Kat) -> None:

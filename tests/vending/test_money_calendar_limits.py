@@ -80,7 +80,9 @@ def test_money_refuses_mixing_and_floats() -> None:
             Money(bad, "ZAR")
 
 
-@given(st.integers(0, 10**12), st.sampled_from(["ZAR", "KES", "UGX", "KWD"]))
+# Up to twelve digits before the point in every currency (UGX has no minor unit), the most a
+# clerk may type.
+@given(st.integers(0, 10**12 - 1), st.sampled_from(["ZAR", "KES", "UGX", "KWD"]))
 def test_money_format_and_parse_round_trip(minor: int, currency: str) -> None:
     money = Money(minor, currency)
     assert Money.parse(money.format(), currency) == money
