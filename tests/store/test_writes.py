@@ -133,10 +133,15 @@ def test_a_bulk_copy_after_staged_writes_comes_after_them(store: Store) -> None:
 
 
 def test_flush_without_staged_writes_does_nothing(store: Store) -> None:
+    # Nothing staged: not even a COMMIT is sent, so the transaction goes on and keeps its writes.
     with store.transaction() as conn:
+        flush(conn, commit=True)
+        stage(conn, insert(Setting), {"name": "after", "value": "1"})
         flush(conn)
-        flush(conn, commit=True) if store.dialect == "sqlite" else flush(conn)
+        assert pending(conn) == 0 and _settings(conn) == {"after": "1"}
         assert conn.execute(text("SELECT 1")).scalar() == 1
+    with store.transaction() as conn:
+        assert _settings(conn) == {"after": "1"}
 
 
 def test_driver_errors_become_the_stores_own() -> None:
