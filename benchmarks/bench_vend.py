@@ -35,7 +35,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from pytest_benchmark.fixture import BenchmarkFixture
@@ -112,8 +112,13 @@ def _services(url: str) -> Services:
     return Services(Store.open(url), config(), hsm=hsm(), log_key=LOG_KEY)
 
 
-def vend_worker(url: str, count: int, seed: int, start_at: float) -> int:
-    """``count`` vends on random meters; returns how many committed."""
+def vend_worker(url: str, count: int, seed: int, start: Any = None, results: Any = None) -> int:
+    """``count`` vends on random meters; returns how many committed.
+
+    As one of several processes, the worker first imports and logs in, then waits at the
+    ``start`` barrier with the others and the parent, so that no start-up falls inside the
+    measured time; it puts its count on ``results``.
+    """
     from tests.services.helpers import PINS
 
     from stsvend.services import auth, vend
@@ -121,28 +126,37 @@ def vend_worker(url: str, count: int, seed: int, start_at: float) -> int:
     svc = _services(url)
     actor = auth.login(svc, "clerk", PINS["clerk"])
     rng = random.Random(seed)
-    while time.time() < start_at:  # every worker starts together
-        time.sleep(0.001)
+    if start is not None:
+        start.wait()
     done = 0
     for _ in range(count):
         vend.vend(svc, actor, _drn(rng.randrange(METERS)), f"{rng.randint(5, 200)}.00")
         done += 1
     svc.store.dispose()
+    if results is not None:
+        results.put(done)
     return done
 
 
 def vends_per_second(url: str, workers: int, per_worker: int) -> float:
     if workers == 1:
         start = time.perf_counter()
-        done = vend_worker(url, per_worker, 1, 0.0)
+        done = vend_worker(url, per_worker, 1)
         return done / (time.perf_counter() - start)
-    with SPAWN.Pool(workers) as pool:
-        begin = time.time() + 3.0  # imports and logins happen before the clock starts
-        result = pool.starmap_async(
-            vend_worker, [(url, per_worker, seed, begin) for seed in range(workers)]
-        )
-        done = sum(result.get())
-        elapsed = time.time() - begin
+    barrier = SPAWN.Barrier(workers + 1)
+    results = SPAWN.Queue()
+    procs = [
+        SPAWN.Process(target=vend_worker, args=(url, per_worker, seed, barrier, results))
+        for seed in range(workers)
+    ]
+    for proc in procs:
+        proc.start()
+    barrier.wait(timeout=300)  # every worker has imported and logged in
+    begin = time.perf_counter()
+    done = sum(results.get(timeout=600) for _ in procs)
+    elapsed = time.perf_counter() - begin
+    for proc in procs:
+        proc.join()
     return done / elapsed
 
 

@@ -5,6 +5,7 @@ replay, account state conversions, vend limits, and the periodic token log seal.
 from __future__ import annotations
 
 import contextlib
+import functools
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
@@ -162,13 +163,19 @@ def meter_limits(svc: Services, meter: MeterRecord, currency: str) -> VendLimits
     cfg = svc.config
 
     def pick(own: int | None, default: str) -> Money:
-        return Money(own, currency) if own is not None else Money.parse(default, currency)
+        return Money(own, currency) if own is not None else _configured(default, currency)
 
     return VendLimits(
         pick(meter.min_vend, cfg.min_vend),
         pick(meter.max_vend, cfg.max_vend),
         pick(meter.daily_limit, cfg.daily_limit),
     )
+
+
+@functools.lru_cache(maxsize=64)
+def _configured(text: str, currency: str) -> Money:
+    """A configured amount (parsed once: every vend asks for the same few)."""
+    return Money.parse(text, currency)
 
 
 def calendar(svc: Services) -> LocalCalendar:

@@ -208,8 +208,10 @@ def _numbered(parts: tuple[tuple[str, int], ...]) -> tuple[str, tuple[tuple[int,
     return f"WITH {joined}\nSELECT 1", tuple(order)
 
 
+@functools.lru_cache(maxsize=256)
 def _target(stmt: Executable) -> tuple[str, bool]:
-    """The table a write changes, and whether it may change an existing row."""
+    """The table a write changes, and whether it may change an existing row (statements are
+    the repositories' constants: asked once each)."""
     table = getattr(stmt, "table", None)
     name = getattr(table, "name", None) or str(id(stmt))
     plain_insert = getattr(stmt, "is_insert", False) and (

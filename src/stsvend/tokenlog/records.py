@@ -88,6 +88,9 @@ _STATEMENT_DOMAIN = b"stsvend/token-log/statement/v1"
 
 
 def _plain(value: Any) -> Any:
+    kind = type(value)
+    if kind in _AS_IS:  # most values: checked by exact type, before the subclass tests
+        return value
     if isinstance(value, datetime):
         return value.isoformat(timespec="microseconds")
     if isinstance(value, date):
@@ -95,6 +98,9 @@ def _plain(value: Any) -> Any:
     if isinstance(value, bytes):
         return value.hex()
     return value
+
+
+_AS_IS = frozenset({str, int, bool, type(None), dict, list, float})
 
 
 def _render(values: Mapping[str, Any], names: Sequence[str]) -> list[Any]:

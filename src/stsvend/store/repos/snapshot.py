@@ -128,19 +128,22 @@ _SNAPSHOT_PG = _SNAPSHOT.add_columns(
 _LOCK = select(Meter.id).where(Meter.drn == bindparam("drn")).with_for_update()
 
 
-_METER_NAMES = [a.name for a in MeterRecord.__attrs_attrs__]
-_KC_NAMES = [a.name for a in KeyChangeRecord.__attrs_attrs__]
-_ACC_NAMES = [a.name for a in AccountRecord.__attrs_attrs__ if a.name != "customer_number"]
+# (field, column label) pairs, named once rather than on every vend.
+_METER_NAMES = [(a.name, f"m_{a.name}") for a in MeterRecord.__attrs_attrs__]
+_KC_NAMES = [(a.name, f"k_{a.name}") for a in KeyChangeRecord.__attrs_attrs__]
+_ACC_NAMES = [
+    (a.name, f"a_{a.name}") for a in AccountRecord.__attrs_attrs__ if a.name != "customer_number"
+]
 
 
 def _record(row: Mapping[str, Any], postgres: bool) -> VendSnapshot:
-    meter = MeterRecord(**{n: row[f"m_{n}"] for n in _METER_NAMES})
+    meter = MeterRecord(**{n: row[label] for n, label in _METER_NAMES})
     change = None
     if row["k_id"] is not None:
-        change = KeyChangeRecord(**{n: row[f"k_{n}"] for n in _KC_NAMES})
+        change = KeyChangeRecord(**{n: row[label] for n, label in _KC_NAMES})
     account = None
     if row["a_id"] is not None:
-        values = {n: row[f"a_{n}"] for n in _ACC_NAMES}
+        values = {n: row[label] for n, label in _ACC_NAMES}
         account = AccountRecord(customer_number=row["c_number"], **values)
     month_record = MonthRecord()
     if row["am_units"] is not None:
