@@ -30,4 +30,6 @@ COMMANDS: dict[str, str] = {
     "key-change": "stsvend_cli.keychange_cmds:key_change",
     "log": "stsvend_cli.log_cmds:log",
     "report": "stsvend_cli.log_cmds:report",
+    "vendors": "stsvend_cli.vendor_cmds:vendors",
+    "terminals": "stsvend_cli.vendor_cmds:terminals",
 }

@@ -91,6 +91,7 @@ _ROWS: tuple[tuple[str, Outcome, int, str], ...] = (
     ("permission", _A, 403, "wrong PIN, operator locked or disabled, or the role may not"),
     ("pin_change_required", _A, 403, "the operator must choose a new PIN first"),
     ("meter_blocked", _A, 403, "the meter is blocked from receiving tokens"),
+    ("unauthenticated", _A, 401, "no valid, active terminal key was given"),
     # refused by a rule
     ("refused", _R, 409, "a business rule refused the request"),
     ("vend_limit", _R, 409, "a vend limit"),
@@ -102,6 +103,7 @@ _ROWS: tuple[tuple[str, Outcome, int, str], ...] = (
     ("free_issue", _R, 409, "the free issue rules refuse it"),
     ("emergency_credit", _R, 409, "emergency credit is not available"),
     ("engineering", _R, 409, "the engineering token rules refuse it"),
+    ("insufficient_funds", _R, 402, "the vendor's float and credit limit cannot cover the sale"),
     # storage and configuration
     ("storage", _S, 503, "the database cannot be reached or used"),
     ("config", _S, 500, "the configuration is invalid"),

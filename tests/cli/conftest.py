@@ -172,7 +172,7 @@ def build(cli: Cli) -> Cli:
     calls; every command is then tested through the CLI on copies of it)."""
     from stsvend.config import load_config
     from stsvend.keystore import KekSource, SealedKeystore, demo_key_file
-    from stsvend.services import auth, keychange, pin, registry, tariffs, vend
+    from stsvend.services import auth, keychange, pin, registry, tariffs, terminals, vend, vendors
     from stsvend.services.bootstrap import create_keystore, keystore_path, open_services
 
     env = cli.base_env(None)
@@ -210,6 +210,8 @@ def build(cli: Cli) -> Cli:
                                       drn=M[i], tariff="FLAT")  # fmt: skip
             vend.vend(svc, actors["clerk"], M[1], "20")
             keychange.key_change_meter(svc, actors["engineer"], M[4], krn=2, issue=True)
+            vendors.add_vendor(svc, admin, "SHOP1", name="Corner shop", commission="2.5")
+            terminals.add_terminal(svc, admin, "SHOP1", "TILL-1")
         finally:
             svc.store.dispose()
     finally:

@@ -68,6 +68,17 @@ CASES: list[tuple[list[str], Action, dict[str, str]]] = [
     (["shift", "end"], Action.SHIFT_END, {}),
     (["report", "daily"], Action.REPORTS, {}),
     (["report", "monthly"], Action.REPORTS, {}),
+    (["vendors", "add", "SHOP2", "--name", "Second shop"], Action.VENDORS_MANAGE, {}),
+    (["vendors", "list"], Action.VENDORS_VIEW, {}),
+    (["vendors", "show", "SHOP1"], Action.VENDORS_VIEW, {}),
+    (["vendors", "commission", "SHOP1", "3"], Action.VENDORS_MANAGE, {}),
+    (["vendors", "credit-limit", "SHOP1", "100"], Action.VENDORS_MANAGE, {}),
+    (["vendors", "deposit", "SHOP1", "100", "--reference", "B-1"], Action.VENDORS_DEPOSIT, {}),
+    (["vendors", "statement", "SHOP1"], Action.VENDORS_VIEW, {}),
+    (["terminals", "add", "SHOP1", "TILL-2"], Action.VENDORS_MANAGE, {}),
+    (["terminals", "list", "SHOP1"], Action.VENDORS_VIEW, {}),
+    (["terminals", "rotate", "SHOP1", "TILL-1"], Action.VENDORS_MANAGE, {}),
+    (["terminals", "revoke", "SHOP1", "TILL-1"], Action.VENDORS_MANAGE, {}),
 ]  # fmt: skip
 
 

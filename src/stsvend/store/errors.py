@@ -19,6 +19,7 @@ from stsvend.errors import StsError
 __all__ = [
     "ConflictError",
     "DuplicateRecordError",
+    "FloatFloorError",
     "RecordNotFoundError",
     "SchemaError",
     "StorageError",
@@ -36,6 +37,13 @@ class SchemaError(StorageError):
 
 class ConflictError(StorageError):
     default_message = "another terminal changed the same record at the same time: try again"
+
+
+class FloatFloorError(ConflictError):
+    """A debit would take a vendor's float slot below its floor (the services answer it with
+    InsufficientFunds, after trying the vendor's other slots)."""
+
+    default_message = "the vendor's float slot cannot cover the debit"
 
 
 class RecordNotFoundError(StsError, LookupError):

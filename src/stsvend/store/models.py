@@ -44,6 +44,13 @@ from stsvend.store.log_models import (
     SaleRecord,
     TokenLog,
 )
+from stsvend.store.vendor_models import (
+    Terminal,
+    Vendor,
+    VendorCommission,
+    VendorFloat,
+    VendorLedger,
+)
 from stsvend.vending.key_change import OPEN_KEY_CHANGE_STATES
 
 __all__ = [
@@ -68,7 +75,12 @@ __all__ = [
     "Shift",
     "SupplyGroup",
     "Tariff",
+    "Terminal",
     "TokenLog",
+    "Vendor",
+    "VendorCommission",
+    "VendorFloat",
+    "VendorLedger",
 ]
 
 #: The longest key change reason stored (the longest made is well under it).

@@ -43,7 +43,8 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Connection, Dialect, Engine
 from sqlalchemy.sql import Executable
 
-from stsvend.store.errors import ConflictError, StorageError
+from stsvend.store.errors import ConflictError, FloatFloorError, StorageError
+from stsvend.store.vendor_models import FLOAT_FLOOR_CHECK
 
 __all__ = [
     "PENDING_INFO",
@@ -94,6 +95,8 @@ def translate(error: BaseException) -> StorageError | None:
         return None
     text = (str(orig) if orig is not None else str(error)).strip()
     first = text.splitlines()[0][:200] if text else type(error).__name__
+    if FLOAT_FLOOR_CHECK in text:  # PostgreSQL and SQLite both name the broken constraint
+        return FloatFloorError(f"a vendor's float slot cannot cover the debit ({first})")
     if isinstance(error, sa_exc.IntegrityError) or _is_integrity(orig):
         return ConflictError(f"the database refused a duplicate or inconsistent record ({first})")
     return StorageError(f"database error: {first}")

@@ -40,6 +40,7 @@ __all__ = [
     "EmergencyCreditError",
     "EngineeringRuleError",
     "FreeIssueError",
+    "InsufficientFunds",
     "KeyChangeError",
     "MeterBlocked",
     "MoneyError",
@@ -56,6 +57,11 @@ __all__ = [
 class VendingError(StsError):
     code = "vending"
     default_message = "a vending rule refused the request"
+
+
+class InsufficientFunds(VendingError):
+    code = "insufficient_funds"
+    default_message = "the vendor's float cannot cover the sale"
 
 
 class VendLimitError(VendingError):

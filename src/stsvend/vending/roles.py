@@ -90,6 +90,9 @@ class Action(enum.Enum):
     SHIFT_START = "shift.start"
     SHIFT_END = "shift.end"
     REPORTS = "reports"
+    VENDORS_VIEW = "vendors.view"
+    VENDORS_MANAGE = "vendors.manage"
+    VENDORS_DEPOSIT = "vendors.deposit"
 
 
 _DESCRIPTIONS: dict[Action, str] = {
@@ -127,6 +130,9 @@ _DESCRIPTIONS: dict[Action, str] = {
     Action.SHIFT_START: "start a shift",
     Action.SHIFT_END: "end a shift",
     Action.REPORTS: "run reports",
+    Action.VENDORS_VIEW: "view vendors, their floats and statements",
+    Action.VENDORS_MANAGE: "manage vendors, commissions, credit limits and terminals",
+    Action.VENDORS_DEPOSIT: "record a vendor's float deposit",
 }
 
 _C, _S, _E, _A, _D = Role.CLERK, Role.SUPERVISOR, Role.ENGINEER, Role.AUDITOR, Role.ADMIN
@@ -168,6 +174,9 @@ PERMISSIONS: Mapping[Action, frozenset[Role]] = {
     Action.SHIFT_START: _ALL,
     Action.SHIFT_END: _ALL,
     Action.REPORTS: frozenset({_S, _A, _D}),
+    Action.VENDORS_VIEW: frozenset({_S, _A, _D}),
+    Action.VENDORS_MANAGE: frozenset({_D}),
+    Action.VENDORS_DEPOSIT: frozenset({_S}),
 }
 
 
