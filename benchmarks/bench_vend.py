@@ -179,11 +179,11 @@ def key_change_meters_per_second(url: str, round_no: int, workers: int = 1) -> f
         job = keychange.start_job(svc, actor, 123456, krn=2, request_id=f"bench-{round_no}")
         start = time.perf_counter()
         result = keychange.run_job(
-            svc, actor, job["job"], batch_size=1000, workers=workers,
+            svc, actor, job.job, batch_size=1000, workers=workers,
             opener=functools.partial(_services, url),
         )  # fmt: skip
         elapsed = time.perf_counter() - start
-        assert result["by_state"].get("pending") == METERS, result
+        assert result.by_state.get("pending") == METERS, result
         # The group now names KRN 2; put it back for the next round.
         with svc.store.transaction() as conn:
             conn.execute(text("UPDATE supply_group SET krn = 1 WHERE sgc = 123456"))

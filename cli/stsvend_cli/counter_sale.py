@@ -133,13 +133,12 @@ class Counter:
                 return None
             if not text.strip().isdigit() or not 1 <= int(text) <= len(found):
                 raise InputError(f"choose 1 to {len(found)}, not {text.strip()!r}")
-            found = [found[int(text) - 1]]
+            found = (found[int(text) - 1],)
         meter = found[0]
         self.term.say(describe(meter))
-        if meter["contract"] is None:
-            raise InputError(f"meter {meter['drn']} has no open account: nothing can be sold")
-        drn: str = meter["drn"]
-        return drn
+        if meter.contract is None:
+            raise InputError(f"meter {meter.drn} has no open account: nothing can be sold")
+        return meter.drn
 
     def _amount(self, drn: str) -> tuple[str | None, dict[str, Any] | None]:
         from stsvend.errors import StsError

@@ -3,12 +3,15 @@ cancel, jobs, and the key expiry / rollover report."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from stsvend_cli.common import Session, console, emit, json_option, table, whole, with_session
 from stsvend_cli.receipt_out import Delivery, deliver, receipt_options
+
+if TYPE_CHECKING:
+    from stsvend.services.keychange import KeyChangeJob, KeyReport
 
 __all__ = ["key_change"]
 
@@ -94,7 +97,7 @@ def kc_group(
     job = start_job(sess.svc, sess.actor, sgc_value, rollover=rollover,
                     krn=whole(krn, "--krn", 1, 9), ken=whole(ken, "--ken", 0, 255),
                     request_id=request_id)  # fmt: skip
-    _run(sess, job["job"], *runs, as_json)
+    _run(sess, job.job, *runs, as_json)
 
 
 @key_change.command("catch-up")
@@ -122,7 +125,7 @@ def kc_catch_up(
     assert job_id is not None
     options = _run_options(batch_size, max_batches, workers)
     made = catch_up(sess.svc, sess.actor, job_id, request_id=request_id)
-    _run(sess, made["job"], *options, as_json)
+    _run(sess, made.job, *options, as_json)
 
 
 @key_change.command("resume")
@@ -161,6 +164,8 @@ def _run(
 ) -> None:
     from stsvend.services.bootstrap import open_from_environment
     from stsvend.services.keychange import run_job
+    from stsvend.services.results import as_doc
+    from stsvend.vending.key_change import KeyChangeJobState
 
     parallel: dict[str, Any] = {"workers": workers, "opener": open_from_environment}
     if as_json:
@@ -182,26 +187,26 @@ def _run(
                              max_batches=max_batches, progress=progress,
                              **parallel)  # fmt: skip
 
-    def show(r: dict[str, Any]) -> None:
-        states = ", ".join(f"{k} {v}" for k, v in sorted(r["by_state"].items())) or "none yet"
-        caught = f", catching up job {r['catch_up_of']}" if r.get("catch_up_of") else ""
+    def show(r: KeyChangeJob) -> None:
+        states = ", ".join(f"{k} {v}" for k, v in sorted(r.by_state.items())) or "none yet"
+        caught = f", catching up job {r.catch_up_of}" if r.catch_up_of else ""
         console().print(
-            f"job {r['job']} ({r['state']}{caught}): SGC {r['sgc']}, {r['done']} of "
-            f"{r['total']} meters done ({states})",
+            f"job {r.job} ({r.state.value}{caught}): SGC {r.sgc}, {r.done} of "
+            f"{r.total} meters done ({states})",
             markup=False,
         )
-        skipped = r.get("skipped") or []
+        skipped = r.skipped
         for item in skipped[:_SHOW_SKIPPED]:
-            console().print(f"  skipped {item['drn']}: {item['reason']}", markup=False)
+            console().print(f"  skipped {item.drn}: {item.reason}", markup=False)
         if len(skipped) > _SHOW_SKIPPED:
             console().print(f"  … and {len(skipped) - _SHOW_SKIPPED} more skipped (see --json)")
-        if skipped and r["state"] == "done":
+        if skipped and r.state is KeyChangeJobState.DONE:
             console().print(
-                f"  once they are free, `stsvend key-change catch-up {r['job']}` takes them",
+                f"  once they are free, `stsvend key-change catch-up {r.job}` takes them",
                 markup=False,
             )
 
-    emit(result, as_json, show)
+    emit(as_doc(result), as_json, lambda _doc: show(result))
 
 
 @key_change.command("jobs")
@@ -210,11 +215,13 @@ def _run(
 def kc_jobs(sess: Session, as_json: bool) -> None:
     """List supply group key change jobs."""
     from stsvend.services.keychange import list_jobs
+    from stsvend.services.results import as_doc
 
-    rows = list_jobs(sess.svc, sess.actor)
-    emit(rows, as_json, lambda r: console().print(table(
+    jobs = list_jobs(sess.svc, sess.actor)
+    # The target reads as its JSON form does: "rollover: yes, krn: 2, ken: 255, base_date: …"
+    emit(as_doc(jobs), as_json, lambda _doc: console().print(table(
         "Key change jobs", ["job", "SGC", "target", "state", "done", "total"],
-        [[j["job"], j["sgc"], j["target"], j["state"], j["done"], j["total"]] for j in r],
+        [[j.job, j.sgc, as_doc(j.target), j.state.value, j.done, j.total] for j in jobs],
     )))  # fmt: skip
 
 
@@ -262,11 +269,16 @@ def kc_cancel(sess: Session, drn: str, reason: str, as_json: bool) -> None:
 def kc_report(sess: Session, sgc: str | None, as_json: bool) -> None:
     """Meters near key expiry, not yet rolled over, or with an unconfirmed key change."""
     from stsvend.services.keychange import key_report
+    from stsvend.services.results import as_doc
 
     data = key_report(sess.svc, sess.actor, sgc=None if sgc is None else _sgc(sgc))
-    emit(data, as_json, lambda d: console().print(table(
-        f"Key report ({len(d['listed'])} of {d['meters']} meters need attention)",
-        ["DRN", "SGC", "KRN", "base date", "KEN", "status", "open key change"],
-        [[m["drn"], m["sgc"], m["krn"], m["base_date"], m["ken"], ", ".join(m["statuses"]),
-          m["open_key_change"] or ""] for m in d["listed"]],
-    )))  # fmt: skip
+
+    def show(d: KeyReport) -> None:
+        console().print(table(
+            f"Key report ({len(d.listed)} of {d.meters} meters need attention)",
+            ["DRN", "SGC", "KRN", "base date", "KEN", "status", "open key change"],
+            [[m.drn, m.sgc, m.krn, m.base_date, m.ken, ", ".join(m.statuses),
+              "" if m.open_key_change is None else m.open_key_change.value] for m in d.listed],
+        ))  # fmt: skip
+
+    emit(as_doc(data), as_json, lambda _doc: show(data))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -19,6 +19,12 @@ from stsvend_cli.common import (
     units,
     with_session,
 )
+
+if TYPE_CHECKING:
+    from stsvend.services.logs import Reanchored, SealOutcome, VerifyResult
+    from stsvend.services.manifest import Anchor, ExportFacts
+    from stsvend.services.operations import OperationsListing
+    from stsvend.services.reports import DailyReport, KindTotals, MonthlyReport
 
 __all__ = ["log", "report"]
 
@@ -97,7 +103,7 @@ def log_export(
     where = LogFilter(since=_when(since), until=_when(until), meter=meter, operator=by_operator,
                       terminal=terminal, sgc=sgc, krn=krn, kcv=kcv)  # fmt: skip
     if output is None:
-        result = export(sess.svc, sess.actor, where, sys.stdout, fmt=fmt)
+        export(sess.svc, sess.actor, where, sys.stdout, fmt=fmt)
     else:
         from stsvend.files import private_output
 
@@ -108,23 +114,25 @@ def log_export(
             result = export(sess.svc, sess.actor, where, handle, fmt=fmt, manifest=True)
             beside = _write_manifest(output, result)
         click.echo(
-            f"{result['rows']} row(s) written to {output}"
-            + ("" if result["digits"] else " (token digits withheld for this role)")
+            f"{result.rows} row(s) written to {output}"
+            + ("" if result.digits else " (token digits withheld for this role)")
             + f"; manifest {beside.name}",
             err=True,
         )
 
 
-def _write_manifest(output: Path, result: dict[str, Any]) -> Path:
+def _write_manifest(output: Path, result: ExportFacts) -> Path:
     """The manifest beside ``output`` (written first: a failure leaves neither file)."""
     import json
 
     from stsvend.files import private_output
     from stsvend.services.manifest import MANIFEST_SUFFIX, build_manifest
+    from stsvend.services.results import as_doc
 
     beside = output.with_name(output.name + MANIFEST_SUFFIX)
+    manifest = as_doc(build_manifest(output.name, result))
     with private_output(beside) as handle:
-        handle.write(json.dumps(build_manifest(output.name, result), indent=2, sort_keys=True))
+        handle.write(json.dumps(manifest, indent=2, sort_keys=True))
         handle.write("\n")
     return beside
 
@@ -155,6 +163,7 @@ def log_operations(
     """List or export the operation log: logins, refusals, shifts, exports, verifications,
     reprints and administration, who, where and when (never token digits, PINs or keys)."""
     from stsvend.services.operations import export_operations, list_operations
+    from stsvend.services.results import as_doc
     from stsvend.tokenlog.op_reader import OpFilter
     from stsvend_cli.common import whole
 
@@ -167,7 +176,7 @@ def log_operations(
         with private_output(output) as handle:
             result = export_operations(sess.svc, sess.actor, where, handle, fmt=fmt or "csv")
             beside = _write_manifest(output, result)
-        click.echo(f"{result['rows']} entr(ies) written to {output}; manifest {beside.name}",
+        click.echo(f"{result.rows} entr(ies) written to {output}; manifest {beside.name}",
                    err=True)  # fmt: skip
         return
     if fmt is not None:
@@ -175,17 +184,17 @@ def log_operations(
         return
     data = list_operations(sess.svc, sess.actor, where, limit=whole(limit, "--limit", 1, 100_000))
 
-    def show(d: dict[str, Any]) -> None:
+    def show(d: OperationsListing) -> None:
         console().print(table(
-            f"operation log: {d['shown']} of {d['count']} entr(ies)",
+            f"operation log: {d.shown} of {d.count} entr(ies)",
             ["id", "at (UTC)", "operator", "terminal", "action", "outcome", "target", "detail"],
-            [[o["id"], o["at"][:19].replace("T", " "), o["operator"], o["terminal"], o["action"],
-              o["outcome"], o["target"], _brief(o["detail"])] for o in d["operations"]],
+            [[o.id, o.at[:19].replace("T", " "), o.operator, o.terminal, o.action, o.outcome,
+              o.target, _brief(o.detail)] for o in d.operations],
         ))  # fmt: skip
-        if d["shown"] < d["count"]:
-            console().print(f"the newest {d['shown']} shown: narrow the filter, or export them all")
+        if d.shown < d.count:
+            console().print(f"the newest {d.shown} shown: narrow the filter, or export them all")
 
-    emit(data, as_json, show)
+    emit(as_doc(data), as_json, lambda _doc: show(data))
 
 
 def _brief(detail: Any) -> str:
@@ -208,42 +217,41 @@ def _brief(detail: Any) -> str:
 def log_verify(sess: Session, anchor: str | None, as_json: bool) -> None:
     """Verify every chain, seal, sale and operation-log entry; report each finding."""
     from stsvend.services.logs import verify
+    from stsvend.services.results import as_doc
 
     result = verify(sess.svc, sess.actor, anchor=anchor)
 
-    def show(r: dict[str, Any]) -> None:
-        for note in r["notes"]:
-            console().print(f"note: {note['message']}")
+    def show(r: VerifyResult) -> None:
+        for note in r.notes:
+            console().print(f"note: {note.message}")
         extra = (
-            f"; {r['before_protection']} record(s) before protection"
-            if r["before_protection"]
-            else ""
-        ) + (f"; {r['pending']} operation(s) pending the next seal" if r["pending"] else "")
-        if r["ok"]:
+            f"; {r.before_protection} record(s) before protection" if r.before_protection else ""
+        ) + (f"; {r.pending} operation(s) pending the next seal" if r.pending else "")
+        if r.ok:
             console().print(
-                f"token log verified{' against the anchor' if r['anchored'] else ''}: "
-                f"{r['rows']} rows in {r['chains']} chains, {r['seals']} seals, "
-                f"{r['sales']} sales, {r['operations']} operations, no finding{extra}"
+                f"token log verified{' against the anchor' if r.anchored else ''}: "
+                f"{r.rows} rows in {r.chains} chains, {r.seals} seals, "
+                f"{r.sales} sales, {r.operations} operations, no finding{extra}"
             )
-            if r["latest_seal_mac"]:
-                console().print(f"latest seal MAC (anchor): {r['latest_seal_mac']}")
+            if r.latest_seal_mac:
+                console().print(f"latest seal MAC (anchor): {r.latest_seal_mac}")
             return
         console().print(table(
-            f"token log: {len(r['findings'])} finding(s)", ["kind", "chain", "seq", "row", "what"],
-            [[f["kind"], f["chain"], f["seq"], f["row_id"], f["message"]] for f in r["findings"]],
+            f"token log: {len(r.findings)} finding(s)", ["kind", "chain", "seq", "row", "what"],
+            [[f.kind, f.chain, f.seq, f.row_id, f.message] for f in r.findings],
         ))  # fmt: skip
 
-    emit(result, as_json, show)
-    if not result["ok"]:
+    emit(as_doc(result), as_json, lambda _doc: show(result))
+    if not result.ok:
         from stsvend.services.logs import LogVerificationFailed
 
-        raise LogVerificationFailed(f"the token log has {len(result['findings'])} finding(s)")
+        raise LogVerificationFailed(f"the token log has {len(result.findings)} finding(s)")
 
 
-def _anchor_line(anchor: dict[str, Any] | None) -> str:
+def _anchor_line(anchor: Anchor | None) -> str:
     if anchor is None:
         return "no seal yet: nothing to anchor"
-    return f"anchor (latest seal MAC, keep it outside the database): {anchor['mac']}"
+    return f"anchor (latest seal MAC, keep it outside the database): {anchor.mac}"
 
 
 @log.command("seal")
@@ -252,19 +260,20 @@ def _anchor_line(anchor: dict[str, Any] | None) -> str:
 def log_seal(sess: Session, as_json: bool) -> None:
     """Seal every chain head that moved since the last seal (also automatic); print the
     latest seal's MAC, the anchor to keep outside the database."""
-    from stsvend.services.logs import seal
+    from stsvend.services.logs import Sealed, seal
+    from stsvend.services.results import as_doc
 
     result = seal(sess.svc, sess.actor)
 
-    def show(r: dict[str, Any]) -> None:
+    def show(r: SealOutcome) -> None:
         click.echo(
-            f"seal {r['seal']} over {r['heads']} chain head(s): {r['mac']}"
-            if r["sealed"]
-            else r["reason"]
+            f"seal {r.seal} over {r.heads} chain head(s): {r.mac}"
+            if isinstance(r, Sealed)
+            else r.reason
         )
-        click.echo(_anchor_line(r["anchor"]))
+        click.echo(_anchor_line(r.anchor))
 
-    emit(result, as_json, show)
+    emit(as_doc(result), as_json, lambda _doc: show(result))
 
 
 @log.command("reanchor")
@@ -281,17 +290,18 @@ def log_reanchor(sess: Session, lost: tuple[str, ...], as_json: bool) -> None:
     """After a restore from backup: record, under the log key, that the log continues from
     the backup's newest seal (and which anchors were lost), then seal (admin)."""
     from stsvend.services.logs import reanchor
+    from stsvend.services.results import as_doc
 
     result = reanchor(sess.svc, sess.actor, lost=list(lost))
 
-    def show(r: dict[str, Any]) -> None:
+    def show(r: Reanchored) -> None:
         click.echo(
-            f"re-anchored at seal {r['restored_at_seal']}"
-            + (f", {len(r['lost'])} anchor(s) declared lost" if r["lost"] else "")
+            f"re-anchored at seal {r.restored_at_seal}"
+            + (f", {len(r.lost)} anchor(s) declared lost" if r.lost else "")
         )
-        click.echo(_anchor_line(r["anchor"]))
+        click.echo(_anchor_line(r.anchor))
 
-    emit(result, as_json, show)
+    emit(as_doc(result), as_json, lambda _doc: show(result))
 
 
 @click.group()
@@ -299,36 +309,41 @@ def report() -> None:
     """Daily and monthly reports (the utility's time zone)."""
 
 
-def _show_report(r: dict[str, Any], by: str) -> None:
+def _show_report(r: DailyReport | MonthlyReport) -> None:
+    from stsvend.services.reports import DailyReport
     from stsvend_cli.human import time_text
 
-    cur = r["currency"]
+    cur = r.currency
+    grouped: list[tuple[str, KindTotals]]
+    if isinstance(r, DailyReport):
+        by, grouped = "operator", [(k.operator, k) for k in r.by_operator]
+    else:
+        by, grouped = "day", [(k.day, k) for k in r.by_day]
 
-    def said(text: str) -> str:
+    def said(text: str | None) -> str:
         return str(text).replace("_", " ")
 
-    console().print(f"{r['utility']}: {time_text(r['from'])} to {time_text(r['until'])}",
+    console().print(f"{r.utility}: {time_text(r.from_)} to {time_text(r.until)}",
                     markup=False)  # fmt: skip
     console().print(table(
         "By kind", ["kind", "count", "amount", "units", "reversed", "TEST"],
-        [[said(k["kind"]), k["count"], money(k["amount"], cur), units(k["units"], ""),
-          k["reversed"], k["test"] or ""] for k in r["by_kind"]],
+        [[said(k.kind), k.count, money(k.amount, cur), units(k.units, ""),
+          k.reversed, k.test or ""] for k in r.by_kind],
     ))  # fmt: skip
     console().print(table(
         f"By {by}", [by, "kind", "count", "amount", "units"],
-        [[k[by], said(k["kind"]), k["count"], money(k["amount"], cur), units(k["units"], "")]
-         for k in r[f"by_{by}"]],
+        [[label, said(k.kind), k.count, money(k.amount, cur), units(k.units, "")]
+         for label, k in grouped],
     ))  # fmt: skip
     console().print(table(
         "Ledger", ["entry", "amount", "units"],
-        [[said(e["entry"]), money(e["amount"], cur), units(e["units"], "")]
-         for e in r["ledger"]],
+        [[said(e.entry), money(e.amount, cur), units(e.units, "")] for e in r.ledger],
     ))  # fmt: skip
     console().print(table(
         "Tokens", ["class", "purpose", "count"],
-        [[t["class"], said(t["purpose"]), t["count"]] for t in r["tokens"]],
+        [[t.class_, said(t.purpose), t.count] for t in r.tokens],
     ))  # fmt: skip
-    console().print(f"VAT contained: {money(r['tax'], cur)}")
+    console().print(f"VAT contained: {money(r.tax, cur)}")
 
 
 @report.command("daily")
@@ -338,8 +353,10 @@ def _show_report(r: dict[str, Any], by: str) -> None:
 def report_daily(sess: Session, day: str | None, as_json: bool) -> None:
     """Sales of a day (YYYY-MM-DD, default today) by kind and operator."""
     from stsvend.services.reports import daily_report
+    from stsvend.services.results import as_doc
 
-    emit(daily_report(sess.svc, sess.actor, day), as_json, lambda r: _show_report(r, "operator"))
+    result = daily_report(sess.svc, sess.actor, day)
+    emit(as_doc(result), as_json, lambda _doc: _show_report(result))
 
 
 @report.command("monthly")
@@ -349,5 +366,7 @@ def report_daily(sess: Session, day: str | None, as_json: bool) -> None:
 def report_monthly(sess: Session, month: str | None, as_json: bool) -> None:
     """Sales of a month (YYYY-MM, default this month) by kind and day."""
     from stsvend.services.reports import monthly_report
+    from stsvend.services.results import as_doc
 
-    emit(monthly_report(sess.svc, sess.actor, month), as_json, lambda r: _show_report(r, "day"))
+    result = monthly_report(sess.svc, sess.actor, month)
+    emit(as_doc(result), as_json, lambda _doc: _show_report(result))

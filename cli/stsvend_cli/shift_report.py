@@ -34,11 +34,12 @@ def close_shift(svc: Services, actor: Actor, cash_counted: int | None) -> dict[s
     """Close the actor's shift with the cash declared; the report, with the latest anchor."""
     from stsvend.services.auth import end_shift
     from stsvend.services.logs import latest_anchor
+    from stsvend.services.results import as_doc
 
     report = end_shift(svc, actor, cash_counted=cash_counted)
     # The latest seal's MAC, for the shift report: kept on paper or by the auditor, it is the
     # anchor `stsvend log verify --anchor` checks the log against (docs/token-log.md).
-    report["anchor"] = latest_anchor(svc)
+    report["anchor"] = as_doc(latest_anchor(svc))
     return report
 
 

@@ -11,14 +11,16 @@ import pytest
 from stsvend.errors import InputError
 from stsvend.services import auth, registry, vend
 from stsvend.services.context import Actor
-from stsvend.services.counter import end_session, find_meters
+from stsvend.services.counter import FoundMeter, end_session, find_meters
+from stsvend.services.results import as_doc
 from stsvend.store.errors import RecordNotFoundError
 from stsvend.vending.errors import PermissionDenied
+from stsvend.vending.meters import MeterStatus
 from tests.services.helpers import Installation, drn
 
 
-def _drns(found: list[dict[str, object]]) -> list[object]:
-    return [m["drn"] for m in found]
+def _drns(found: tuple[FoundMeter, ...]) -> list[str]:
+    return [m.drn for m in found]
 
 
 def test_a_meter_is_found_by_its_number_contract_or_customer(inst: Installation) -> None:
@@ -26,12 +28,13 @@ def test_a_meter_is_found_by_its_number_contract_or_customer(inst: Installation)
     inst.meter(drn(2), contract="K-2")
     clerk = inst.clerk
     (by_drn,) = find_meters(inst.svc, clerk, drn(1))
-    assert by_drn == {"drn": drn(1), "status": "active", "contract": "K-1",
-                      "customer": f"C-{drn(1)}", "matched": "meter"}  # fmt: skip
+    assert by_drn == FoundMeter(drn(1), MeterStatus.ACTIVE, "K-1", f"C-{drn(1)}", "meter")
+    assert as_doc(by_drn) == {"drn": drn(1), "status": "active", "contract": "K-1",
+                              "customer": f"C-{drn(1)}", "matched": "meter"}  # fmt: skip
     spaced = f"{drn(2)[:4]} {drn(2)[4:8]}-{drn(2)[8:]}"
     assert _drns(find_meters(inst.svc, clerk, spaced)) == [drn(2)]
-    assert find_meters(inst.svc, clerk, "  K-2 ")[0]["matched"] == "contract"
-    assert find_meters(inst.svc, clerk, f"C-{drn(1)}")[0]["matched"] == "customer"
+    assert find_meters(inst.svc, clerk, "  K-2 ")[0].matched == "contract"
+    assert find_meters(inst.svc, clerk, f"C-{drn(1)}")[0].matched == "customer"
 
 
 def test_a_customer_with_several_open_accounts_names_each_meter(inst: Installation) -> None:
@@ -48,14 +51,14 @@ def test_a_customer_with_several_open_accounts_names_each_meter(inst: Installati
     with pytest.raises(RecordNotFoundError):
         find_meters(inst.svc, inst.clerk, "K-3")
     (alone,) = find_meters(inst.svc, inst.clerk, drn(3))
-    assert alone["contract"] is None and alone["customer"] is None
+    assert alone.contract is None and alone.customer is None
 
 
 def test_numbers_that_look_alike(inst: Installation) -> None:
     # A contract numbered like a meter with a wrong check digit is still found as a contract.
     wrong = drn(1)[:-1] + str((int(drn(1)[-1]) + 1) % 10)
     inst.meter(drn(1), contract=wrong)
-    assert find_meters(inst.svc, inst.clerk, wrong)[0]["matched"] == "contract"
+    assert find_meters(inst.svc, inst.clerk, wrong)[0].matched == "contract"
     with pytest.raises(RecordNotFoundError, match="no meter, contract or customer number"):
         find_meters(inst.svc, inst.clerk, drn(9))
     for bad in ("", "   ", "x" * 41, "K-1\x07"):

@@ -11,8 +11,10 @@ from stsvend import sts
 from stsvend.errors import TidError
 from stsvend.meter import Meter, MeterProfile
 from stsvend.services import keychange, registry, vend
+from stsvend.services.results import as_doc
 from stsvend.store.repos.meters import get_meter
 from stsvend.vending.errors import KeyChangeError, PermissionDenied
+from stsvend.vending.key_change import KeyChangeJobState
 from tests.services.helpers import Installation, drn, installation
 
 METER = drn(1)
@@ -77,19 +79,19 @@ def test_a_group_job_killed_between_batches_and_resumed_does_every_meter_once(
     meters = _group_meters(inst, 23)
     job = keychange.start_job(inst.svc, inst.engineer, 123456, krn=2, request_id="krn2")
     seen: list[tuple[int, int]] = []
-    part = keychange.run_job(inst.svc, inst.engineer, job["job"], batch_size=5, max_batches=2,
+    part = keychange.run_job(inst.svc, inst.engineer, job.job, batch_size=5, max_batches=2,
                              progress=lambda d, t: seen.append((d, t)))  # fmt: skip
-    assert part["done"] == 10 and part["state"] == "running"
+    assert part.done == 10 and part.state is KeyChangeJobState.RUNNING
     assert seen == [(0, 23), (5, 23), (10, 23)]
     again = keychange.start_job(inst.svc, inst.engineer, 123456, krn=2, request_id="krn2")
-    assert again["job"] == job["job"]  # the same request id finds the job
-    final = keychange.run_job(inst.svc, inst.engineer, job["job"], batch_size=7)
-    assert final["state"] == "done" and final["done"] == 23
-    assert final["by_state"] == {"pending": 23}
+    assert again.job == job.job  # the same request id finds the job
+    final = keychange.run_job(inst.svc, inst.engineer, job.job, batch_size=7)
+    assert final.state is KeyChangeJobState.DONE and final.done == 23
+    assert final.by_state == {"pending": 23}
     with inst.svc.store.transaction() as conn:
         per_meter = conn.exec_driver_sql(
             "SELECT meter_id, count(*) FROM key_change WHERE job_id = ? GROUP BY meter_id",
-            (job["job"],),
+            (job.job,),
         ).all()
         log_rows = conn.exec_driver_sql(
             "SELECT count(*) FROM token_log WHERE purpose = 'key_change'"
@@ -97,15 +99,15 @@ def test_a_group_job_killed_between_batches_and_resumed_does_every_meter_once(
     assert len(per_meter) == len(meters) and {n for _, n in per_meter} == {1}
     assert log_rows == 2 * len(meters)
     # Running the finished job again changes nothing.
-    assert keychange.run_job(inst.svc, inst.engineer, job["job"])["done"] == 23
+    assert keychange.run_job(inst.svc, inst.engineer, job.job).done == 23
 
 
 def test_a_group_job_skips_meters_with_an_open_key_change(inst: Installation) -> None:
     meters = _group_meters(inst, 3)
     keychange.key_change_meter(inst.svc, inst.engineer, meters[1], ti=7)
     job = keychange.start_job(inst.svc, inst.engineer, 123456, krn=2)
-    final = keychange.run_job(inst.svc, inst.engineer, job["job"])
-    assert final["by_state"] == {"pending": 2, "skipped": 1}
+    final = keychange.run_job(inst.svc, inst.engineer, job.job)
+    assert final.by_state == {"pending": 2, "skipped": 1}
 
 
 def test_the_1993_to_2014_rollover_worked_case() -> None:
@@ -127,17 +129,17 @@ def test_the_1993_to_2014_rollover_worked_case() -> None:
         with pytest.raises(TidError, match="rollover"):
             vend.vend(inst.svc, inst.clerk, METER, "10")
         report = keychange.key_report(inst.svc, inst.supervisor)
-        assert report["listed"][0]["statuses"] == ["not_rolled_over"]
+        assert report.listed[0].statuses == ("not_rolled_over",)
         job = keychange.start_job(inst.svc, inst.engineer, 123457, rollover=True, krn=4)
-        assert job["target"] == {"rollover": True, "krn": 4, "ken": 255, "base_date": 2014}
-        keychange.run_job(inst.svc, inst.engineer, job["job"])
+        assert as_doc(job.target) == {"rollover": True, "krn": 4, "ken": 255, "base_date": 2014}
+        keychange.run_job(inst.svc, inst.engineer, job.job)
         sale = vend.vend(inst.svc, inst.clerk, METER, "10")
         assert sale["meter"]["base_date"] == 2014 and sale["meter"]["krn"] == 4
         answers = [meter.enter(t["digits"], inst.clock.now) for t in sale["tokens"]]
         assert [a.accepted for a in answers] == [True, True, True], answers
         assert sale["tokens"][-1]["tid"] == sts.tid_at(inst.clock.now, sts.BaseDate.Y2014)
         keychange.confirm(inst.svc, inst.engineer, METER)
-        assert keychange.key_report(inst.svc, inst.supervisor)["listed"] == []
+        assert keychange.key_report(inst.svc, inst.supervisor).listed == ()
 
 
 def test_supply_group_jobs_need_a_target_and_the_right_role(inst: Installation) -> None:
@@ -145,4 +147,4 @@ def test_supply_group_jobs_need_a_target_and_the_right_role(inst: Installation) 
         keychange.start_job(inst.svc, inst.engineer, 123456)
     with pytest.raises(PermissionDenied):
         keychange.start_job(inst.svc, inst.supervisor, 123456, krn=2)
-    assert keychange.list_jobs(inst.svc, inst.engineer) == []
+    assert keychange.list_jobs(inst.svc, inst.engineer) == ()

@@ -160,19 +160,19 @@ def test_a_group_key_change_killed_mid_run_and_restarted_does_every_meter_once(
         registry.add_meter(inst.svc, inst.admin, number, sgc=123456)
     job = keychange.start_job(inst.svc, inst.engineer, 123456, krn=2)
     for kill_at in (23, 14):  # mid-batch statements: the 3rd batch, then the 2nd of the rerun
-        proc = SPAWN.Process(target=pg_worker.run_job_and_die, args=(url, job["job"], kill_at))
+        proc = SPAWN.Process(target=pg_worker.run_job_and_die, args=(url, job.job, kill_at))
         proc.start()
         proc.join(120)
         assert proc.exitcode == pg_worker.KILLED
-    partial = keychange.run_job(inst.svc, inst.engineer, job["job"], batch_size=10,
+    partial = keychange.run_job(inst.svc, inst.engineer, job.job, batch_size=10,
                                 max_batches=0)  # fmt: skip
-    assert 0 < partial["done"] < len(meters)
-    final = keychange.run_job(inst.svc, inst.engineer, job["job"], batch_size=10)
-    assert final["state"] == "done" and final["by_state"] == {"pending": len(meters)}
+    assert 0 < partial.done < len(meters)
+    final = keychange.run_job(inst.svc, inst.engineer, job.job, batch_size=10)
+    assert final.state == "done" and final.by_state == {"pending": len(meters)}
     with inst.svc.store.transaction() as conn:
         counts = conn.execute(
             text("SELECT meter_id, count(*) FROM key_change WHERE job_id = :j GROUP BY meter_id"),
-            {"j": job["job"]},
+            {"j": job.job},
         ).all()
         rows = conn.execute(
             text("SELECT count(*) FROM token_log WHERE purpose = 'key_change'")
@@ -196,11 +196,11 @@ def test_a_group_key_change_in_parallel_workers_does_every_meter_once(
     job = keychange.start_job(inst.svc, inst.engineer, 123456, krn=2)
     seen: list[int] = []
     final = keychange.run_job(
-        inst.svc, inst.engineer, job["job"], batch_size=4, workers=3,
+        inst.svc, inst.engineer, job.job, batch_size=4, workers=3,
         opener=functools.partial(pg_worker._services, url),
         progress=lambda done, _total: seen.append(done),
     )  # fmt: skip
-    assert final["state"] == "done" and final["by_state"] == {"pending": len(meters)}
+    assert final.state == "done" and final.by_state == {"pending": len(meters)}
     assert seen[-1] == len(meters) and seen == sorted(seen)
     with inst.svc.store.transaction() as conn:
         rows = conn.execute(

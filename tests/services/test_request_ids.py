@@ -200,6 +200,6 @@ def test_a_group_key_change_job_under_the_same_id_must_ask_for_the_same_change(
     job = keychange.start_job(inst.svc, eng, 123456, krn=2, request_id="J")
     for kwargs in ({"sgc": 123456, "krn": 3}, {"sgc": 654321, "krn": 2},
                    {"sgc": 123456, "krn": 2, "rollover": True}, {"sgc": 123456, "ken": 200}):
-        with pytest.raises(IdempotencyMismatch, match=f"job {job['job']}"):
+        with pytest.raises(IdempotencyMismatch, match=f"job {job.job}"):
             keychange.start_job(inst.svc, eng, request_id="J", **kwargs)  # type: ignore[arg-type]
-    assert keychange.start_job(inst.svc, eng, 123456, krn=2, request_id="J")["job"] == job["job"]
+    assert keychange.start_job(inst.svc, eng, 123456, krn=2, request_id="J").job == job.job

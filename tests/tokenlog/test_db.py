@@ -60,8 +60,8 @@ def test_an_untouched_log_verifies(busy: Installation) -> None:
     assert _verify(busy) == []
     result = logs.verify(busy.svc, busy.supervisor)
     # Every sale is recorded in its meter's chain too (token rows odd, sale records even here).
-    assert (result["ok"], result["rows"], result["sales"]) == (True, 12, 6)
-    assert result["seals"] >= 2  # the first vend's automatic seal and the one above
+    assert (result.ok, result.rows, result.sales) == (True, 12, 6)
+    assert result.seals >= 2  # the first vend's automatic seal and the one above
 
 
 def test_a_wrong_key_fails_everything(busy: Installation) -> None:
@@ -73,7 +73,7 @@ def test_a_changed_amount_is_reported_at_its_row(busy: Installation) -> None:
     _sql(busy, "UPDATE token_log SET amount = amount + 10 WHERE id = :i", i=target)
     assert _verify(busy) == [("changed", A, 3)]
     report = logs.verify(busy.svc, busy.supervisor)
-    assert report["findings"][0]["row_id"] == target
+    assert report.findings[0].row_id == target
 
 
 def test_a_deleted_middle_row_is_reported(busy: Installation) -> None:

@@ -58,20 +58,20 @@ def test_a_statement_after_streaming_runs_in_the_same_transaction(inst: Installa
 def test_verify_is_recorded(inst: Installation) -> None:
     auditor = inst.actors["auditor"]
     result = logs.verify(inst.svc, auditor)
-    rows = result["rows"]  # the token rows and the sale records of their chains
-    assert result["ok"] is True and rows >= 3
+    rows = result.rows  # the token rows and the sale records of their chains
+    assert result.ok is True and rows >= 3
     [op] = _operations(inst, "log.verify")
     assert (op["operator"], op["outcome"]) == ("auditor", "ok")
     assert op["detail"] == {"rows": rows, "findings": 0, "anchor": None}
     vend.vend(inst.svc, inst.clerk, B, "10")  # the store is still usable
-    assert logs.verify(inst.svc, auditor)["rows"] == rows + 2  # one token, one sale record
+    assert logs.verify(inst.svc, auditor).rows == rows + 2  # one token, one sale record
 
 
 def test_export_is_recorded_with_its_filter_and_never_digits(inst: Installation) -> None:
     out = io.StringIO()
     result = logs.export(inst.svc, inst.supervisor, LogFilter(meter=A), out, fmt="jsonl")
     rows = [json.loads(line) for line in out.getvalue().splitlines()]
-    assert result == {"rows": 2, "digits": True} and len(rows) == 2
+    assert result == logs.LogExport(rows=2, digits=True) and len(rows) == 2
     assert all(len(r["digits"]) == 20 for r in rows)
     [op] = _operations(inst, "log.export")
     assert (op["operator"], op["outcome"]) == ("supervisor", "ok")

@@ -72,8 +72,8 @@ def test_the_sealer_refuses_to_build_on_a_seal_that_does_not_verify(inst: Instal
     # A vend still goes through (its automatic seal is skipped), and verify names the seal.
     inst.clock.advance(seconds=inst.svc.config.log_seal_seconds + 1)
     assert vend.vend(inst.svc, inst.clerk, A, "10")["replayed"] is False
-    findings = logs.verify(inst.svc, inst.supervisor)["findings"]
-    assert any(f["kind"] == "seal" for f in findings)
+    findings = logs.verify(inst.svc, inst.supervisor).findings
+    assert any(f.kind == "seal" for f in findings)
 
 
 def test_entries_written_without_the_log_key_are_chained_by_the_next_seal(
@@ -85,13 +85,13 @@ def test_entries_written_without_the_log_key_are_chained_by_the_next_seal(
     finally:
         keyless.store.dispose()
     before = logs.verify(inst.svc, inst.supervisor)
-    assert before["ok"] is True and before["pending"] == 1
+    assert before.ok is True and before.pending == 1
     inst.clock.advance(seconds=1)
     logs.seal(inst.svc, inst.supervisor)
     after = logs.verify(inst.svc, inst.supervisor)
-    assert after["ok"] is True and after["pending"] == 0
+    assert after.ok is True and after.pending == 0
     _sql(inst, "UPDATE operation_log SET outcome = 'refused' WHERE action = 'shift.end'")
-    assert logs.verify(inst.svc, inst.supervisor)["ok"] is False
+    assert logs.verify(inst.svc, inst.supervisor).ok is False
 
 
 def test_the_migration_boundary_is_authenticated_by_the_first_seal(inst: Installation) -> None:

@@ -7,7 +7,6 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -60,16 +59,16 @@ def scene(store_url: str) -> Iterator[Scene]:
         yield build_scene(inst)
 
 
-def _verify(inst: Installation, anchor: bytes | None = None) -> dict[str, Any]:
+def _verify(inst: Installation, anchor: bytes | None = None) -> logs.VerifyResult:
     return logs.verify(inst.svc, inst.supervisor, anchor=None if anchor is None else anchor.hex())
 
 
 def test_the_untouched_scene_verifies_with_and_without_its_anchor(scene: Scene) -> None:
     plain = _verify(scene.inst)
-    assert plain["ok"] is True and plain["findings"] == []
-    assert plain["sales"] == 8 and plain["operations"] > 10 and plain["pending"] == 0
+    assert plain.ok is True and plain.findings == ()
+    assert plain.sales == 8 and plain.operations > 10 and plain.pending == 0
     anchored = _verify(scene.inst, scene.anchor)
-    assert anchored["ok"] is True and anchored["notes"] == []
+    assert anchored.ok is True and anchored.notes == ()
 
 
 @pytest.mark.parametrize("tampering", TAMPERINGS, ids=[t.id for t in TAMPERINGS])
@@ -81,28 +80,28 @@ def test_each_tampering_is_detected_as_documented(scene: Scene, tampering: Tampe
     plain = _verify(scene.inst)
     anchored = _verify(scene.inst, scene.anchor)
     if tampering.detected == "always":
-        assert plain["ok"] is False, plain
-        assert anchored["ok"] is False
+        assert plain.ok is False, plain
+        assert anchored.ok is False
     elif tampering.detected == "anchor":
-        assert plain["ok"] is True, plain
-        assert anchored["ok"] is False
-        assert [f["kind"] for f in anchored["findings"]] == ["anchor"]
+        assert plain.ok is True, plain
+        assert anchored.ok is False
+        assert [f.kind for f in anchored.findings] == ["anchor"]
     else:
-        assert plain["ok"] is True and anchored["ok"] is True
+        assert plain.ok is True and anchored.ok is True
 
 
 def test_an_insertion_in_the_middle_is_one_finding(scene: Scene) -> None:
     tampering = next(t for t in TAMPERINGS if t.id == "insert-middle-and-renumber")
     with scene.inst.svc.store.transaction() as conn:
         tampering.run(scene, conn)
-    findings = _verify(scene.inst)["findings"]
-    assert [f["kind"] for f in findings] == ["inserted"]
+    findings = _verify(scene.inst).findings
+    assert [f.kind for f in findings] == ["inserted"]
 
 
 def test_an_exact_copy_of_a_row_is_one_insertion(scene: Scene) -> None:
     tampering = next(t for t in TAMPERINGS if t.id == "duplicate-token-row")
     with scene.inst.svc.store.transaction() as conn:
         tampering.run(scene, conn)
-    findings = _verify(scene.inst)["findings"]
-    assert [f["kind"] for f in findings] == ["inserted"]
-    assert "exact copy" in findings[0]["message"]
+    findings = _verify(scene.inst).findings
+    assert [f.kind for f in findings] == ["inserted"]
+    assert "exact copy" in findings[0].message

@@ -12,17 +12,18 @@ contract or customer number; if nothing matches, the error says what was looked 
 and ends with :func:`end_session`, in the operation log as ``counter.end`` with the reason
 (``quit``, ``shift end``, ``idle``, ``eof``, ``hangup``) and the number of sales made.
 
->>> describe({"drn": "01000000017", "contract": "K-1", "customer": "C-1", "status": "active"})
+>>> describe(FoundMeter("01000000017", MeterStatus.ACTIVE, "K-1", "C-1", "meter"))
 '01000000017  contract K-1  customer C-1'
->>> describe({"drn": "01000000025", "contract": None, "customer": None, "status": "blocked"})
+>>> describe(FoundMeter("01000000025", MeterStatus.BLOCKED, None, None, "meter"))
 '01000000025  no open account  (blocked)'
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
-from sqlalchemy import and_, select
+import attrs
+from sqlalchemy import ColumnElement, and_, select
 
 from stsvend.errors import InputError, StsError
 from stsvend.services.auth import authorize
@@ -31,12 +32,29 @@ from stsvend.services.context import Actor, Services
 from stsvend.store.errors import RecordNotFoundError
 from stsvend.store.models import Account, Customer, Meter
 from stsvend.store.repos.oplog import log_operation
+from stsvend.vending.meters import MeterStatus
 from stsvend.vending.roles import Action
 
-__all__ = ["SESSION_END_REASONS", "describe", "end_session", "find_meters"]
+__all__ = ["SESSION_END_REASONS", "FoundMeter", "describe", "end_session", "find_meters"]
 
 _MAX_TEXT = 40
 SESSION_END_REASONS = ("quit", "shift end", "idle", "eof", "hangup")
+
+
+@attrs.frozen
+class FoundMeter:
+    """A meter the clerk's text names, with its open account (if it has one)."""
+
+    #: The meter number (DRN, 11 or 13 digits).
+    drn: str
+    #: The meter's status (a blocked meter gets no token).
+    status: MeterStatus
+    #: The open account's contract number; None when the meter has no open account.
+    contract: str | None
+    #: The open account's customer number; None when the meter has no open account.
+    customer: str | None
+    #: How the text named it: as its ``meter`` number, a ``contract`` or a ``customer`` number.
+    matched: Literal["meter", "contract", "customer"]
 
 
 def _query() -> Any:
@@ -50,11 +68,10 @@ def _query() -> Any:
     )
 
 
-def find_meters(svc: Services, actor: Actor, text: str) -> list[dict[str, Any]]:
-    """The meters ``text`` names, as a meter number, a contract number or a customer number.
+def find_meters(svc: Services, actor: Actor, text: str) -> tuple[FoundMeter, ...]:
+    """The meters ``text`` names, as a meter number, a contract number or a customer number,
+    in the order meter, contract, customer, then by DRN.
 
-    Each is ``{"drn", "status", "contract", "customer", "matched"}`` (``contract`` and
-    ``customer`` None when the meter has no open account; ``matched`` says how it was found).
     Refused: an empty or overlong text (:class:`InputError`), nothing found
     (:class:`RecordNotFoundError`).
     """
@@ -66,32 +83,34 @@ def find_meters(svc: Services, actor: Actor, text: str) -> list[dict[str, Any]]:
         drn: str | None = normalise_drn(wanted)
     except StsError:
         drn = None
-    found: dict[str, dict[str, Any]] = {}
+    found: dict[str, FoundMeter] = {}
     with svc.store.transaction() as conn:
-        searches = [("contract", Account.contract_number == wanted),
-                    ("customer", Customer.customer_number == wanted)]  # fmt: skip
+        searches: list[tuple[Literal["meter", "contract", "customer"], ColumnElement[bool]]] = [
+            ("contract", Account.contract_number == wanted),
+            ("customer", Customer.customer_number == wanted),
+        ]
         if drn is not None:
             searches.insert(0, ("meter", Meter.drn == drn))
         for matched, condition in searches:
             for row in conn.execute(_query().where(condition)):
-                found.setdefault(row.drn, {
-                    "drn": row.drn, "status": row.status, "contract": row.contract_number,
-                    "customer": row.customer_number, "matched": matched,
-                })  # fmt: skip
+                found.setdefault(row.drn, FoundMeter(
+                    drn=row.drn, status=MeterStatus(row.status), contract=row.contract_number,
+                    customer=row.customer_number, matched=matched,
+                ))  # fmt: skip
     if not found:
         raise RecordNotFoundError(f"no meter, contract or customer number {wanted!r}")
-    return list(found.values())
+    return tuple(found.values())
 
 
-def describe(meter: dict[str, Any]) -> str:
+def describe(meter: FoundMeter) -> str:
     """One line naming a found meter, for a list to choose from."""
-    text = str(meter["drn"])
-    if meter.get("contract"):
-        text += f"  contract {meter['contract']}  customer {meter['customer']}"
+    text = meter.drn
+    if meter.contract:
+        text += f"  contract {meter.contract}  customer {meter.customer}"
     else:
         text += "  no open account"
-    if meter.get("status", "active") != "active":
-        text += f"  ({meter['status']})"
+    if meter.status is not MeterStatus.ACTIVE:
+        text += f"  ({meter.status.value})"
     return text
 
 

@@ -3,13 +3,18 @@
 Token digits go into an export only for roles the permission table allows
 (``log.export-digits``); everyone else gets the column empty.  Every export and every verify,
 also one that fails, is an entry of the operation log (never with token digits).
+
+Each answer is a frozen value (:class:`LogExport`, :class:`ManifestedLogExport`,
+:class:`VerifyResult`, :class:`Sealed` or :class:`NotSealed`, :class:`Reanchored`); its JSON
+form is :func:`~stsvend.services.results.as_doc` of it.
 """
 
 from __future__ import annotations
 
 import contextlib
-from typing import IO, Any
+from typing import IO, Any, Literal, TypeAlias, overload
 
+import attrs
 from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
@@ -17,18 +22,33 @@ from stsvend.errors import InputError, StsError
 from stsvend.files import OutputFileError
 from stsvend.services.auth import authorize
 from stsvend.services.context import Actor, Services
-from stsvend.services.manifest import Coverage, DigestWriter, seal_now, sealed_heads
+from stsvend.services.manifest import (
+    Anchor,
+    Coverage,
+    DigestWriter,
+    ExportFacts,
+    seal_now,
+    sealed_heads,
+)
 from stsvend.store.models import LogSeal
 from stsvend.store.repos.oplog import log_operation
 from stsvend.tokenlog.audit import REANCHOR_ACTION, REANCHOR_STATEMENT, reanchor_body
 from stsvend.tokenlog.chain import GENESIS
 from stsvend.tokenlog.reader import LogFilter, export_log, verify_log
 from stsvend.tokenlog.records import statement_mac
+from stsvend.tokenlog.verify import Finding
 from stsvend.tokenlog.writer import last_seal, write_seal
 from stsvend.vending.roles import Action, Role, is_allowed
 
 __all__ = [
+    "LogExport",
     "LogVerificationFailed",
+    "ManifestedLogExport",
+    "NotSealed",
+    "Reanchored",
+    "SealOutcome",
+    "Sealed",
+    "VerifyResult",
     "export",
     "latest_anchor",
     "reanchor",
@@ -42,6 +62,104 @@ class LogVerificationFailed(StsError):
 
     code = "refused"
     default_message = "the token log does not verify"
+
+
+@attrs.frozen
+class LogExport:
+    """An export of the token log to a stream, without a manifest."""
+
+    #: The rows written.
+    rows: int
+    #: Whether the rows hold token digits (else that column is empty: the role may not see them).
+    digits: bool
+
+
+@attrs.frozen
+class ManifestedLogExport(ExportFacts):
+    """An export of the token log with what its manifest states
+    (:func:`~stsvend.services.manifest.build_manifest`)."""
+
+    #: Whether the rows hold token digits (else that column is empty: the role may not see them).
+    digits: bool
+
+    def manifest_digits(self) -> bool:
+        return self.digits
+
+
+@attrs.frozen
+class VerifyResult:
+    """What ``log verify`` found: counts, findings, notes, and the anchor to keep."""
+
+    #: True when there is no finding.
+    ok: bool
+    #: Token log rows verified.
+    rows: int
+    #: Chains verified (token log and operation log).
+    chains: int
+    #: Seals verified.
+    seals: int
+    #: Sales verified against their token log rows.
+    sales: int
+    #: Operation-log entries verified.
+    operations: int
+    #: Sales and operation-log entries written before protection began (not verifiable).
+    before_protection: int
+    #: Operation-log entries written without the log key, chained by the next seal.
+    pending: int
+    #: Whether an anchor was given and checked.
+    anchored: bool
+    #: The newest seal's MAC (64 hexadecimal digits; the next anchor to keep), None before any.
+    latest_seal_mac: str | None
+    #: Rows changed, deleted or inserted, and seals that do not verify.
+    findings: tuple[Finding, ...]
+    #: What is worth knowing but is not a finding (a re-anchoring after a restore, for one).
+    notes: tuple[Finding, ...]
+
+
+@attrs.frozen
+class Sealed:
+    """``log seal`` wrote a seal."""
+
+    #: The seal's number.
+    seal: int
+    #: How many chain heads it seals.
+    heads: int
+    #: Its MAC under the log key, 64 hexadecimal digits.
+    mac: str
+    #: When it was written (ISO 8601, UTC).
+    at: str
+    #: The newest seal (this one, or a concurrent newer one): keep its MAC outside the database.
+    anchor: Anchor | None
+    #: Always True: a seal was written.
+    sealed: bool = attrs.field(default=True, init=False)
+
+
+@attrs.frozen
+class NotSealed:
+    """``log seal`` had nothing to seal."""
+
+    #: Why not (no chain moved since the last seal).
+    reason: str
+    #: The newest seal, None before any: keep its MAC outside the database.
+    anchor: Anchor | None
+    #: Always False: no seal was written.
+    sealed: bool = attrs.field(default=False, init=False)
+
+
+#: What ``log seal`` answers.
+SealOutcome: TypeAlias = Sealed | NotSealed
+
+
+@attrs.frozen
+class Reanchored:
+    """``log reanchor``: where the restored log continues from, and the anchor to keep now."""
+
+    #: The seal the restored log continues from (0: there was none).
+    restored_at_seal: int
+    #: The anchors declared lost with the restore (seal MACs, hexadecimal).
+    lost: tuple[str, ...]
+    #: The seal written right after the statement: keep its MAC outside the database.
+    anchor: Anchor | None
 
 
 def _record_failure(
@@ -62,10 +180,30 @@ def _record_failure(
         )
 
 
+@overload
+def export(
+    svc: Services, actor: Actor, where: LogFilter, out: IO[str], *, fmt: str,
+    manifest: Literal[False] = False,
+) -> LogExport: ...  # fmt: skip
+
+
+@overload
+def export(
+    svc: Services, actor: Actor, where: LogFilter, out: IO[str], *, fmt: str,
+    manifest: Literal[True],
+) -> ManifestedLogExport: ...  # fmt: skip
+
+
+@overload
+def export(
+    svc: Services, actor: Actor, where: LogFilter, out: IO[str], *, fmt: str, manifest: bool
+) -> LogExport | ManifestedLogExport: ...
+
+
 def export(
     svc: Services, actor: Actor, where: LogFilter, out: IO[str], *, fmt: str,
     manifest: bool = False,
-) -> dict[str, Any]:  # fmt: skip
+) -> LogExport | ManifestedLogExport:  # fmt: skip
     """Write the rows ``where`` selects to ``out``; the operation log records who exported
     which filter, in which format, how many rows and whether with digits (never the digits).
 
@@ -80,28 +218,25 @@ def export(
     if manifest:
         seal_now(svc)
     stream = DigestWriter(out)
-    extra: dict[str, Any] = {}
     try:
         with svc.store.transaction() as conn:
-            anchor = last_seal(conn)
-            coverage = Coverage({} if anchor is None else sealed_heads(conn, anchor.seal_id))
+            last = last_seal(conn)
+            anchor = None if last is None else Anchor.of(last)
+            coverage = Coverage({} if last is None else sealed_heads(conn, last.seal_id))
             count = export_log(conn, where, stream, fmt=fmt, show_digits=digits,
                                on_row=coverage if manifest else None)  # fmt: skip
             now = svc.now()
-            if manifest:
-                extra = {
-                    "sha256": stream.hexdigest(), "bytes": stream.size, "covered": coverage.covered,
-                    "anchor": None if anchor is None else {
-                        "seal": anchor.seal_id, "mac": anchor.mac.hex(),
-                        "at": anchor.at.isoformat()},
-                }  # fmt: skip
+            recorded: dict[str, Any] = {}
+            if manifest:  # what the operation log keeps of a manifest: the digest, the anchor
+                recorded = {"sha256": stream.hexdigest(),
+                            "anchor_seal": None if anchor is None else anchor.seal}  # fmt: skip
             log_operation(
                 conn,
                 at=now,
                 operator=actor.username,
                 terminal=actor.terminal,
                 action="log.export",
-                detail={"rows": count, **detail, **_recorded(extra)},
+                detail={"rows": count, **detail, **recorded},
             )
     except OSError as exc:
         error = OutputFileError(f"cannot write the export: {exc.strerror}")
@@ -110,19 +245,13 @@ def export(
     except StsError as exc:
         _record_failure(svc, actor, "log.export", detail, exc)
         raise
-    out_doc: dict[str, Any] = {"rows": count, "digits": digits}
-    if manifest:
-        out_doc.update(extra, format=fmt, filter=where.as_dict(), made_at=now.isoformat(),
-                       operator=actor.username, terminal=actor.terminal)  # fmt: skip
-    return out_doc
-
-
-def _recorded(extra: dict[str, Any]) -> dict[str, Any]:
-    """What the operation log keeps of a manifest: the digest and the anchor's seal."""
-    if not extra:
-        return {}
-    anchor = extra["anchor"]
-    return {"sha256": extra["sha256"], "anchor_seal": None if anchor is None else anchor["seal"]}
+    if not manifest:
+        return LogExport(rows=count, digits=digits)
+    return ManifestedLogExport(
+        rows=count, digits=digits, format=fmt, filter=where.as_dict(), sha256=stream.hexdigest(),
+        bytes=stream.size, anchor=anchor, covered=coverage.covered, made_at=now.isoformat(),
+        operator=actor.username, terminal=actor.terminal,
+    )  # fmt: skip
 
 
 def _anchor(text: str | None) -> bytes | None:
@@ -134,7 +263,7 @@ def _anchor(text: str | None) -> bytes | None:
     return bytes.fromhex(value)
 
 
-def verify(svc: Services, actor: Actor, *, anchor: str | None = None) -> dict[str, Any]:
+def verify(svc: Services, actor: Actor, *, anchor: str | None = None) -> VerifyResult:
     """Verify every chain, seal, sale and operation-log entry; with ``anchor`` (a seal MAC
     kept outside the database), also that nothing it covers was truncated or rolled back."""
     authorize(svc, actor, Action.LOG_VERIFY)
@@ -155,32 +284,30 @@ def verify(svc: Services, actor: Actor, *, anchor: str | None = None) -> dict[st
     except StsError as exc:
         _record_failure(svc, actor, "log.verify", {}, exc)
         raise
-    return {
-        "ok": report.ok,
-        "rows": report.rows,
-        "chains": report.chains,
-        "seals": report.seals,
-        "sales": report.sales,
-        "operations": report.operations,
-        "before_protection": report.before_protection,
-        "pending": report.pending,
-        "anchored": anchored is not None,
-        "latest_seal_mac": None if report.anchor is None else report.anchor.hex(),
-        "findings": [f.as_dict() for f in report.findings],
-        "notes": [f.as_dict() for f in report.notes],
-    }
+    return VerifyResult(
+        ok=report.ok,
+        rows=report.rows,
+        chains=report.chains,
+        seals=report.seals,
+        sales=report.sales,
+        operations=report.operations,
+        before_protection=report.before_protection,
+        pending=report.pending,
+        anchored=anchored is not None,
+        latest_seal_mac=None if report.anchor is None else report.anchor.hex(),
+        findings=tuple(report.findings),
+        notes=tuple(report.notes),
+    )
 
 
-def latest_anchor(svc: Services) -> dict[str, Any] | None:
+def latest_anchor(svc: Services) -> Anchor | None:
     """The newest seal (what to keep outside the database as an anchor); None before any."""
     with svc.store.transaction() as conn:
         last = last_seal(conn)
-    if last is None:
-        return None
-    return {"seal": last.seal_id, "mac": last.mac.hex(), "at": last.at.isoformat()}
+    return None if last is None else Anchor.of(last)
 
 
-def seal(svc: Services, actor: Actor) -> dict[str, Any]:
+def seal(svc: Services, actor: Actor) -> SealOutcome:
     """Seal the chain heads now (also done automatically at most every log_seal_seconds).
 
     The answer always names the newest seal's MAC (``anchor``): keep it outside the database.
@@ -190,18 +317,12 @@ def seal(svc: Services, actor: Actor) -> dict[str, Any]:
         result = write_seal(conn, svc.log_key, svc.now())
     anchor = latest_anchor(svc)
     if result is None:
-        return {"sealed": False, "reason": "no chain moved since the last seal", "anchor": anchor}
-    return {
-        "sealed": True,
-        "seal": result.seal_id,
-        "heads": result.heads,
-        "mac": result.mac.hex(),
-        "at": result.at.isoformat(),
-        "anchor": anchor,
-    }
+        return NotSealed(reason="no chain moved since the last seal", anchor=anchor)
+    return Sealed(seal=result.seal_id, heads=result.heads, mac=result.mac.hex(),
+                  at=result.at.isoformat(), anchor=anchor)  # fmt: skip
 
 
-def reanchor(svc: Services, actor: Actor, *, lost: list[str] | None = None) -> dict[str, Any]:
+def reanchor(svc: Services, actor: Actor, *, lost: list[str] | None = None) -> Reanchored:
     """After a restore from backup: state, under the log key and in the operation log, that
     the store now continues from its newest seal, and which external anchors were lost.
 
@@ -229,8 +350,8 @@ def reanchor(svc: Services, actor: Actor, *, lost: list[str] | None = None) -> d
             action=REANCHOR_ACTION, target=str(seal_id), detail={**body, "mac": mac.hex()},
         )  # fmt: skip
     sealed = seal(svc, actor)
-    return {"restored_at_seal": seal_id, "lost": [m.hex() for m in lost_macs],
-            "anchor": sealed["anchor"]}  # fmt: skip
+    return Reanchored(restored_at_seal=seal_id, lost=tuple(m.hex() for m in lost_macs),
+                      anchor=sealed.anchor)  # fmt: skip
 
 
 def _has_seal(conn: Connection, mac: bytes) -> bool:

@@ -20,14 +20,27 @@ job), :mod:`.worker` (running a job's batches, in parallel processes if asked),
 from __future__ import annotations
 
 from stsvend.services.keychange.changeset import make_change
-from stsvend.services.keychange.jobs import catch_up, list_jobs, run_job, start_job
+from stsvend.services.keychange.jobs import (
+    JobTarget,
+    KeyChangeJob,
+    SkippedMeter,
+    catch_up,
+    list_jobs,
+    run_job,
+    start_job,
+)
 from stsvend.services.keychange.meter import cancel, confirm, key_change_meter
-from stsvend.services.keychange.report import key_report
+from stsvend.services.keychange.report import KeyReport, KeyReportRow, key_report
 from stsvend.services.keychange.worker import KeyChangeJobError, ProgressFn
 
 __all__ = [
+    "JobTarget",
+    "KeyChangeJob",
     "KeyChangeJobError",
+    "KeyReport",
+    "KeyReportRow",
     "ProgressFn",
+    "SkippedMeter",
     "cancel",
     "catch_up",
     "confirm",

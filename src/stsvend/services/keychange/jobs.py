@@ -5,13 +5,17 @@ follows (``catch_up_of``).  A catch-up takes the meters of the group that are no
 target and have no open key change from that job or an earlier catch-up: meters the job
 skipped, meters whose key change was cancelled since, meters imported later on the old key
 revision.  It is a job like any other (batches, resumable, parallel workers).
+
+Every answer is a :class:`KeyChangeJob` (its JSON form is
+:func:`~stsvend.services.results.as_doc` of it).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
+import attrs
 from sqlalchemy.engine import Connection
 
 from stsvend import sts
@@ -28,9 +32,68 @@ from stsvend.vending.errors import KeyChangeError
 from stsvend.vending.key_change import KeyChangeJobState
 from stsvend.vending.roles import Action
 
-__all__ = ["catch_up", "job_doc", "list_jobs", "run_job", "start_job"]
+__all__ = [
+    "JobTarget",
+    "KeyChangeJob",
+    "SkippedMeter",
+    "catch_up",
+    "job_result",
+    "list_jobs",
+    "run_job",
+    "start_job",
+]
 
 _CATCH_UP_OF = "catch_up_of"
+
+
+@attrs.frozen
+class JobTarget:
+    """The key revision a job moves its supply group's meters to."""
+
+    #: Whether it is a base date rollover (the key change tokens carry the RO bit).
+    rollover: bool
+    #: The new key revision number (1 to 9).
+    krn: int
+    #: The new key expiry number (0 to 255).
+    ken: int
+    #: The new base date (a year: 1993, 2014 or 2035).
+    base_date: int
+
+
+@attrs.frozen
+class SkippedMeter:
+    """A meter a job passed over (no key change made), and why."""
+
+    #: The meter number.
+    drn: str
+    #: Why: already on the target key data, an open key change, or a refusal.
+    reason: str
+
+
+@attrs.frozen
+class KeyChangeJob:
+    """A supply group key change job and how far it got."""
+
+    #: The job's id (what ``key-change resume`` and ``catch-up`` take).
+    job: int
+    #: The request id that names it (a repeat finds the same job).
+    request_id: str
+    #: The supply group code, 6 digits.
+    sgc: str
+    #: The key revision the job moves the meters to.
+    target: JobTarget
+    #: For a catch-up job, the id of the job it catches up; None for a first job.
+    catch_up_of: int | None
+    #: ``running`` while meters are left to do, then ``done``.
+    state: KeyChangeJobState
+    #: Meters in the group to do when the job started (grows if meters are added meanwhile).
+    total: int
+    #: Meters done so far (key change made, or skipped).
+    done: int
+    #: Meters done by the state of their key change (``pending``, ``skipped``...), counts.
+    by_state: Mapping[str, int]
+    #: The meters skipped, in DRN order.
+    skipped: tuple[SkippedMeter, ...]
 
 
 def _revision(target: dict[str, Any]) -> tuple[int, int, int]:
@@ -46,7 +109,7 @@ def start_job(
     krn: int | None = None,
     ken: int | None = None,
     request_id: str | None = None,
-) -> dict[str, Any]:
+) -> KeyChangeJob:
     """Create (or find, for a repeated request id) a key change job for a supply group."""
     authorize(svc, actor, Action.KEY_CHANGE_BULK)
     if not rollover and krn is None and ken is None:
@@ -57,7 +120,7 @@ def start_job(
         existing = kc.find_job(conn, request_id)
         if existing is not None:
             _same_job(existing, request_id, sgc=sgc, rollover=rollover, krn=krn, ken=ken)
-            return job_doc(conn, existing)
+            return job_result(conn, existing)
         group = grp.get_group(conn, sgc)
         current = sts.KeyData(
             sgc=group.sgc, ti=1, krn=group.krn, key_type=group.key_type, ea=group.ea,
@@ -89,7 +152,7 @@ def start_job(
             conn, sgc, krn=plan.target.krn, ken=plan.target.ken,
             base_date=int(plan.target.base_date),
         )  # fmt: skip
-        return job_doc(conn, kc.get_job(conn, job_id))
+        return job_result(conn, kc.get_job(conn, job_id))
 
 
 def _add_job(
@@ -161,7 +224,7 @@ def _same_job(
 
 def catch_up(
     svc: Services, actor: Actor, job_id: int, *, request_id: str | None = None
-) -> dict[str, Any]:
+) -> KeyChangeJob:
     """A job for the meters that ``job_id`` (or the job it caught up) left behind."""
     authorize(svc, actor, Action.KEY_CHANGE_BULK)
     request_id = request_id_of(svc, request_id)
@@ -173,7 +236,7 @@ def catch_up(
                     f"request id {request_id!r} was already used for job {existing.id}: a "
                     "repeat must match the first request exactly; use a new request id"
                 )
-            return job_doc(conn, existing)
+            return job_result(conn, existing)
         job = kc.get_job(conn, job_id)
         root = kc.get_job(conn, int(job.target.get(_CATCH_UP_OF, job.id)))
         for earlier in kc.jobs_of_group(conn, job.sgc):
@@ -196,23 +259,31 @@ def catch_up(
                   _CATCH_UP_OF: root.id}  # fmt: skip
         total = kc.count_to_do(conn, job.sgc, _behind(conn, job.sgc, target))
         new_id = _add_job(svc, conn, actor, request_id, job.sgc, target, total)
-        return job_doc(conn, kc.get_job(conn, new_id))
+        return job_result(conn, kc.get_job(conn, new_id))
 
 
-def job_doc(conn: Connection, job: kc.JobRecord) -> dict[str, Any]:
+def job_result(conn: Connection, job: kc.JobRecord) -> KeyChangeJob:
+    """The job as it stands now (its progress read in ``conn``)."""
     progress = kc.job_progress(conn, job.id)
-    return {
-        "job": job.id,
-        "request_id": job.request_id,
-        "sgc": f"{job.sgc:06d}",
-        "target": {k: v for k, v in job.target.items() if k != _CATCH_UP_OF},
-        "catch_up_of": job.target.get(_CATCH_UP_OF),
-        "state": job.state,
-        "total": job.total,
-        "done": sum(progress.values()),
-        "by_state": progress,
-        "skipped": [{"drn": d, "reason": r} for d, r in kc.skipped_meters(conn, job.id)],
-    }
+    target = job.target
+    catch_up_of = target.get(_CATCH_UP_OF)
+    return KeyChangeJob(
+        job=job.id,
+        request_id=job.request_id,
+        sgc=f"{job.sgc:06d}",
+        target=JobTarget(
+            rollover=target["rollover"],
+            krn=target["krn"],
+            ken=target["ken"],
+            base_date=target["base_date"],
+        ),
+        catch_up_of=None if catch_up_of is None else int(catch_up_of),
+        state=KeyChangeJobState(job.state),
+        total=job.total,
+        done=sum(progress.values()),
+        by_state=progress,
+        skipped=tuple(SkippedMeter(d, r) for d, r in kc.skipped_meters(conn, job.id)),
+    )
 
 
 def run_job(
@@ -225,7 +296,7 @@ def run_job(
     max_batches: int | None = None,
     workers: int = 1,
     opener: Callable[[], Services] | None = None,
-) -> dict[str, Any]:
+) -> KeyChangeJob:
     """Work a job's remaining meters in batches (each one transaction); resumable at will.
 
     ``max_batches`` stops early (the job stays running: run it again to go on).
@@ -242,7 +313,7 @@ def run_job(
         job = kc.get_job(conn, job_id)
         done = sum(kc.job_progress(conn, job_id).values())
         if job.state == KeyChangeJobState.DONE:
-            return job_doc(conn, job)
+            return job_result(conn, job)
         behind = _behind(conn, job.sgc, job.target, job.id)
     total = max(job.total, done)
     if progress is not None:
@@ -259,10 +330,11 @@ def run_job(
             kc.set_job_state(conn, job.id, KeyChangeJobState.DONE, svc.now())
     maybe_seal(svc)
     with svc.store.transaction() as conn:
-        return job_doc(conn, kc.get_job(conn, job_id))
+        return job_result(conn, kc.get_job(conn, job_id))
 
 
-def list_jobs(svc: Services, actor: Actor) -> list[dict[str, Any]]:
+def list_jobs(svc: Services, actor: Actor) -> tuple[KeyChangeJob, ...]:
+    """Every supply group key change job, oldest first."""
     authorize(svc, actor, Action.KEY_CHANGE_BULK)
     with svc.store.transaction() as conn:
-        return [job_doc(conn, job) for job in kc.list_jobs(conn)]
+        return tuple(job_result(conn, job) for job in kc.list_jobs(conn))
