@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from stsvend import sts
-from stsvend.keystore import DEMO_KEY_FILE_TEXT, KekSource
+from stsvend.keystore import DEMO_KEY_FILE_TEXT, KekSource, SoftwareSecurityModule, demo_key_file
 from stsvend.services import auth, importing, keychange, keys, registry, tariffs
 from stsvend.services.bootstrap import keystore_path
 from stsvend.services.demo_operators import DemoOperator
@@ -189,3 +189,10 @@ def test_demo_operators_and_the_utility_identity() -> None:
         "utility_name": "City Power", "tax_number": "VAT-4012345678", "currency": "ZAR",
         "timezone": "Africa/Johannesburg",
     }  # fmt: skip
+
+
+def test_a_vending_key_reads_as_the_keystore_lists_it() -> None:
+    records = SoftwareSecurityModule.from_key_file(demo_key_file()).key_records()
+    assert len(records) == 5
+    for record in records:
+        assert as_doc(keys.VendingKey.of(record)) == record.as_dict()
