@@ -6,6 +6,9 @@ the key data it has: a new meter on its default key (``default_key=True``) gets 
 commissioning key change to its unique key at once, so that its first receipt carries the key
 change tokens before any credit.  Customers are pseudonymous: the CRM's customer number and
 contract number, nothing else.
+
+Each use case answers with a frozen value of :mod:`stsvend.services.registry_results` (named
+here too); :func:`~stsvend.services.results.as_doc` gives its JSON form.
 """
 
 from __future__ import annotations
