@@ -103,6 +103,7 @@ def init(
     from stsvend.services.bootstrap import open_services
     from stsvend.services.identity import apply_identity, read_identity, record_identity
     from stsvend.services.pin import check_new_pin
+    from stsvend.services.results import as_doc
     from stsvend.store.repos.operators import count_operators
     from stsvend.vending.roles import Action
 
@@ -144,7 +145,7 @@ def init(
             "revision": current_revision(svc.store.engine),
             "created_admin": admin_name if fresh else None,
             "by": who,
-            "utility": kept.as_dict() if kept else None,
+            "utility": as_doc(kept),
         }
     finally:
         svc.store.dispose()
@@ -239,12 +240,13 @@ def operators_add(sess: Session, username: str, role: str, new_pin_env: str) -> 
 def operators_list(sess: Session, as_json: bool) -> None:
     """List operators (no PINs, ever)."""
     from stsvend.services.auth import list_operators
+    from stsvend.services.results import as_doc
 
     rows = list_operators(sess.svc, sess.actor)
-    emit(rows, as_json, lambda r: console().print(table(
+    emit(as_doc(rows), as_json, lambda _: console().print(table(
         "Operators", ["name", "role", "active", "failed logins", "new PIN due"],
-        [[o["username"], o["role"], o["active"], o["failed_logins"],
-          "yes" if o["must_change_pin"] else ""] for o in r],
+        [[o.username, o.role, o.active, o.failed_logins, "yes" if o.must_change_pin else ""]
+         for o in rows],
     )))  # fmt: skip
 
 

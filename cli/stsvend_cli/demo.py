@@ -234,6 +234,7 @@ def demo(amount: str, reset: bool, as_json: bool) -> None:
     from stsvend.services.bootstrap import keystore_path, open_services
     from stsvend.services.demo_operators import ensure_demo_operators
     from stsvend.services.keychange import confirm
+    from stsvend.services.results import as_doc
     from stsvend.services.vend import vend
     from stsvend.store.repos.keychanges import open_key_change
     from stsvend.store.repos.meters import get_meter
@@ -285,7 +286,7 @@ def demo(amount: str, reset: bool, as_json: bool) -> None:
         "data_dir": str(config.data_dir),
         "reset": removed,
         "created": made,
-        "operators": [o.as_dict() for o in operators],
+        "operators": as_doc(operators),
         "receipt": result,
         "meter": {
             "answers": answers,

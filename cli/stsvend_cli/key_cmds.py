@@ -42,20 +42,16 @@ def keys_import(key_file: Path, as_json: bool, operator: str | None, pin_env: st
     a published STS test key is refused.
     """
     from stsvend.services.keys import import_keys
+    from stsvend.services.results import as_doc
 
     sess = session(operator, pin_env, keys=False)
     try:
         result = import_keys(sess.svc, sess.actor, key_file)
     finally:
         sess.close()
-    data = {
-        "added": [r.as_dict() for r in result.added],
-        "unchanged": result.unchanged,
-        "test": result.test,
-    }
-    emit(data, as_json, lambda d: click.echo(
-        f"{len(d['added'])} key(s) added, {d['unchanged']} already there"
-        + (" (TEST keys)" if d["test"] else "")
+    emit(as_doc(result), as_json, lambda _: click.echo(
+        f"{len(result.added)} key(s) added, {result.unchanged} already there"
+        + (" (TEST keys)" if result.test else "")
     ))  # fmt: skip
 
 
@@ -65,12 +61,13 @@ def keys_import(key_file: Path, as_json: bool, operator: str | None, pin_env: st
 def keys_list(sess: Session, as_json: bool) -> None:
     """List the vending keys: identity, DKGA, KCV, TEST mark; never key material."""
     from stsvend.services.keys import list_keys
+    from stsvend.services.results import as_doc
 
-    records = [r.as_dict() for r in list_keys(sess.svc, sess.actor).keys]
-    emit(records, as_json, lambda rows: console().print(table(
+    records = list_keys(sess.svc, sess.actor).keys
+    emit(as_doc(records), as_json, lambda _: console().print(table(
         "Vending keys", ["key", "DKGA", "KCV", "base date", "KEN", "TEST", "label"],
-        [[r["key_id"], r["dkga"], r["kcv"], r["base_date"] or "any", r["ken"] or "",
-          "TEST" if r["test"] else "", r["label"]] for r in rows],
+        [[r.key_id, r.dkga, r.kcv, r.base_date or "any", r.ken or "",
+          "TEST" if r.test else "", r.label] for r in records],
     )))  # fmt: skip
 
 
@@ -86,22 +83,15 @@ def keys_change_kek(as_json: bool, operator: str | None, pin_env: str) -> None:
     neither. The token log's key is sealed inside it, so the log still verifies.
     """
     from stsvend.services.keys import change_kek
+    from stsvend.services.results import as_doc
 
     sess = session(operator, pin_env, keys=False)
     try:
         result = change_kek(sess.svc, sess.actor)
     finally:
         sess.close()
-    data = {
-        "changed": True,
-        "keystore": str(result.keystore),
-        "mode": result.mode.value,
-        "keys": result.keys,
-        "kek": result.kek,
-        "log_key": result.log_key,
-    }
-    emit(data, as_json, lambda d: click.echo(
-        f"key-encryption key changed: {d['keys']} key(s) in {d['keystore']} "
-        f"({d['mode'].upper()}) re-sealed under the new {d['kek']} KEK; token log key "
-        f"{d['log_key']} unchanged"
+    emit(as_doc(result), as_json, lambda _: click.echo(
+        f"key-encryption key changed: {result.keys} key(s) in {result.keystore} "
+        f"({result.mode.value.upper()}) re-sealed under the new {result.kek} KEK; token log key "
+        f"{result.log_key} unchanged"
     ))  # fmt: skip

@@ -26,6 +26,7 @@ from stsvend_cli.common import (
 
 if TYPE_CHECKING:
     from stsvend.keystore.kek import KekSource
+    from stsvend.services.recovery import BreakGlassUnlock
     from stsvend_cli.common import Session
 
 __all__ = ["operators_change_pin", "operators_unlock"]
@@ -82,7 +83,7 @@ def operators_change_pin(
          lambda d: click.echo(f"PIN of {d['operator']} changed"))  # fmt: skip
 
 
-def _unlock_break_glass(username: str, set_pin: bool, new_pin_env: str) -> dict[str, Any]:
+def _unlock_break_glass(username: str, set_pin: bool, new_pin_env: str) -> BreakGlassUnlock:
     from stsvend.services.recovery import break_glass_unlock
 
     kek = _kek()
@@ -130,7 +131,10 @@ def operators_unlock(
     or the prompt; the unlock is written to the operation log as "break-glass".
     """
     if break_glass:
-        data = _unlock_break_glass(username, set_pin, new_pin_env)
+        from stsvend.services.results import as_doc
+
+        done = _unlock_break_glass(username, set_pin, new_pin_env)
+        data, username, set_pin = as_doc(done), done.operator, done.pin_set
     else:
         from stsvend_cli.common import session
 
@@ -140,8 +144,8 @@ def operators_unlock(
             data = _unlock_as_admin(sess, username, set_pin, new_pin_env)
         finally:
             sess.close()
-    emit(data, as_json, lambda d: click.echo(
-        f"operator {d['operator']} unlocked" + (" with a temporary PIN" if d["pin_set"] else "")
+    emit(data, as_json, lambda _: click.echo(
+        f"operator {username} unlocked" + (" with a temporary PIN" if set_pin else "")
         + "; a new PIN is due at the next login"
         + (" (break-glass, in the operation log)" if break_glass else "")
     ))  # fmt: skip

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import click
 
+from stsvend.services.results import as_doc
 from stsvend_cli.common import (
     Session,
     console,
@@ -17,6 +18,10 @@ from stsvend_cli.common import (
     whole,
     with_session,
 )
+
+if TYPE_CHECKING:
+    from stsvend.services.importing import MeterImport
+    from stsvend.services.registry import MeterAdded
 
 __all__ = ["customers", "meters", "supply_groups", "tariffs"]
 
@@ -61,9 +66,9 @@ def groups_add(
     group = add_group(sess.svc, sess.actor, _sgc(sgc), name=name, krn=_int(krn, "--krn", 1, 9),
                       key_type=key_type, base_date=_int(base_date, "--base-date", 0, 9999),
                       ken=_int(ken, "--ken", 0, 255), ea=ea)  # fmt: skip
-    emit(group, as_json, lambda g: click.echo(
-        f"supply group {g['sgc']} on KRN {g['krn']} (DKGA{g['dkga']}, base date "
-        f"{g['base_date']})" + (" TEST" if g["test"] else "")
+    emit(as_doc(group), as_json, lambda _: click.echo(
+        f"supply group {group.sgc} on KRN {group.krn} (DKGA{group.dkga}, base date "
+        f"{group.base_date})" + (" TEST" if group.test else "")
     ))  # fmt: skip
 
 
@@ -75,10 +80,10 @@ def groups_list(sess: Session, as_json: bool) -> None:
     from stsvend.services.registry import list_groups
 
     rows = list_groups(sess.svc, sess.actor)
-    emit(rows, as_json, lambda r: console().print(table(
+    emit(as_doc(rows), as_json, lambda _: console().print(table(
         "Supply groups", ["SGC", "name", "KRN", "KT", "DKGA", "EA", "base date", "KEN", "TEST"],
-        [[g["sgc"], g["name"], g["krn"], g["key_type"], g["dkga"], g["ea"], g["base_date"],
-          g["ken"], "TEST" if g["test"] else ""] for g in r],
+        [[g.sgc, g.name, g.krn, g.key_type, g.dkga, g.ea, g.base_date, g.ken,
+          "TEST" if g.test else ""] for g in rows],
     )))  # fmt: skip
 
 
@@ -115,13 +120,13 @@ def meters_add(
         default_krn=whole(default_krn, "--default-krn", 1, 9),
     )  # fmt: skip
 
-    def show(r: dict[str, Any]) -> None:
-        m = r["meter"]
-        click.echo(f"meter {m['drn']} registered: SGC {m['sgc']} KRN {m['krn']} KT {m['key_type']}")
-        if r["commissioning"]:
+    def show(r: MeterAdded) -> None:
+        m = r.meter
+        click.echo(f"meter {m.drn} registered: SGC {m.sgc} KRN {m.krn} KT {m.key_type}")
+        if r.commissioning:
             click.echo("commissioning key change pending: its tokens print on the first receipt")
 
-    emit(result, as_json, show)
+    emit(as_doc(result), as_json, lambda _: show(result))
 
 
 @meters.command("list")
@@ -134,10 +139,10 @@ def meters_list(sess: Session, sgc: str | None, status: str | None, as_json: boo
     from stsvend.services.registry import list_meters
 
     rows = list_meters(sess.svc, sess.actor, sgc=None if sgc is None else _sgc(sgc), status=status)
-    emit(rows, as_json, lambda r: console().print(table(
+    emit(as_doc(rows), as_json, lambda _: console().print(table(
         "Meters", ["DRN", "resource", "status", "SGC", "KRN", "TI", "KT", "EA", "base date", "KEN"],
-        [[m["drn"], m["resource"], m["status"], m["sgc"], m["krn"], m["ti"], m["key_type"],
-          m["ea"], m["base_date"], m["ken"]] for m in r],
+        [[m.drn, m.resource, m.status, m.sgc, m.krn, m.ti, m.key_type, m.ea, m.base_date, m.ken]
+         for m in rows],
     )))  # fmt: skip
 
 
@@ -151,8 +156,8 @@ def meters_show(sess: Session, drn: str, as_json: bool) -> None:
     from stsvend_cli.registry_views import meter_rows
 
     data = meter_status(sess.svc, sess.actor, drn)
-    emit(data, as_json, lambda d: console().print(table(
-        f"Meter {d['drn']}", ["field", "value"], meter_rows(d, sess.svc.config)
+    emit(as_doc(data), as_json, lambda _: console().print(table(
+        f"Meter {data.drn}", ["field", "value"], meter_rows(data, sess.svc.config)
     )))  # fmt: skip
 
 
@@ -160,7 +165,7 @@ def _block(sess: Session, drn: str, reason: str, blocked: bool, as_json: bool) -
     from stsvend.services.registry import set_meter_blocked
 
     data = set_meter_blocked(sess.svc, sess.actor, drn, blocked, reason)
-    emit(data, as_json, lambda d: click.echo(f"meter {d['drn']} is {d['status']}"))
+    emit(as_doc(data), as_json, lambda _: click.echo(f"meter {data.drn} is {data.status}"))
 
 
 @meters.command("block")
@@ -201,9 +206,9 @@ def meters_limits(
     from stsvend_cli.registry_views import limit_text
 
     config = sess.svc.config
-    emit(data, as_json, lambda d: click.echo(
-        f"limits of {d['drn']}: minimum {limit_text(d, 'min_vend', config)}, maximum "
-        f"{limit_text(d, 'max_vend', config)}, daily {limit_text(d, 'daily_limit', config)}"
+    emit(as_doc(data), as_json, lambda _: click.echo(
+        f"limits of {data.drn}: minimum {limit_text(data, 'min_vend', config)}, maximum "
+        f"{limit_text(data, 'max_vend', config)}, daily {limit_text(data, 'daily_limit', config)}"
     ))  # fmt: skip
 
 
@@ -230,12 +235,12 @@ def meters_import(sess: Session, csv_file: Path, as_json: bool) -> None:
             click.echo(f"error: {csv_file.name}: {problem}", err=True)
         raise
 
-    def show(d: dict[str, Any]) -> None:
-        click.echo(f"{d['rows']} row(s): {d['added']} meter(s) added, {d['updated']} updated")
-        for warning in d.get("warnings", []):
+    def show(d: MeterImport) -> None:
+        click.echo(f"{d.rows} row(s): {d.added} meter(s) added, {d.updated} updated")
+        for warning in d.warning_lines():
             click.echo(f"warning: {warning}", err=True)
 
-    emit(data, as_json, show)
+    emit(as_doc(data), as_json, lambda _: show(data))
 
 
 # -- customers and accounts --------------------------------------------------------------------
@@ -264,9 +269,9 @@ def customers_open(
 
     data = open_account(sess.svc, sess.actor, customer=customer, contract=contract, drn=drn,
                         tariff=tariff, debt=debt, debt_recovery_percent=recovery)  # fmt: skip
-    emit(data, as_json, lambda d: click.echo(
-        f"account {d['contract']} open: customer {d['customer']}, meter {d['meter']}, "
-        f"tariff {d['tariff']}"
+    emit(as_doc(data), as_json, lambda _: click.echo(
+        f"account {data.contract} open: customer {data.customer}, meter {data.meter}, "
+        f"tariff {data.tariff}"
     ))  # fmt: skip
 
 
@@ -284,7 +289,7 @@ def customers_close(sess: Session, contract: str, as_json: bool) -> None:
     from stsvend.services.registry import close_account
 
     data = close_account(sess.svc, sess.actor, contract)
-    emit(data, as_json, lambda d: click.echo(f"account {d['contract']} closed"))
+    emit(as_doc(data), as_json, lambda _: click.echo(f"account {data.contract} closed"))
     from stsvend_cli.registry_views import closing_warnings
 
     for warning in closing_warnings(data, sess.svc.config.currency):
@@ -300,11 +305,11 @@ def customers_list(sess: Session, as_json: bool) -> None:
 
     rows = list_customers(sess.svc, sess.actor)
     currency = sess.svc.config.currency
-    emit(rows, as_json, lambda r: console().print(table(
+    emit(as_doc(rows), as_json, lambda _: console().print(table(
         "Customers", ["customer", "contract", "open", "debt", "emergency debt", "credit"],
-        [[c["customer"], a["contract"], a["open"], money(a["debt"], currency),
-          money(a["emergency_debt"], currency), money(a["credit_balance"], currency)]
-         for c in r for a in c["accounts"]],
+        [[c.customer, a.contract, a.open, money(a.debt, currency),
+          money(a.emergency_debt, currency), money(a.credit_balance, currency)]
+         for c in rows for a in c.accounts],
     )))  # fmt: skip
 
 
@@ -369,7 +374,7 @@ def tariffs_add(
         emergency_units=tenths(emergency_units, "emergency units"),
         emergency_repayment_bp=repay_bp,
     )  # fmt: skip
-    emit(data, as_json, lambda d: click.echo(f"tariff {d['code']} added: {d['name']}"))
+    emit(as_doc(data), as_json, lambda _: click.echo(f"tariff {data.code} added: {data.name}"))
 
 
 @tariffs.command("list")
@@ -381,6 +386,6 @@ def tariffs_list(sess: Session, as_json: bool) -> None:
     from stsvend_cli.registry_views import TARIFF_COLUMNS, tariff_row
 
     rows = list_tariffs(sess.svc, sess.actor)
-    emit(rows, as_json, lambda r: console().print(table(
-        "Tariffs", TARIFF_COLUMNS, [tariff_row(t) for t in r]
+    emit(as_doc(rows), as_json, lambda _: console().print(table(
+        "Tariffs", TARIFF_COLUMNS, [tariff_row(t) for t in rows]
     )))  # fmt: skip

@@ -1,20 +1,26 @@
 """How the registry's records read for people: a meter, a tariff, a vend limit, and what to say
 when an account is closed with money still on it.
 
->>> print(*closing_warnings({"contract": "K-5", "debt": 12050, "emergency_debt": 0,
-...                          "credit_balance": 0}, "ZAR"))
+>>> from stsvend.services.registry import Account
+>>> print(*closing_warnings(Account("K-5", "C-5", 0, 12050, 0, 0, False), "ZAR"))
 account K-5 was closed with arrears: debt ZAR 120.50; they are no longer recovered from ...
->>> tariff_row({"code": "W", "name": "Water", "currency": "ZAR", "resource": 1,
-...     "blocks": [[60, 10500000], [None, 14250000]], "tax_bp": 1550, "fixed_charge": 0,
-...     "free_units": 60, "emergency": {"units": 0, "repayment_bp": 10000}})[2:]
+>>> from stsvend.services.tariffs import TariffView
+>>> from stsvend.vending.emergency import EmergencyCreditPolicy
+>>> tariff_row(TariffView("W", "Water", "ZAR", ((60, 10500000), (None, 14250000)), 1550, 0,
+...                       60, 1, EmergencyCreditPolicy(0)))[2:]
 ['up to 6.0 m³: ZAR 10.50/m³, then ZAR 14.25/m³', '15.5%', 'ZAR 0.00', '6.0 m³', 'none']
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from stsvend.services.results import as_doc
 from stsvend_cli.human import money_text, percent_from_bp, price_text, unit_name, units_text
+
+if TYPE_CHECKING:
+    from stsvend.services.registry import Account, Meter, MeterStatus
+    from stsvend.services.tariffs import TariffView
 
 __all__ = ["TARIFF_COLUMNS", "closing_warnings", "limit_text", "meter_rows", "tariff_row"]
 
@@ -24,98 +30,98 @@ TARIFF_COLUMNS = [
 ]  # fmt: skip
 
 
-def limit_text(d: dict[str, Any], key: str, config: Any) -> str:
-    """A meter's vend limit in the currency, or the configured default it falls back to."""
+def limit_text(meter: Meter, key: str, config: Any) -> str:
+    """A meter's vend limit (``key``: ``min_vend``, ``max_vend`` or ``daily_limit``) in the
+    currency, or the configured default it falls back to."""
     from stsvend.vending.money import Money
 
-    value = d.get(key)
+    value: int | None = getattr(meter, key)
     if value is not None:
         return money_text(value, config.currency)
     default = Money.parse(getattr(config, key), config.currency)
     return f"{money_text(default.minor, config.currency)} (default)"
 
 
-def meter_rows(d: dict[str, Any], config: Any) -> list[list[Any]]:
+def meter_rows(d: MeterStatus, config: Any) -> list[list[Any]]:
     """``meters show`` for people: money in the currency, limits named, the key change said."""
     currency = config.currency
 
     def limit(key: str) -> str:
         return limit_text(d, key, config)
 
-    last = (d.get("last_tids") or {}).items()
-    tids = ", ".join(f"{tid} (base date {base})" for base, tid in last)
+    tids = ", ".join(f"{tid} (base date {base})" for base, tid in d.last_tids.items())
     rows: list[list[Any]] = [
-        ["DRN", d["drn"]], ["IIN", d.get("iin")],
-        ["resource", f"{d.get('resource')} ({unit_name(d.get('resource'))})"],
-        ["status", d.get("status")], ["SGC", d.get("sgc")], ["KRN", d.get("krn")],
-        ["TI", d.get("ti")], ["key type", d.get("key_type")], ["EA", d.get("ea")],
-        ["base date", d.get("base_date")], ["KEN", d.get("ken")], ["DKGA", d.get("dkga")],
-        ["minimum vend", limit("min_vend")], ["maximum vend", limit("max_vend")],
-        ["daily limit", limit("daily_limit")], ["last TID", tids or "none"],
+        ["DRN", d.drn], ["IIN", d.iin], ["resource", f"{d.resource} ({unit_name(d.resource)})"],
+        ["status", d.status], ["SGC", d.sgc], ["KRN", d.krn], ["TI", d.ti],
+        ["key type", d.key_type], ["EA", d.ea], ["base date", d.base_date], ["KEN", d.ken],
+        ["DKGA", d.dkga], ["minimum vend", limit("min_vend")],
+        ["maximum vend", limit("max_vend")], ["daily limit", limit("daily_limit")],
+        ["last TID", tids or "none"],
     ]  # fmt: skip
-    account = d.get("account")
+    account = d.account
     if account is None:
         rows.append(["account", "none"])
     else:
         rows += [
-            ["contract", f"{account['contract']} ({'open' if account['open'] else 'closed'})"],
-            ["customer", account["customer"]],
-            ["credit", money_text(account["credit_balance"], currency)],
-            ["debt", f"{money_text(account['debt'], currency)}, recovered at "
-                     f"{percent_from_bp(account['debt_recovery_bp'])} of each purchase"],
-            ["emergency credit owed", money_text(account["emergency_debt"], currency)],
+            ["contract", f"{account.contract} ({'open' if account.open else 'closed'})"],
+            ["customer", account.customer],
+            ["credit", money_text(account.credit_balance, currency)],
+            ["debt", f"{money_text(account.debt, currency)}, recovered at "
+                     f"{percent_from_bp(account.debt_recovery_bp)} of each purchase"],
+            ["emergency credit owed", money_text(account.emergency_debt, currency)],
         ]  # fmt: skip
-    change = d.get("key_change")
+    change = d.key_change
     if change is None:
         rows.append(["key change", "none open"])
     else:
-        target = change.get("target") or {}
+        target = as_doc(change.target)
         to = " ".join(f"{k.upper().replace('_', ' ')} {v}" for k, v in target.items())
-        why = f" ({change['reason']})" if change.get("reason") else ""
-        rows.append(["key change", f"{change['state']} to {to}{why}"])
+        why = f" ({change.reason})" if change.reason else ""
+        rows.append(["key change", f"{change.state.value} to {to}{why}"])
     return rows
 
 
-def tariff_row(t: dict[str, Any]) -> list[str]:
+def tariff_row(t: TariffView) -> list[str]:
     """One tariff in the order of :data:`TARIFF_COLUMNS`."""
     from stsvend.vending.tariff import UnitPrice
 
-    unit, currency = unit_name(t.get("resource")), t["currency"]
+    unit, currency = unit_name(t.resource), t.currency
     parts = []
-    for up, scaled in t["blocks"]:
+    for up, scaled in t.blocks:
         price = price_text(UnitPrice(scaled).format(currency), currency, unit)
         parts.append(price if up is None else f"up to {units_text(up, unit)}: {price}")
-    grant = t["emergency"]
-    if grant["units"]:
-        repay = grant.get("repayment_bp")
-        tail = "" if repay is None else f", repaid at {percent_from_bp(repay)} of purchases"
-        emergency = f"{units_text(grant['units'], unit)}{tail}"
+    grant = t.emergency
+    if grant.units:
+        repay = f", repaid at {percent_from_bp(grant.repayment_bp)} of purchases"
+        emergency = f"{units_text(grant.units, unit)}{repay}"
     else:
         emergency = "none"
     return [
-        t["code"], t["name"], (", then " if len(parts) > 1 else "").join(parts),
-        percent_from_bp(t["tax_bp"]), money_text(t["fixed_charge"], currency),
-        units_text(t["free_units"], unit), emergency,
+        t.code, t.name, (", then " if len(parts) > 1 else "").join(parts),
+        percent_from_bp(t.tax_bp), money_text(t.fixed_charge, currency),
+        units_text(t.free_units, unit), emergency,
     ]  # fmt: skip
 
 
-def closing_warnings(data: dict[str, Any], currency: str) -> list[str]:
+def closing_warnings(account: Account, currency: str) -> list[str]:
     """What a person closing this account should know: arrears no purchase recovers any more,
     credit to refund."""
     out = []
     owed = [
-        f"{what} {money_text(data[key], currency)}"
-        for key, what in (("debt", "debt"), ("emergency_debt", "emergency credit not repaid"))
-        if data.get(key)
-    ]
+        f"{what} {money_text(amount, currency)}"
+        for amount, what in (
+            (account.debt, "debt"), (account.emergency_debt, "emergency credit not repaid")
+        )
+        if amount
+    ]  # fmt: skip
     if owed:
         out.append(
-            f"account {data['contract']} was closed with arrears: {', '.join(owed)}; they are "
+            f"account {account.contract} was closed with arrears: {', '.join(owed)}; they are "
             "no longer recovered from purchases: collect or write them off"
         )
-    if data.get("credit_balance"):
+    if account.credit_balance:
         out.append(
-            f"account {data['contract']} was closed holding credit of "
-            f"{money_text(data['credit_balance'], currency)}: refund it to the customer"
+            f"account {account.contract} was closed holding credit of "
+            f"{money_text(account.credit_balance, currency)}: refund it to the customer"
         )
     return out

@@ -99,7 +99,7 @@ class Installation:
     def meter(
         self, drn: str, *, default_key: bool = False, tariff: str = "FLAT", sgc: int = 123456,
         contract: str | None = None, **account: Any,
-    ) -> dict[str, Any]:  # fmt: skip
+    ) -> registry.MeterAdded:  # fmt: skip
         out = registry.add_meter(self.svc, self.admin, drn, sgc=sgc, default_key=default_key)
         registry.open_account(
             self.svc, self.admin, customer=f"C-{drn}", contract=contract or f"K-{drn}", drn=drn,

@@ -65,7 +65,7 @@ def test_operators_are_managed_by_admins_only(inst: Installation) -> None:
         auth.login(inst.svc, "clerk", PINS["clerk"])
     with pytest.raises(InputError, match="themselves"):
         auth.set_operator_active(inst.svc, inst.admin, "admin", False)
-    names = [o["username"] for o in auth.list_operators(inst.svc, inst.admin)]
+    names = [o.username for o in auth.list_operators(inst.svc, inst.admin)]
     assert names == sorted(names) and "clerk" in names
     with inst.svc.store.transaction() as conn:
         refusals = (
@@ -132,9 +132,8 @@ def test_import_from_a_previous_system(inst: Installation) -> None:
         f"{drn(5)},123456,1,1,2,2014,9000100\n"
         f"{drn(6)},123456,1,1,2,2014,\n"
     )
-    assert importing.import_meters(inst.svc, inst.admin, good) == {
-        "rows": 2, "added": 2, "updated": 0,
-    }  # fmt: skip
+    imported = importing.import_meters(inst.svc, inst.admin, good)
+    assert as_doc(imported) == {"rows": 2, "added": 2, "updated": 0}
     registry.open_account(inst.svc, inst.admin, customer="C9", contract="K9", drn=drn(5),
                           tariff="FLAT")  # fmt: skip
     sale = vend.vend(inst.svc, inst.clerk, drn(5), "10")
@@ -165,11 +164,13 @@ def test_registry_refusals(inst: Installation) -> None:
                               tariff="FLAT")  # fmt: skip
     with pytest.raises(Exception, match="no vending key"):
         registry.add_group(inst.svc, inst.admin, 654321, name="x")
-    assert registry.list_meters(inst.svc, inst.clerk)[0]["drn"] == METER
+    assert registry.list_meters(inst.svc, inst.clerk)[0].drn == METER
     status = registry.meter_status(inst.svc, inst.clerk, METER)
-    assert status["account"]["contract"] == f"K-{METER}" and status["key_change"] is None
+    assert status.account is not None and status.account.contract == f"K-{METER}"
+    assert status.key_change is None
     keychange.key_change_meter(inst.svc, inst.engineer, METER, ti=3)
-    assert registry.meter_status(inst.svc, inst.clerk, METER)["key_change"]["state"] == "pending"
+    change = registry.meter_status(inst.svc, inst.clerk, METER).key_change
+    assert change is not None and change.state == "pending"
 
 
 def _load(folder: Path, name: str) -> object:

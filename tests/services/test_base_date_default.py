@@ -57,7 +57,7 @@ def test_the_testers_base_date_defaults_to_2014(tmp_path: Path) -> None:
 
 def test_meters_import_defaults_to_base_date_2014(inst: Installation) -> None:
     out = importing.import_meters(inst.svc, inst.admin, f"drn,sgc\n{METER},123456\n")
-    assert out["added"] == 1
+    assert out.added == 1
     with inst.svc.store.transaction() as conn:
         assert get_meter(conn, METER).base_date == 2014
 

@@ -84,10 +84,10 @@ def test_a_catch_up_job_takes_the_stragglers_and_late_imports(inst: Installation
     keychange.cancel(inst.svc, inst.supervisor, meters[1], "meter replaced by the ti change")
     late = drn(200)
     imported = importing.import_meters(inst.svc, inst.admin, f"drn,sgc,krn\n{late},123456,1\n")
-    assert imported["warnings"] == [
+    assert imported.warning_lines() == (
         f"line 2: meter {late} is on KRN 1 of supply group 123456, which moved to KRN 2 "
-        f"(job {job.job}): run `stsvend key-change catch-up {job.job}`"
-    ]
+        f"(job {job.job}): run `stsvend key-change catch-up {job.job}`",
+    )
     report = keychange.key_report(inst.svc, inst.supervisor, sgc=123456)
     behind = {r.drn for r in report.listed if "behind_group" in r.statuses}
     assert behind == {meters[1], late}

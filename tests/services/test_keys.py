@@ -113,7 +113,7 @@ def test_change_kek(inst: Installation, demo_file: Path) -> None:
     before = log_key_of(SealedKeystore.open(path, KekSource.from_hex("7e" * 32))).check_value
     result = keys.change_kek(inst.svc, inst.admin, env={**KEK, **NEW})
     assert result == keys.KekChangeResult(
-        keystore_path(inst.svc.config), KeystoreMode.TEST, 5, "raw", result.log_key
+        str(keystore_path(inst.svc.config)), KeystoreMode.TEST, 5, "raw", result.log_key
     )
     with pytest.raises(WrongKekError):
         SealedKeystore.open(path, KekSource.from_hex("7e" * 32))

@@ -219,7 +219,7 @@ def test_every_admin_locked_out_the_break_glass_unlock_needs_the_kek(site: Insta
         break_glass_unlock(site.svc, "admin", KekSource.passphrase("a guessed passphrase"))
     assert flags(site) == before and operations(site, "operators.unlock") == []
     done = break_glass_unlock(site.svc, "admin", KekSource.from_hex(KEK))
-    assert done["operator"] == "admin" and done["must_change_pin"] and not done["pin_set"]
+    assert done.operator == "admin" and done.must_change_pin and not done.pin_set
     assert flags(site)["admin"] == (0, True)
     (entry,) = operations(site, "operators.unlock")
     assert entry[:3] == (BREAK_GLASS, "ok", "admin")

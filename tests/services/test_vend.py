@@ -87,7 +87,7 @@ def test_commissioning_key_change_goes_first_and_credit_under_the_new_key(
     inst: Installation,
 ) -> None:
     out = inst.meter(METER, default_key=True)
-    assert out["commissioning"]["state"] == "pending"
+    assert out.commissioning is not None and out.commissioning.state == "pending"
     result = vend.vend(inst.svc, inst.clerk, METER, "20")
     labels = [t["label"] for t in result["tokens"]]
     assert labels == ["Key change 1 of 2", "Key change 2 of 2", "Credit"]

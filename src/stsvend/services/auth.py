@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from attrs import frozen
+
 from stsvend.errors import InputError, StsError
 from stsvend.services.context import Actor, Services
 from stsvend.services.pin import MIN_PIN_LENGTH, WeakPinError, check_new_pin, hash_pin, verify_pin
@@ -24,6 +26,7 @@ from stsvend.vending.roles import Action, Role, check_permission
 __all__ = [
     "CASH_KINDS",
     "MAX_FAILED_LOGINS",
+    "OperatorView",
     "PinChangeRequired",
     "ShiftError",
     "add_operator",
@@ -223,10 +226,29 @@ def add_operator(svc: Services, actor: Actor, username: str, role: str, pin: str
         )
 
 
-def list_operators(svc: Services, actor: Actor) -> list[dict[str, Any]]:
+@frozen
+class OperatorView:
+    """An operator as the operator list shows them (never their PIN or its hash)."""
+
+    #: The login name.
+    username: str
+    #: ``"clerk"``, ``"supervisor"``, ``"engineer"``, ``"auditor"`` or ``"admin"``.
+    role: str
+    #: May log in (an admin disables and enables operators).
+    active: bool
+    #: Wrong PINs in a row; at :data:`MAX_FAILED_LOGINS` the operator is locked.
+    failed_logins: int
+    #: Must choose a new PIN at the next login.
+    must_change_pin: bool
+
+
+def list_operators(svc: Services, actor: Actor) -> tuple[OperatorView, ...]:
     authorize(svc, actor, Action.OPERATORS_VIEW)
     with svc.store.transaction() as conn:
-        return [op.as_dict() for op in ops.list_operators(conn)]
+        return tuple(
+            OperatorView(op.username, op.role, op.active, op.failed_logins, op.must_change_pin)
+            for op in ops.list_operators(conn)
+        )
 
 
 def set_pin(svc: Services, actor: Actor, username: str, pin: str) -> None:

@@ -10,6 +10,9 @@ PINs are never printed (docs/operations.md, *The demo store*).
 >>> pin = derive_pin(bytes(16), "clerk")
 >>> len(pin), pin.isdigit(), pin == derive_pin(bytes(16), "clerk") != derive_pin(bytes(16), "admin")
 (8, True, True)
+>>> from stsvend.services.results import as_doc
+>>> as_doc(DemoOperator("demo-clerk", "clerk", None))
+{'name': 'demo-clerk', 'role': 'clerk', 'pin': None}
 """
 
 from __future__ import annotations
@@ -56,14 +59,14 @@ class NotTheDemoStore(StsError):
 
 @frozen
 class DemoOperator:
-    """A demo operator as the demo shows it; ``pin`` is None once its owner changed it."""
+    """A demo operator as the demo shows it (its JSON form: ``as_doc``)."""
 
+    #: The login name (``demo-clerk``, …).
     name: str
+    #: Its role, one per operator.
     role: str
+    #: The PIN the demo prints, 8 digits (None: its owner chose another).
     pin: str | None
-
-    def as_dict(self) -> dict[str, str | None]:
-        return {"name": self.name, "role": self.role, "pin": self.pin}
 
 
 def demo_operator_name(role: str) -> str:

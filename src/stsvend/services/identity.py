@@ -89,9 +89,13 @@ def _text(value: str, what: str) -> str:
 class UtilityIdentity:
     """Who sells: printed on every receipt, and the currency and calendar of every sale."""
 
+    #: The utility's name, printed on every receipt.
     utility_name: str
+    #: Its tax (VAT) number, printed on every receipt.
     tax_number: str
+    #: The ISO 4217 code of every amount (fixed once the store holds a token).
     currency: str
+    #: The IANA time zone that cuts days, months and shifts (fixed likewise).
     timezone: str
 
     @classmethod

@@ -16,13 +16,20 @@ key revision that its supply group has left by a group key change is imported wi
 >>> rows = parse_rows(text)
 >>> rows[0].drn, rows[0].key_data.base_date, rows[0].last_tid
 ('01234567897', <BaseDate.Y2014: 2014>, 100)
+
+The answer counts rows; its JSON form has ``warnings`` only when there are some:
+
+>>> from stsvend.services.results import as_doc
+>>> as_doc(MeterImport(2, 1, 1)), MeterImport(2, 1, 1).warning_lines()
+({'rows': 2, 'added': 1, 'updated': 1}, ())
+>>> as_doc(MeterImportWarned(1, 0, 1, ("line 2: …",)))
+{'rows': 1, 'added': 0, 'updated': 1, 'warnings': ['line 2: …']}
 """
 
 from __future__ import annotations
 
 import csv
 import io
-from typing import Any
 
 from attrs import frozen
 from sqlalchemy import select
@@ -43,7 +50,14 @@ from stsvend.store.repos.oplog import log_operation
 from stsvend.tokenlog.writer import open_chains
 from stsvend.vending.roles import Action
 
-__all__ = ["ImportError_", "ImportRow", "import_meters", "parse_rows"]
+__all__ = [
+    "ImportError_",
+    "ImportRow",
+    "MeterImport",
+    "MeterImportWarned",
+    "import_meters",
+    "parse_rows",
+]
 
 _REQUIRED = ("drn", "sgc")
 _KNOWN = ("drn", "iin", "resource", "sgc", "krn", "ti", "key_type", "ea", "base_date", "ken",
@@ -70,6 +84,33 @@ class ImportRow:
     resource: sts.Resource
     key_data: sts.KeyData
     last_tid: int | None
+
+
+@frozen
+class MeterImport:
+    """What an import did (all rows were imported, or none)."""
+
+    #: The file's rows.
+    rows: int
+    #: Meters registered by the import.
+    added: int
+    #: Meters already here whose key data or last TID the import brought up to date.
+    updated: int
+
+    def warning_lines(self) -> tuple[str, ...]:
+        """The warnings (none here: see :class:`MeterImportWarned`)."""
+        return ()
+
+
+@frozen
+class MeterImportWarned(MeterImport):
+    """An import with warnings: meters put on a key revision their supply group has left."""
+
+    #: One line per meter behind its group, naming the catch-up command that moves it on.
+    warnings: tuple[str, ...]
+
+    def warning_lines(self) -> tuple[str, ...]:
+        return self.warnings
 
 
 def _row(line: int, raw: dict[str, str]) -> ImportRow:
@@ -150,8 +191,8 @@ def parse_rows(text: str) -> list[ImportRow]:
     return rows
 
 
-def import_meters(svc: Services, actor: Actor, text: str) -> dict[str, Any]:
-    """Import the CSV ``text`` (all or nothing); returns counts."""
+def import_meters(svc: Services, actor: Actor, text: str) -> MeterImport:
+    """Import the CSV ``text`` (all or nothing); returns counts (and warnings, if any)."""
     authorize(svc, actor, Action.METERS_IMPORT)
     rows = parse_rows(text)
     now = svc.now()
@@ -212,10 +253,9 @@ def import_meters(svc: Services, actor: Actor, text: str) -> dict[str, Any]:
             action="meters.import",
             detail={"added": added, "updated": updated, "warnings": len(warnings)},
         )
-    out: dict[str, Any] = {"rows": len(rows), "added": added, "updated": updated}
     if warnings:
-        out["warnings"] = warnings
-    return out
+        return MeterImportWarned(len(rows), added, updated, tuple(warnings))
+    return MeterImport(len(rows), added, updated)
 
 
 def _behind_group(

@@ -11,6 +11,14 @@ named by ``SGC/KRN/TYPE`` and KCV.
 ``import_keys`` and ``change_kek`` need services opened without the keystore
 (``open_services(..., keys=False)``): the keystore may not exist yet, or is about to change.
 ``list_keys`` needs the security module (``keys=True``).
+
+A key is shown as a :class:`VendingKey`, its record without material:
+
+>>> from stsvend.keystore.records import KeyRecord
+>>> from stsvend.services.results import as_doc
+>>> key = VendingKey.of(KeyRecord(123456, 1, "02", "VUDK", "a1b2c3", True, base_date=2014))
+>>> key.key_id, as_doc(key)["sgc"], as_doc(key)["base_date"]
+('123456/1/VUDK', '123456', 2014)
 """
 
 from __future__ import annotations
@@ -50,6 +58,7 @@ __all__ = [
     "KekChangeResult",
     "KeyImportResult",
     "KeyListing",
+    "VendingKey",
     "change_kek",
     "import_keys",
     "list_keys",
@@ -58,42 +67,77 @@ __all__ = [
 
 
 @frozen
+class VendingKey:
+    """A vending key as listings show it: identity, algorithm and KCV, never its material."""
+
+    #: ``SGC/KRN/TYPE``, how people and logs name the key (``"123456/1/VUDK"``).
+    key_id: str
+    #: The supply group code, six digits.
+    sgc: str
+    #: The key revision number (1-9).
+    krn: int
+    #: The decoder key generation algorithm, two digits (``"02"``, ``"04"``).
+    dkga: str
+    #: ``"VUDK"``, ``"VDDK"``, ``"VCDK"`` or ``"VITK"``.
+    vending_key_type: str
+    #: The key check value, hex.
+    kcv: str
+    #: A TEST key.
+    test: bool
+    #: The key expiry number given with the key (None: none given).
+    ken: int | None
+    #: The only base date (year) it serves (None: any).
+    base_date: int | None
+    #: The key file's label for it.
+    label: str
+
+    @classmethod
+    def of(cls, record: KeyRecord) -> VendingKey:
+        return cls(
+            record.key_id, f"{record.sgc:06d}", record.krn, record.dkga.value,
+            record.vending_key_type.value, record.kcv, record.test, record.ken,
+            None if record.base_date is None else int(record.base_date), record.label,
+        )  # fmt: skip
+
+
+@frozen
 class KeyImportResult:
-    """What ``keys import`` did.
+    """What ``keys import`` did."""
 
-    ``added``: the records of the keys now in the keystore that were not before, by key id;
-    ``unchanged``: keys of the file already there with the same KCV (importing twice is
-    harmless); ``test``: the file (and so the keystore) holds TEST keys.
-    """
-
-    added: tuple[KeyRecord, ...]
+    #: The keys now in the keystore that were not before, by key id.
+    added: tuple[VendingKey, ...]
+    #: Keys of the file already there with the same KCV (importing twice is harmless).
     unchanged: int
+    #: The file (and so the keystore) holds TEST keys.
     test: bool
 
 
 @frozen
 class KeyListing:
-    """The vending keys of the open keystore: ``keys`` sorted by key id (records only, never
-    material); ``test``: a TEST keystore."""
+    """The vending keys of the open keystore (``keys list`` shows ``keys`` alone)."""
 
-    keys: tuple[KeyRecord, ...]
+    #: The keys, sorted by key id.
+    keys: tuple[VendingKey, ...]
+    #: A TEST keystore.
     test: bool
 
 
 @frozen
 class KekChangeResult:
-    """What ``keys change-kek`` did.
+    """What ``keys change-kek`` did."""
 
-    ``keystore``: the file re-sealed; ``mode``: TEST or PRODUCTION; ``keys``: how many vending
-    keys it holds; ``kek``: the kind of the new KEK (``"raw"`` or ``"passphrase"``);
-    ``log_key``: the token log key's check value, the same before and after.
-    """
-
-    keystore: Path
+    #: The keystore file re-sealed.
+    keystore: str
+    #: ``"test"`` or ``"production"``.
     mode: KeystoreMode
+    #: How many vending keys it holds.
     keys: int
+    #: The kind of the new KEK (``"raw"`` or ``"passphrase"``).
     kek: str
+    #: The token log key's check value, the same before and after.
     log_key: str
+    #: Always True: a change that cannot be made raises, with nothing changed.
+    changed: bool = True
 
 
 def _log(
@@ -141,14 +185,16 @@ def import_keys(
     result = store.import_key_file(parsed)
     added = [r.key_id for r in result.records]
     _log(svc, actor, "keys.import", {"added": added, "unchanged": result.unchanged})
-    return KeyImportResult(result.records, result.unchanged, parsed.test)
+    return KeyImportResult(
+        tuple(VendingKey.of(r) for r in result.records), result.unchanged, parsed.test
+    )
 
 
 def list_keys(svc: Services, actor: Actor) -> KeyListing:
     """The vending keys of the open security module: identity, DKGA, KCV, TEST mark."""
     authorize(svc, actor, Action.KEYS_LIST)
-    records = tuple(sorted(svc.hsm.key_records(), key=lambda r: r.key_id))
-    return KeyListing(records, svc.hsm.test)
+    records = sorted(svc.hsm.key_records(), key=lambda r: r.key_id)
+    return KeyListing(tuple(VendingKey.of(r) for r in records), svc.hsm.test)
 
 
 def new_kek_from_env(env: Mapping[str, str] | None = None) -> KekSource:
@@ -205,7 +251,9 @@ def change_kek(
     after = log_key_of(reopened)
     if after.check_value != log_key.check_value:  # pragma: no cover - change_kek keeps it
         raise LogKeyMismatch("the token log key changed with the KEK: restore the backup")
-    result = KekChangeResult(path, reopened.mode, len(reopened), new_kek.kind, after.check_value)
+    result = KekChangeResult(
+        str(path), reopened.mode, len(reopened), new_kek.kind, after.check_value
+    )
     _log(svc, actor, "keys.change-kek",
          {"from": current_kek.kind, "to": new_kek.kind, "keys": result.keys,
           "mode": result.mode.value, "log_key": result.log_key}, target=path.name)  # fmt: skip

@@ -10,6 +10,8 @@ written to the operation log under the name ``break-glass``.  See docs/security.
 
 from __future__ import annotations
 
+from attrs import frozen
+
 from stsvend.keystore.errors import KeystoreFileError
 from stsvend.keystore.kek import KekSource
 from stsvend.keystore.sealed import SealedKeystore
@@ -26,10 +28,31 @@ from stsvend.store.repos import operators as ops
 from stsvend.store.repos.oplog import log_operation
 from stsvend.store.repos.settings import get_setting
 
-__all__ = ["BREAK_GLASS", "break_glass_unlock"]
+__all__ = ["BREAK_GLASS", "BreakGlassUnlock", "break_glass_unlock"]
 
 #: The name the operation log gives the break-glass unlock (no operator is logged in).
 BREAK_GLASS = "break-glass"
+
+
+@frozen
+class BreakGlassUnlock:
+    """What the break-glass unlock did.
+
+    >>> from stsvend.services.results import as_doc
+    >>> as_doc(BreakGlassUnlock("ann", "admin", 5, False, True))["failed_logins_cleared"]
+    5
+    """
+
+    #: The operator unlocked.
+    operator: str
+    #: Their role.
+    role: str
+    #: The wrong-PIN count the unlock cleared.
+    failed_logins_cleared: int
+    #: A temporary PIN was set as well.
+    pin_set: bool
+    #: They must choose a new PIN at the next login (always, after an unlock).
+    must_change_pin: bool
 
 
 def _prove_kek(svc: Services, kek: KekSource) -> str:
@@ -61,7 +84,7 @@ def _prove_kek(svc: Services, kek: KekSource) -> str:
 
 def break_glass_unlock(
     svc: Services, username: str, kek: KekSource, *, new_pin: str | None = None
-) -> dict[str, object]:
+) -> BreakGlassUnlock:
     """Unlock ``username`` on proof of the KEK; the owner must choose a new PIN at next login.
 
     ``new_pin`` (already read from the environment or a prompt, never the command line) sets a
@@ -91,10 +114,6 @@ def break_glass_unlock(
                 "pin_set": stored_pin is not None,
             },
         )
-    return {
-        "operator": operator.username,
-        "role": operator.role,
-        "failed_logins_cleared": operator.failed_logins,
-        "pin_set": stored_pin is not None,
-        "must_change_pin": True,
-    }
+    return BreakGlassUnlock(
+        operator.username, operator.role, operator.failed_logins, stored_pin is not None, True
+    )

@@ -6,6 +6,9 @@ the key data it has: a new meter on its default key (``default_key=True``) gets 
 commissioning key change to its unique key at once, so that its first receipt carries the key
 change tokens before any credit.  Customers are pseudonymous: the CRM's customer number and
 contract number, nothing else.
+
+Each use case answers with a frozen value of :mod:`stsvend.services.registry_results` (named
+here too); :func:`~stsvend.services.results.as_doc` gives its JSON form.
 """
 
 from __future__ import annotations
@@ -16,10 +19,22 @@ from stsvend import sts
 from stsvend.errors import InputError
 from stsvend.keystore.records import VendingKeyType
 from stsvend.services.auth import authorize
-from stsvend.services.common import key_data_to_dict, load_meter
+from stsvend.services.common import load_meter
 from stsvend.services.context import Actor, Services
 from stsvend.services.issue import log_issued
 from stsvend.services.keychange import make_change
+from stsvend.services.registry_results import (
+    Account,
+    Commissioning,
+    Customer,
+    KeyTarget,
+    Meter,
+    MeterAdded,
+    MeterBlocked,
+    MeterStatus,
+    OpenedAccount,
+    SupplyGroup,
+)
 from stsvend.store.repos import accounts as acc
 from stsvend.store.repos import groups as grp
 from stsvend.store.repos import keychanges as kc
@@ -27,11 +42,21 @@ from stsvend.store.repos import meters as mtr
 from stsvend.store.repos.oplog import log_operation
 from stsvend.store.repos.settings import get_setting, put_setting
 from stsvend.tokenlog.writer import open_chains
-from stsvend.vending.key_change import plan_key_change
+from stsvend.vending.key_change import KeyChangeState, plan_key_change
 from stsvend.vending.money import Money
 from stsvend.vending.roles import Action
 
 __all__ = [
+    "Account",
+    "Commissioning",
+    "Customer",
+    "KeyTarget",
+    "Meter",
+    "MeterAdded",
+    "MeterBlocked",
+    "MeterStatus",
+    "OpenedAccount",
+    "SupplyGroup",
     "add_group",
     "add_meter",
     "close_account",
@@ -100,7 +125,7 @@ def add_group(
     base_date: int = 2014,
     ken: int = 255,
     ea: str = "07",
-) -> dict[str, Any]:
+) -> SupplyGroup:
     """Register a supply group on a key revision the keystore holds."""
     authorize(svc, actor, Action.SUPPLY_GROUPS_MANAGE)
     kind = VendingKeyType.parse(key_type)
@@ -124,13 +149,13 @@ def add_group(
             test=record.test,
         )
         _oplog(svc, conn, actor, "supply-groups.add", f"{data.sgc:06d}", key=record.key_id)
-    return group.as_dict()
+    return SupplyGroup.of(group)
 
 
-def list_groups(svc: Services, actor: Actor) -> list[dict[str, Any]]:
+def list_groups(svc: Services, actor: Actor) -> tuple[SupplyGroup, ...]:
     authorize(svc, actor, Action.SUPPLY_GROUPS_VIEW)
     with svc.store.transaction() as conn:
-        return [g.as_dict() for g in grp.list_groups(conn)]
+        return tuple(SupplyGroup.of(g) for g in grp.list_groups(conn))
 
 
 # -- meters -----------------------------------------------------------------------------------
@@ -149,7 +174,7 @@ def add_meter(
     default_sgc: int | None = None,
     default_krn: int | None = None,
     request_id: str | None = None,
-) -> dict[str, Any]:
+) -> MeterAdded:
     """Register a meter of supply group ``sgc``.
 
     ``default_key``: the meter arrives on its default key (KT 1, of ``default_sgc``/
@@ -181,7 +206,7 @@ def add_meter(
         record = svc.hsm.key_record_for(current)
         meter = mtr.add_meter(conn, identity, kind, current, record.dkga.value, now)
         open_chains(conn, [meter.drn])
-        result: dict[str, Any] = {"meter": meter.as_dict(), "commissioning": None}
+        commissioning = None
         if default_key:
             plan = plan_key_change(current, unique, now=now)
             svc.hsm.key_record_for(unique)
@@ -192,23 +217,23 @@ def add_meter(
                 request_id=request_id or svc.new_request_id(), sale_id=None, now=now,
                 note="commissioning: default key to unique key",
             )  # fmt: skip
-            result["commissioning"] = {"state": "pending", "target": key_data_to_dict(unique)}
+            commissioning = Commissioning(KeyChangeState.PENDING, KeyTarget.of(unique))
         _oplog(
             svc, conn, actor, "meters.add", meter.drn, sgc=f"{group.sgc:06d}",
             default_key=default_key,
         )  # fmt: skip
-    return result
+    return MeterAdded(Meter.of(meter), commissioning)
 
 
 def list_meters(
     svc: Services, actor: Actor, *, sgc: int | None = None, status: str | None = None
-) -> list[dict[str, Any]]:
+) -> tuple[Meter, ...]:
     authorize(svc, actor, Action.METERS_VIEW)
     with svc.store.transaction() as conn:
-        return [m.as_dict() for m in mtr.list_meters(conn, sgc=sgc, status=status)]
+        return tuple(Meter.of(m) for m in mtr.list_meters(conn, sgc=sgc, status=status))
 
 
-def meter_status(svc: Services, actor: Actor, drn: str) -> dict[str, Any]:
+def meter_status(svc: Services, actor: Actor, drn: str) -> MeterStatus:
     """Everything about one meter: key data, TIDs, account, open key change."""
     authorize(svc, actor, Action.METERS_VIEW)
     with svc.store.transaction() as conn:
@@ -216,19 +241,12 @@ def meter_status(svc: Services, actor: Actor, drn: str) -> dict[str, Any]:
         account = acc.open_account_of_meter(conn, ctx.meter.id)
         tids = mtr.last_tids(conn, ctx.meter.id)
         change = ctx.key_change
-    return {
-        **ctx.meter.as_dict(),
-        "last_tids": {str(k): v for k, v in sorted(tids.items())},
-        "account": None if account is None else account.as_dict(),
-        "key_change": None
-        if change is None
-        else {"state": change.state, "reason": change.reason, "target": change.new_key},
-    }
+    return MeterStatus.of_meter(ctx.meter, tids, account, change)
 
 
 def set_meter_blocked(
     svc: Services, actor: Actor, drn: str, blocked: bool, reason: str
-) -> dict[str, Any]:
+) -> MeterBlocked:
     authorize(svc, actor, Action.METERS_BLOCK)
     if not isinstance(reason, str) or len(reason.strip()) < 5:
         raise InputError("blocking or unblocking a meter needs a reason of at least 5 characters")
@@ -239,7 +257,7 @@ def set_meter_blocked(
             svc, conn, actor, "meters.block" if blocked else "meters.unblock", ctx.meter.drn,
             reason=reason.strip(),
         )  # fmt: skip
-    return {"drn": ctx.meter.drn, "status": "blocked" if blocked else "active"}
+    return MeterBlocked(ctx.meter.drn, "blocked" if blocked else "active")
 
 
 def set_limits(
@@ -250,7 +268,7 @@ def set_limits(
     minimum: str | None,
     maximum: str | None,
     daily: str | None,
-) -> dict[str, Any]:
+) -> Meter:
     """Set (or with None, return to the configured default) a meter's vend limits."""
     authorize(svc, actor, Action.METERS_MANAGE)
     cur = svc.config.currency
@@ -270,7 +288,7 @@ def set_limits(
         meter_limits(svc, meter, cur)  # refuse a set that makes no sense (min > max, …)
         _oplog(svc, conn, actor, "meters.limits", ctx.meter.drn, minimum=minimum,
                maximum=maximum, daily=daily)  # fmt: skip
-    return meter.as_dict()
+    return Meter.of(meter)
 
 
 # -- customers and accounts -------------------------------------------------------------------
@@ -295,7 +313,7 @@ def open_account(
     tariff: str,
     debt: str = "0",
     debt_recovery_percent: str = "0",
-) -> dict[str, Any]:
+) -> OpenedAccount:
     """Bind a (pseudonymous) customer's contract to a meter and a tariff."""
     authorize(svc, actor, Action.CUSTOMERS_MANAGE)
     from stsvend.plaintext import parse_fixed
@@ -319,10 +337,10 @@ def open_account(
             tariff_id=tariff_row.id, now=now, debt=debt_minor, debt_recovery_bp=int(bp),
         )  # fmt: skip
         _oplog(svc, conn, actor, "accounts.open", contract, meter=ctx.meter.drn, tariff=tariff)
-    return {**account.as_dict(), "meter": ctx.meter.drn, "tariff": tariff}
+    return OpenedAccount.bound(account, ctx.meter.drn, tariff)
 
 
-def close_account(svc: Services, actor: Actor, contract: str) -> dict[str, Any]:
+def close_account(svc: Services, actor: Actor, contract: str) -> Account:
     authorize(svc, actor, Action.CUSTOMERS_MANAGE)
     with svc.store.transaction() as conn:
         account = acc.get_account(conn, _number(contract, "contract number"))
@@ -330,22 +348,19 @@ def close_account(svc: Services, actor: Actor, contract: str) -> dict[str, Any]:
             raise InputError(f"contract {contract} is already closed")
         acc.close_account(conn, account.id, svc.now())
         _oplog(svc, conn, actor, "accounts.close", contract)
-    return {**account.as_dict(), "open": False}
+    return Account.of(account).closed()
 
 
-def list_customers(svc: Services, actor: Actor) -> list[dict[str, Any]]:
+def list_customers(svc: Services, actor: Actor) -> tuple[Customer, ...]:
     authorize(svc, actor, Action.CUSTOMERS_VIEW)
     with svc.store.transaction() as conn:
-        return [
-            {
-                "customer": c,
-                "accounts": [a.as_dict() for a in acc.list_accounts(conn, customer_number=c)],
-            }
+        return tuple(
+            Customer(c, tuple(Account.of(a) for a in acc.list_accounts(conn, customer_number=c)))
             for c in acc.list_customers(conn)
-        ]
+        )
 
 
-def list_accounts(svc: Services, actor: Actor) -> list[dict[str, Any]]:
+def list_accounts(svc: Services, actor: Actor) -> tuple[Account, ...]:
     authorize(svc, actor, Action.CUSTOMERS_VIEW)
     with svc.store.transaction() as conn:
-        return [a.as_dict() for a in acc.list_accounts(conn)]
+        return tuple(Account.of(a) for a in acc.list_accounts(conn))

@@ -9,12 +9,21 @@ A stored tariff never changes (a new price is a new tariff code), so services ca
 ([[500, 1500000], [None, 2000000]], {'units': 100, 'repayment_bp': 10000})
 >>> tariff_from_dict(doc) == (t, EmergencyCreditPolicy(units=100))
 True
+
+A service answers with a :class:`TariffView`, the stored document under its code:
+
+>>> from stsvend.services.results import as_doc
+>>> view = TariffView.of("DOM", t, EmergencyCreditPolicy(units=100))
+>>> view.blocks, as_doc(view) == {"code": "DOM", **doc}
+(((500, 1500000), (None, 2000000)), True)
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Any
+
+from attrs import frozen
 
 from stsvend import sts
 from stsvend.errors import InputError
@@ -29,6 +38,7 @@ from stsvend.vending.roles import Action
 from stsvend.vending.tariff import Block, Tariff, UnitPrice
 
 __all__ = [
+    "TariffView",
     "add_tariff",
     "list_tariffs",
     "load_tariff",
@@ -49,6 +59,40 @@ def tariff_to_dict(tariff: Tariff, emergency: EmergencyCreditPolicy) -> dict[str
         "resource": int(tariff.resource),
         "emergency": {"units": emergency.units, "repayment_bp": emergency.repayment_bp},
     }
+
+
+@frozen
+class TariffView:
+    """A stored tariff as people and programs read it (never changed once stored)."""
+
+    #: The tariff's code, how accounts name it.
+    code: str
+    #: A name for people.
+    name: str
+    #: The ISO 4217 code of its prices.
+    currency: str
+    #: (up to, price) per block: the block's upper bound in STS tenths of a unit of the month's
+    #: total (None: the last block, unbounded) and its price per whole unit, VAT included, in
+    #: 1/10 000 of the minor unit.
+    blocks: tuple[tuple[int | None, int], ...]
+    #: Tax (VAT) rate, basis points (1500 = 15 %); the prices include it.
+    tax_bp: int
+    #: Charged on the month's first purchase, minor units, VAT included.
+    fixed_charge: int
+    #: Free basic units a month, in STS tenths.
+    free_units: int
+    #: The resource as its STS number (0: electricity, 1: water, 2: gas, 3: time).
+    resource: int
+    #: Emergency credit: units per grant (tenths) and the share of purchases that repays it.
+    emergency: EmergencyCreditPolicy
+
+    @classmethod
+    def of(cls, code: str, tariff: Tariff, emergency: EmergencyCreditPolicy) -> TariffView:
+        return cls(
+            code, tariff.name, tariff.currency,
+            tuple((b.up_to, b.price.scaled) for b in tariff.blocks), tariff.tax_bp,
+            tariff.fixed_charge, tariff.free_units, int(tariff.resource), emergency,
+        )  # fmt: skip
 
 
 def tariff_from_dict(doc: dict[str, Any]) -> tuple[Tariff, EmergencyCreditPolicy]:
@@ -119,7 +163,7 @@ def add_tariff(
     resource: sts.Resource = sts.Resource.ELECTRICITY,
     emergency_units: int = 0,
     emergency_repayment_bp: int = 10_000,
-) -> dict[str, Any]:
+) -> TariffView:
     authorize(svc, actor, Action.TARIFFS_MANAGE)
     code = code.strip()
     if not code or len(code) > 32:
@@ -145,10 +189,12 @@ def add_tariff(
             action="tariffs.add",
             target=code,
         )
-    return {"code": code, **doc}
+    return TariffView.of(code, tariff, emergency)
 
 
-def list_tariffs(svc: Services, actor: Actor) -> list[dict[str, Any]]:
+def list_tariffs(svc: Services, actor: Actor) -> tuple[TariffView, ...]:
     authorize(svc, actor, Action.TARIFFS_VIEW)
     with svc.store.transaction() as conn:
-        return [{"code": t.code, **t.definition} for t in repo.list_tariffs(conn)]
+        return tuple(
+            TariffView.of(t.code, *tariff_from_dict(t.definition)) for t in repo.list_tariffs(conn)
+        )
