@@ -130,14 +130,14 @@ def test_meter_imports(site: Installation) -> None:
         "rows": 2, "added": 2, "updated": 0,
     }  # fmt: skip
     job = keychange.start_job(site.svc, site.engineer, 123456, krn=2, request_id="krn2")
-    keychange.run_job(site.svc, site.engineer, job["job"])
+    keychange.run_job(site.svc, site.engineer, job.job)
     late = importing.import_meters(site.svc, site.admin, f"drn,sgc,krn\n{drn(7)},123456,1\n")
     assert isinstance(late, importing.MeterImportWarned)
     assert as_doc(late) == {
         "rows": 1, "added": 1, "updated": 0,
         "warnings": [f"line 2: meter {drn(7)} is on KRN 1 of supply group 123456, which moved "
-                     f"to KRN 2 (job {job['job']}): run `stsvend key-change catch-up "
-                     f"{job['job']}`"],
+                     f"to KRN 2 (job {job.job}): run `stsvend key-change catch-up "
+                     f"{job.job}`"],
     }  # fmt: skip
 
 
