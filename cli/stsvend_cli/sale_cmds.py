@@ -7,8 +7,6 @@ the receipt first issued and never issues again (what a client does after a time
 
 from __future__ import annotations
 
-from typing import Any
-
 import click
 
 from stsvend_cli.common import (
@@ -97,18 +95,20 @@ def trial(
         units=None if unit_text is None else _tenths(unit_text),
     )  # fmt: skip
 
-    def show(r: dict[str, Any]) -> None:
-        from stsvend_cli.receipt import build_receipt
+    if as_json:
+        from stsvend.services.results import as_doc
 
-        # The receipt's own money lines, so a trial reads exactly as the sale would.
-        lines = [x for x in build_receipt(r).lines if x.style == "pair"]
-        rows = [[x.text, x.right] for x in lines]
-        rows.append(["Units", units(r["units"], r["unit"])])
-        title = f"Trial for {r['meter']['drn']} ({r['tariff']})" + (" TEST" if r["test"] else "")
-        console().print(table(title, ["line", "value"], rows))
-        console().print("trial only: no token was issued")
+        emit(as_doc(result), as_json, print)
+        return
+    from stsvend_cli.receipt import money_lines
 
-    emit(result, as_json, show)
+    # The receipt's own money lines, so a trial reads exactly as the sale would.
+    lines = [x for x in money_lines(result.money, result.unit, result.tariff) if x.style == "pair"]
+    rows = [[x.text, x.right] for x in lines]
+    rows.append(["Units", units(result.units, result.unit)])
+    title = f"Trial for {result.meter.drn} ({result.tariff})" + (" TEST" if result.test else "")
+    console().print(table(title, ["line", "value"], rows))
+    console().print("trial only: no token was issued")
 
 
 @click.command()

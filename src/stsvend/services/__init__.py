@@ -8,7 +8,8 @@ free issue), :mod:`~stsvend.services.receipts` (reprint, reversal),
 supply group), :mod:`~stsvend.services.registry` (supply groups, meters, customers, accounts),
 :mod:`~stsvend.services.importing`, :mod:`~stsvend.services.reports`,
 :mod:`~stsvend.services.logs` (token log export and verification), :mod:`~stsvend.services.keys`
-(key file import, key listing, change of KEK).
+(key file import, key listing, change of KEK).  A receipt-bearing operation answers with a
+typed receipt (:mod:`~stsvend.services.receipt_model`).
 
 The modules named in ``__all__`` are the embedding API (docs/library.md, *Embedding the vending
 services*): within a major version their public functions only gain parameters and their
@@ -28,6 +29,7 @@ __all__ = [
     "keys",
     "logs",
     "operations",
+    "receipt_model",
     "receipts",
     "registry",
     "reports",

@@ -6,8 +6,6 @@ Each is one transaction, recorded like a vend (:func:`~stsvend.services.recordin
 
 from __future__ import annotations
 
-from typing import Any
-
 from stsvend import sts
 from stsvend.services.auth import authorize, require_shift
 from stsvend.services.common import (
@@ -25,6 +23,7 @@ from stsvend.services.common import (
 from stsvend.services.context import Actor, Services
 from stsvend.services.documents import UNIT_NAMES, check_resource, meter_doc, state_doc
 from stsvend.services.issue import issue_for_meter
+from stsvend.services.receipt_model import SaleReceipt
 from stsvend.services.recording import key_change_first, receipt_header, record_sale
 from stsvend.services.tariffs import load_tariff
 from stsvend.store.repos import accounts as acc
@@ -40,7 +39,7 @@ __all__ = ["emergency_credit", "free_issue"]
 
 def emergency_credit(
     svc: Services, actor: Actor, drn: str, *, request_id: str | None = None
-) -> dict[str, Any]:
+) -> SaleReceipt:
     """Grant the account's emergency credit: a credit token now, recorded as a debt."""
     authorize(svc, actor, Action.EMERGENCY_CREDIT)
     require_shift(actor)
@@ -49,7 +48,7 @@ def emergency_credit(
     meter = normalise_drn(drn)
     digest = request_digest("emergency", request_content(actor, meter=meter))
 
-    def work() -> dict[str, Any]:
+    def work() -> SaleReceipt:
         now = svc.now()
         with svc.store.transaction() as conn:
             ctx = load_meter(conn, meter)
@@ -90,8 +89,8 @@ def emergency_credit(
             notes.append(
                 f"Emergency credit is a debt of {grant.debt}: later purchases repay it first."
             )
-            result = receipt_header(svc, actor, "emergency", request_id, now)
-            result.update(
+            result = SaleReceipt(
+                **receipt_header(svc, actor, "emergency", request_id, now),
                 meter=meter_doc(ctx),
                 unit=UNIT_NAMES[sts.Resource(ctx.meter.resource)],
                 contract=account.contract_number,
@@ -100,7 +99,7 @@ def emergency_credit(
                 units=grant.units,
                 debt=grant.debt.minor,
                 currency=currency,
-                notes=notes,
+                notes=tuple(notes),
                 key_change_first=bool(tokens),
                 state_before=state_doc(before, month_state(month)),
             )
@@ -126,7 +125,7 @@ def free_issue(
     *,
     request_id: str | None = None,
     policy: FreeIssuePolicy | None = None,
-) -> dict[str, Any]:
+) -> SaleReceipt:
     """Give ``units`` tenths without payment (supervisor, with a reason; capped per month)."""
     authorize(svc, actor, Action.FREE_ISSUE)
     require_shift(actor)
@@ -136,7 +135,7 @@ def free_issue(
         actor, meter=meter, units=units if isinstance(units, int) else repr(units),
         reason=" ".join(str(reason).split())))  # fmt: skip
 
-    def work() -> dict[str, Any]:
+    def work() -> SaleReceipt:
         now = svc.now()
         with svc.store.transaction() as conn:
             ctx = load_meter(conn, meter)
@@ -175,15 +174,15 @@ def free_issue(
                     month.free_issue_units + units,
                 ),
             )
-            result = receipt_header(svc, actor, "free_issue", request_id, now)
-            result.update(
+            result = SaleReceipt(
+                **receipt_header(svc, actor, "free_issue", request_id, now),
                 meter=meter_doc(ctx),
                 unit=UNIT_NAMES[sts.Resource(ctx.meter.resource)],
                 contract=account.contract_number,
                 customer=account.customer_number,
                 units=units,
                 reason=text,
-                notes=notes,
+                notes=tuple(notes),
                 key_change_first=bool(tokens),
             )
             return record_sale(
