@@ -10,6 +10,8 @@ AccountCounters(credit_balance=0, debt=250, emergency_debt=0)
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from stsvend import sts
 from stsvend.services.common import MeterContext
 from stsvend.services.issue import Issued
@@ -34,6 +36,7 @@ __all__ = [
     "check_resource",
     "meter_doc",
     "money_of",
+    "receipt_tokens",
     "state_doc",
     "token_entry",
 ]
@@ -117,6 +120,11 @@ def token_entry(token: Issued) -> TokenEntry:
         token.ti,
         token.kcv,
     )
+
+
+def receipt_tokens(tokens: Sequence[Issued]) -> tuple[TokenEntry, ...]:
+    """Tokens as a receipt lists them (key change tokens first, as given)."""
+    return tuple(token_entry(token) for token in tokens)
 
 
 def check_resource(tariff: Tariff, ctx: MeterContext) -> None:

@@ -19,6 +19,7 @@ from stsvend.services.common import (
     request_id_of,
 )
 from stsvend.services.context import Actor, Services
+from stsvend.services.documents import receipt_tokens
 from stsvend.services.issue import Issued, issue_for_meter
 from stsvend.services.receipt_model import MeterDoc, SaleReceipt
 from stsvend.services.recording import key_change_first, receipt_header, record_sale
@@ -98,12 +99,13 @@ def engineering_token(
                 engineering=what.value,
                 value=request.value,
                 work_order=request.work_order,
+                tokens=receipt_tokens(tokens + made),
                 notes=tuple(notes),
             )  # fmt: skip
             return record_sale(
                 svc, conn, actor, kind="engineering", request_id=request_id, digest=digest,
                 now=now, result=result, meter_id=ctx.meter.id, meter_drn=ctx.meter.drn,
-                printed=tokens + made, logged=made, reason=request.work_order,
+                logged=made, reason=request.work_order,
                 note=f"work order {request.work_order}",
             )  # fmt: skip
 
@@ -166,11 +168,12 @@ def issue_test_token(
                 meter=None if meter is None else MeterDoc(meter.drn, meter.iin),
                 control=request.control,
                 manufacturer_code=request.manufacturer_code,
+                tokens=receipt_tokens([token]),
             )
             return record_sale(
                 svc, conn, actor, kind="test", request_id=request_id, digest=digest, now=now,
                 result=result, meter_id=meter_id, meter_drn=None if meter is None else meter.drn,
-                printed=[token], logged=[token],
+                logged=[token],
             )  # fmt: skip
 
     return issue_once(svc, actor, request_id, "test", number, digest, work)

@@ -21,7 +21,13 @@ from stsvend.services.common import (
     request_id_of,
 )
 from stsvend.services.context import Actor, Services
-from stsvend.services.documents import UNIT_NAMES, check_resource, meter_doc, state_doc
+from stsvend.services.documents import (
+    UNIT_NAMES,
+    check_resource,
+    meter_doc,
+    receipt_tokens,
+    state_doc,
+)
 from stsvend.services.issue import issue_for_meter
 from stsvend.services.receipt_model import SaleReceipt
 from stsvend.services.recording import key_change_first, receipt_header, record_sale
@@ -99,6 +105,7 @@ def emergency_credit(
                 units=grant.units,
                 debt=grant.debt.minor,
                 currency=currency,
+                tokens=receipt_tokens(tokens + credit),
                 notes=tuple(notes),
                 key_change_first=bool(tokens),
                 state_before=state_doc(before, month_state(month)),
@@ -109,7 +116,7 @@ def emergency_credit(
             return record_sale(
                 svc, conn, actor, kind="emergency", request_id=request_id, digest=digest,
                 now=now, result=result, meter_id=ctx.meter.id, meter_drn=ctx.meter.drn,
-                printed=tokens + credit, logged=credit, account_id=account.id,
+                logged=credit, account_id=account.id,
                 units=grant.units, tax=grant.tax.minor, ledger=ledger,
             )  # fmt: skip
 
@@ -182,13 +189,14 @@ def free_issue(
                 customer=account.customer_number,
                 units=units,
                 reason=text,
+                tokens=receipt_tokens(tokens + credit),
                 notes=tuple(notes),
                 key_change_first=bool(tokens),
             )
             return record_sale(
                 svc, conn, actor, kind="free_issue", request_id=request_id, digest=digest,
                 now=now, result=result, meter_id=ctx.meter.id, meter_drn=ctx.meter.drn,
-                printed=tokens + credit, logged=credit, account_id=account.id,
+                logged=credit, account_id=account.id,
                 units=units, ledger=[("free_issue", 0, units)], reason=text, note=text,
             )  # fmt: skip
 

@@ -47,7 +47,7 @@ from stsvend.store.errors import StorageError
 from stsvend.vending.sale import LineKind
 from stsvend.vending.tokenspec import TokenPurpose
 
-__all__ = ["VERSION", "VERSIONS", "StoredAnswerError", "decode", "encode"]
+__all__ = ["VERSION", "VERSIONS", "StoredAnswerError", "decode", "encode", "stored_form"]
 
 #: The version :func:`encode` writes.
 VERSION = 2
@@ -65,6 +65,15 @@ def encode(receipt: SaleReceipt) -> dict[str, Any]:
     """The stored form of ``receipt``: its document and ``"version": 2``."""
     doc: dict[str, Any] = as_doc(receipt)
     doc["version"] = VERSION
+    return doc
+
+
+def stored_form(receipt: SaleReceipt) -> dict[str, Any]:
+    """What a sale row keeps: :func:`encode` without the receipt number (the row's own id) and
+    the replay mark (a replay's, not the sale's)."""
+    doc = encode(receipt)
+    doc.pop("receipt", None)
+    doc.pop("replayed", None)
     return doc
 
 

@@ -284,6 +284,14 @@ class SaleReceipt:
     #: A reprint of a reversed sale: the reversal's receipt number.
     reversed_by: int | None = attrs.field(default=None, metadata=_OPTIONAL)
 
+    @property
+    def number(self) -> int:
+        """The receipt number of a recorded answer (``receipt``: every answer a service returns
+        has it; only the stored one, inside the sale row that numbers it, has not)."""
+        if self.receipt is None:
+            raise ValueError("this answer is not recorded yet: it has no receipt number")
+        return self.receipt
+
 
 @frozen
 class TrialResult:

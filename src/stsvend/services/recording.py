@@ -29,9 +29,8 @@ from stsvend.services.common import (
     local_times,
 )
 from stsvend.services.context import Actor, Services
-from stsvend.services.documents import token_entry
 from stsvend.services.issue import Issued, sale_entry, token_entries
-from stsvend.services.receipt_codec import encode
+from stsvend.services.receipt_codec import stored_form
 from stsvend.services.receipt_model import SaleReceipt
 from stsvend.store.repos.keychanges import set_state
 from stsvend.store.repos.sales import insert_sale, ledger_rows, sale_row, stage_ledger, stage_sale
@@ -108,7 +107,6 @@ def record_sale(
     result: SaleReceipt,
     meter_id: int | None,
     meter_drn: str | None,
-    printed: Sequence[Issued] | None = None,
     logged: Sequence[Issued] = (),
     marks: Callable[[int], Sequence[LogEntry]] | None = None,
     account_id: int | None = None,
@@ -124,17 +122,14 @@ def record_sale(
     sale_id: int | None = None,
 ) -> SaleReceipt:
     """Record the sale whose receipt is ``result``; returns the answer (with its receipt
-    number), which is also what a repeated request id replays (stored as
-    :func:`~stsvend.services.receipt_codec.encode` makes it).
+    number), which is also what a repeated request id replays (stored in the form
+    :func:`~stsvend.services.receipt_codec.stored_form` gives).
 
-    ``printed``: the tokens on the receipt (key change tokens first), written into the
-    receipt; ``logged``: those of them made now, one token log row each (``note`` on each);
+    ``logged``: the tokens of the receipt made now, one token log row each (``note`` on each);
     ``marks``: further log rows of this sale, given its id (a reversal's).  ``ledger``:
     (entry, amount, units) lines that sum to zero.  ``sale_id``: an id already taken from the
     sequence (a vend's snapshot), so that nothing here needs an answer from the database.
     """
-    if printed is not None:
-        result = attrs.evolve(result, tokens=tuple(token_entry(token) for token in printed))
     values = {
         "request_id": request_id,
         "request_digest": digest,
@@ -152,7 +147,7 @@ def record_sale(
         "reversal_of": reversal_of,
         "reason": reason,
         "test": svc.hsm.test if test is None else test,
-        "result": encode(result),
+        "result": stored_form(result),
     }
     if sale_id is None:
         sale_id = insert_sale(conn, values)
@@ -167,4 +162,6 @@ def record_sale(
         entries += marks(sale_id)
     entries.append(sale_entry(actor, meter_drn, sale_row(values, sale_id), lines, now=now))
     append(conn, svc.log_key, entries, heads=heads)
+    if result.receipt == sale_id and result.replayed is False:
+        return result  # numbered already (a vend takes its id beforehand): nothing to copy
     return attrs.evolve(result, receipt=sale_id, replayed=False)

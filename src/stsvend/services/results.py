@@ -41,6 +41,7 @@ to another's section is there (null or not) exactly when that one is:
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from enum import Enum
 from typing import Any
 
@@ -69,26 +70,32 @@ def doc_optional(*, key: str | None = None, present_with: str = "") -> dict[str,
     return {DOC_IF: present_with} if key is None else {DOC_IF: present_with, DOC_KEY: key}
 
 
-#: Per attrs class, its fields as (attribute, key, the attribute whose None leaves the key out).
-_PLANS: dict[type, tuple[tuple[str, str, str | None], ...] | None] = {}
+#: Values that are their own document (most fields): no further look at them.
+_PLAIN = frozenset({str, int, bool, float, type(None)})
 
 
-def _plan(cls: type) -> tuple[tuple[str, str, str | None], ...] | None:
-    # Read once per class: a sale's answer is made into a document on every vend.
-    if cls in _PLANS:
-        return _PLANS[cls]
-    plan = None
-    if attrs.has(cls):
-        plan = tuple(
-            (
-                field.name,
-                field.metadata.get(DOC_KEY, field.name),
-                None if DOC_IF not in field.metadata else field.metadata[DOC_IF] or field.name,
-            )
-            for field in attrs.fields(cls)
-        )
-    _PLANS[cls] = plan
-    return plan
+def _compile(cls: type) -> Callable[[Any], dict[str, Any]]:
+    """The function that makes a document of a ``cls`` value, written out field by field the
+    way attrs writes its ``__init__``: a sale's answer becomes a document on every vend, and a
+    loop over the fields would cost several times the straight code."""
+    lines = ["def doc(value):", "    out = {}"]
+    for field in attrs.fields(cls):
+        key = field.metadata.get(DOC_KEY, field.name)
+        indent = "    "
+        if DOC_IF in field.metadata:
+            lines.append(f"    if value.{field.metadata[DOC_IF] or field.name} is not None:")
+            indent = "        "
+        lines.append(f"{indent}item = value.{field.name}")
+        lines.append(f"{indent}out[{key!r}] = item if type(item) in PLAIN else as_doc(item)")
+    lines.append("    return out")
+    scope: dict[str, Any] = {"PLAIN": _PLAIN, "as_doc": as_doc}
+    exec("\n".join(lines), scope)  # the names are attrs fields' (identifiers), keys repr'd
+    function: Callable[[Any], dict[str, Any]] = scope["doc"]
+    return function
+
+
+#: Per type, the function that makes its document (None: not an attrs class).
+_PLANS: dict[type, Callable[[Any], dict[str, Any]] | None] = {}
 
 
 def as_doc(value: Any) -> Any:
@@ -96,13 +103,15 @@ def as_doc(value: Any) -> Any:
     :data:`DOC_KEY` in the field's metadata; an optional key left out as :data:`DOC_IF` says),
     tuples and lists become lists, enums their values; mappings keep their keys; anything else
     is kept."""
-    plan = _plan(type(value))
+    cls = type(value)
+    if cls in _PLAIN:
+        return value
+    try:
+        plan = _PLANS[cls]
+    except KeyError:
+        plan = _PLANS[cls] = _compile(cls) if attrs.has(cls) else None
     if plan is not None:
-        return {
-            key: as_doc(getattr(value, name))
-            for name, key, guard in plan
-            if guard is None or getattr(value, guard) is not None
-        }
+        return plan(value)
     if isinstance(value, (list, tuple)):
         return [as_doc(item) for item in value]
     if isinstance(value, dict):

@@ -37,6 +37,7 @@ from stsvend.services.documents import (
     check_resource,
     meter_doc,
     money_of,
+    receipt_tokens,
     state_doc,
 )
 from stsvend.services.grants import emergency_credit, free_issue
@@ -139,14 +140,18 @@ def vend(
                 tariff=tariff.name,
                 money=breakdown_doc(sale),
                 units=sale.units,
+                tokens=receipt_tokens(tokens + credit),
                 notes=tuple(notes),
                 key_change_first=bool(tokens),
                 state_before=state_doc(before, month_state(month)),
+                # Numbered now when the id is taken beforehand: the answer is made once.
+                receipt=snap.next_sale_id,
+                replayed=False,
             )
             return record_sale(
                 svc, conn, actor, kind="credit", request_id=request_id, digest=digest, now=now,
                 result=result, meter_id=ctx.meter.id, meter_drn=ctx.meter.drn,
-                printed=tokens + credit, logged=credit, account_id=account.id,
+                logged=credit, account_id=account.id,
                 amount=money.minor, units=sale.units, tax=sale.tax.minor,
                 ledger=sale_ledger(sale),
                 heads=None if snap.head is None else {ctx.meter.drn: snap.head},

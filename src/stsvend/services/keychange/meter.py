@@ -17,6 +17,7 @@ from stsvend.services.common import (
     request_id_of,
 )
 from stsvend.services.context import Actor, Services
+from stsvend.services.documents import receipt_tokens
 from stsvend.services.keychange.changeset import make_change, note, plan_for
 from stsvend.services.receipt_model import KeyDataDoc, MeterDoc, SaleReceipt
 from stsvend.services.recording import receipt_header, record_sale
@@ -83,6 +84,7 @@ def key_change_meter(
                 reason=row["reason"],
                 rollover=plan.rollover,
                 state=row["state"],
+                tokens=receipt_tokens(issued),
                 notes=() if issue else (
                     "The key change is pending: its tokens print first on the meter's next "
                     "receipt.",
@@ -91,7 +93,7 @@ def key_change_meter(
             return record_sale(
                 svc, conn, actor, kind="key_change", request_id=request_id, digest=digest,
                 now=now, result=result, meter_id=ctx.meter.id, meter_drn=ctx.meter.drn,
-                printed=issued, logged=issued, reason=row["reason"], note=note(plan),
+                logged=issued, reason=row["reason"], note=note(plan),
             )  # fmt: skip
 
     return issue_once(svc, actor, request_id, "key_change", meter, digest, work)
