@@ -130,10 +130,7 @@ def deliver(delivery: Delivery, result: SaleReceipt, as_json: bool, *,
     from stsvend_cli.common import emit
     from stsvend_cli.receipt import print_receipt
 
-    if as_json:
-        emit(as_doc(result), True, print_receipt)
-    else:
-        print_receipt(result)
+    emit(as_doc(result) if as_json else result, as_json, print_receipt)
     delivery.send(result, reprint=reprint)
 
 

@@ -7,6 +7,8 @@ the receipt first issued and never issues again (what a client does after a time
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
 
 from stsvend_cli.common import (
@@ -20,6 +22,9 @@ from stsvend_cli.common import (
     with_session,
 )
 from stsvend_cli.receipt_out import Delivery, deliver, receipt_options
+
+if TYPE_CHECKING:
+    from stsvend.services.receipt_model import TrialResult
 
 __all__ = [
     "emergency",
@@ -88,6 +93,7 @@ def trial(
     sess: Session, drn: str, amount: str | None, unit_text: str | None, as_json: bool
 ) -> None:
     """The figures of a sale without issuing anything (for an AMOUNT, or --units)."""
+    from stsvend.services.results import as_doc
     from stsvend.services.vend import trial as do_trial
 
     result = do_trial(
@@ -95,20 +101,18 @@ def trial(
         units=None if unit_text is None else _tenths(unit_text),
     )  # fmt: skip
 
-    if as_json:
-        from stsvend.services.results import as_doc
+    def show(r: TrialResult) -> None:
+        from stsvend_cli.receipt import money_lines
 
-        emit(as_doc(result), as_json, print)
-        return
-    from stsvend_cli.receipt import money_lines
+        # The receipt's own money lines, so a trial reads exactly as the sale would.
+        lines = [x for x in money_lines(r.money, r.unit, r.tariff) if x.style == "pair"]
+        rows = [[x.text, x.right] for x in lines]
+        rows.append(["Units", units(r.units, r.unit)])
+        title = f"Trial for {r.meter.drn} ({r.tariff})" + (" TEST" if r.test else "")
+        console().print(table(title, ["line", "value"], rows))
+        console().print("trial only: no token was issued")
 
-    # The receipt's own money lines, so a trial reads exactly as the sale would.
-    lines = [x for x in money_lines(result.money, result.unit, result.tariff) if x.style == "pair"]
-    rows = [[x.text, x.right] for x in lines]
-    rows.append(["Units", units(result.units, result.unit)])
-    title = f"Trial for {result.meter.drn} ({result.tariff})" + (" TEST" if result.test else "")
-    console().print(table(title, ["line", "value"], rows))
-    console().print("trial only: no token was issued")
+    emit(as_doc(result) if as_json else result, as_json, show)
 
 
 @click.command()
