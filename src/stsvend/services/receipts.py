@@ -91,7 +91,6 @@ def reprint(svc: Services, actor: Actor, receipt: str | int) -> SaleReceipt:
     with svc.store.transaction() as conn:
         sale = get_sale(conn, number)
         own = _own_open_shift(conn, actor, sale)
-    stored = decode(sale.result)
     needed = reprint_action(own_open_shift=own)
     try:
         check_permission(Role.parse(actor.role), needed)
@@ -104,6 +103,7 @@ def reprint(svc: Services, actor: Actor, receipt: str | int) -> SaleReceipt:
                 detail={"reason": exc.message},
             )  # fmt: skip
         raise
+    stored = decode(sale.result)
     with svc.store.transaction() as conn:
         reversed_by = reversal_of(conn, sale.id)
         log_operation(
