@@ -7,10 +7,10 @@ If the counter dies in between (a crash, a power cut, a lost connection to the d
 next login at that terminal offers to finish the sale with the same id: the store then answers
 with the receipt first issued, or issues it now, never twice (docs/cli.md, *Repeated requests*).
 
->>> figures_lines({"meter": {"drn": "01000000017"}, "contract": "K-1", "tariff": "Flat",
-...     "money": {"currency": "ZAR", "tendered": 10000, "lines": [], "tax": 1304,
-...               "carried_forward": 0}, "units": 500, "unit": "kWh", "test": False,
-...     "key_change_pending": False})[1]
+>>> from stsvend.services.receipt_model import Breakdown, MeterDoc, TrialResult
+>>> figures_lines(TrialResult("trial", "2026-03-10T07:00:00+00:00", "2026-03-10T09:00:00+02:00",
+...     MeterDoc("01000000017", "600727"), "K-1", "Flat", Breakdown("ZAR", 10000, 0, (), 1304,
+...     1500, 0), 500, "kWh", key_change_pending=False, test=False))[1]
 '  amount ZAR 100.00 -> 50.0 kWh (VAT included ZAR 13.04)'
 """
 
@@ -20,13 +20,14 @@ import contextlib
 import json
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from stsvend_cli.common import money, units
 from stsvend_cli.counter_term import Terminal
 
 if TYPE_CHECKING:
     from stsvend.services.context import Actor, Services
+    from stsvend.services.receipt_model import TrialResult
 
 __all__ = ["Counter", "PendingSale", "figures_lines"]
 
@@ -63,21 +64,21 @@ class PendingSale:
             os.unlink(self.path)
 
 
-def figures_lines(trial: dict[str, Any]) -> list[str]:
+def figures_lines(trial: TrialResult) -> list[str]:
     """The trial's figures for the clerk to read out before confirming."""
-    doc = trial["money"]
-    cur = doc["currency"]
-    head = f"Meter {trial['meter']['drn']}  contract {trial['contract']}  tariff {trial['tariff']}"
-    lines = [head + ("  TEST" if trial.get("test") else "")]
-    got = units(trial["units"], trial["unit"])
-    lines.append(f"  amount {money(doc['tendered'], cur)} -> {got} "
-                 f"(VAT included {money(doc['tax'], cur)})")  # fmt: skip
-    for line in doc["lines"]:
-        if line["kind"] != "energy":
-            lines.append(f"  {line['kind'].replace('_', ' ')}: {money(line['amount'], cur)}")
-    if doc.get("carried_forward"):
-        lines.append(f"  credit carried forward: {money(doc['carried_forward'], cur)}")
-    if trial.get("key_change_pending"):
+    doc = trial.money
+    cur = doc.currency
+    head = f"Meter {trial.meter.drn}  contract {trial.contract}  tariff {trial.tariff}"
+    lines = [head + ("  TEST" if trial.test else "")]
+    got = units(trial.units, trial.unit)
+    lines.append(f"  amount {money(doc.tendered, cur)} -> {got} "
+                 f"(VAT included {money(doc.tax, cur)})")  # fmt: skip
+    for line in doc.lines:
+        if line.kind.value != "energy":
+            lines.append(f"  {line.kind.value.replace('_', ' ')}: {money(line.amount, cur)}")
+    if doc.carried_forward:
+        lines.append(f"  credit carried forward: {money(doc.carried_forward, cur)}")
+    if trial.key_change_pending:
         lines.append("  key change tokens come first on the receipt")
     return lines
 
@@ -140,7 +141,7 @@ class Counter:
             raise InputError(f"meter {meter.drn} has no open account: nothing can be sold")
         return meter.drn
 
-    def _amount(self, drn: str) -> tuple[str | None, dict[str, Any] | None]:
+    def _amount(self, drn: str) -> tuple[str | None, TrialResult | None]:
         from stsvend.errors import StsError
         from stsvend.services.vend import trial
 
@@ -176,8 +177,8 @@ class Counter:
             except StsError:
                 self.pending.clear()  # refused before anything was written
                 raise
-            self.sales += 0 if result.get("replayed") else 1
-            self.last_receipt = int(result["receipt"])
+            self.sales += 0 if result.replayed else 1
+            self.last_receipt = result.receipt
             # Made but not shown (the terminal has gone): the pending sale stays, and the next
             # login at this terminal prints its receipt (a replay: nothing is issued again).
             if not self.term.hung_up:

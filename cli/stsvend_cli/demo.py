@@ -25,16 +25,20 @@ Run again, it reuses the store and the meter's saved state (``demo-meter.state.j
 directory holding an imported keystore, or a store set up by ``stsvend init``, is refused: a
 production store never has a printed PIN.
 """
+
 from __future__ import annotations
 
 import json
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from stsvend.errors import StsError
+
+if TYPE_CHECKING:
+    from stsvend.services.receipt_model import SaleReceipt
 
 __all__ = ["DemoMeterRefused", "demo", "next_commands"]
 
@@ -264,10 +268,11 @@ def demo(amount: str, reset: bool, as_json: bool) -> None:
         meter = _meter(config.data_dir, svc.now())
         now = max(svc.now(), meter.state.clock)
         answers = []
-        for token in result["tokens"]:
-            answer = meter.enter(token["digits"], now)
-            answers.append({**answer.as_dict(), "token": token["label"],
-                            "digits": token["digits"]})  # fmt: skip
+        for token in result.tokens:
+            assert token.digits is not None  # a sale's tokens are handed out with their digits
+            answer = meter.enter(token.digits, now)
+            answers.append({**answer.as_dict(), "token": token.label,
+                            "digits": token.digits})  # fmt: skip
         confirmed = None
         management = TokenClass.METER_MANAGEMENT
         kcts = [a for a in answers if a["token_class"] == management and section_of(a["subclass"])]
@@ -287,7 +292,7 @@ def demo(amount: str, reset: bool, as_json: bool) -> None:
         "reset": removed,
         "created": made,
         "operators": as_doc(operators),
-        "receipt": result,
+        "receipt": as_doc(result),
         "meter": {
             "answers": answers,
             "status": status,
@@ -299,12 +304,12 @@ def demo(amount: str, reset: bool, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(out, indent=2, sort_keys=True, default=str))
     else:
-        _show(out)
+        _show(out, result)
     if not all(a["accepted"] for a in answers):
         raise DemoMeterRefused("the meter model refused a token (see the table above)")
 
 
-def _show(out: dict[str, Any]) -> None:
+def _show(out: dict[str, Any], receipt: SaleReceipt) -> None:
     from rich.table import Table
 
     from stsvend_cli.common import console
@@ -317,7 +322,7 @@ def _show(out: dict[str, Any]) -> None:
         cons.print(f"  reset: removed {', '.join(out['reset'])}")
     for item in out["created"]:
         cons.print(f"  created {item}")
-    print_receipt(out["receipt"])
+    print_receipt(receipt)
     table = Table(title=f"Meter model {DEMO_DRN} (stsvend.meter), tokens entered in order")
     for column in ("token", "digits", "meter says", "detail"):
         table.add_column(column)

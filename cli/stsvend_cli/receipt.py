@@ -1,7 +1,8 @@
 """Receipts: the legal content of a sale, the tokens in groups of four, TEST and COPY marks.
 
-One model, many forms.  :func:`build_receipt` turns a sale result (the dict the services
-return) into a :class:`Receipt`: its lines, each with a style.  The terminal panel, the ESC/POS
+One model, many forms.  :func:`build_receipt` turns a sale's answer (the
+:class:`~stsvend.services.receipt_model.SaleReceipt` the services return) into a
+:class:`Receipt`: its lines, each with a style.  The terminal panel, the ESC/POS
 printer (:mod:`stsvend_cli.receipt_escpos`) and the PDF for e-mail
 (:mod:`stsvend_cli.receipt_pdf`) all draw the same lines, choosing only how each style looks,
 so the legal content cannot differ between them.
@@ -12,27 +13,32 @@ time, operator and terminal, the meter (IIN, DRN) and the key data the tokens ar
 the VAT it contains, the units, the tokens (key change tokens first), notes, and the TEST mark
 on anything made with test keys and COPY on a reprint (at the top and at the foot).
 
->>> lines = receipt_lines({"kind": "test", "receipt": 7, "test": True, "utility": "U",
-...     "tax_number": "T-1", "local_time": "2026-01-01T10:00:00+02:00", "operator": "ann",
-...     "terminal": "T1", "tokens": [{"label": "Test token", "digits": "0" * 20,
-...     "purpose": "test"}], "notes": []})
+>>> from stsvend.services.receipt_model import SaleReceipt, TokenEntry
+>>> from stsvend.vending.tokenspec import TokenPurpose
+>>> token = TokenEntry("Test token", "0" * 20, 1, 0, TokenPurpose.TEST)
+>>> lines = receipt_lines(SaleReceipt("test", "r-1", "2026-01-01T08:00:00+00:00",
+...     "2026-01-01T10:00:00+02:00", "ann", "T1", True, "U", "T-1", None, (token,), receipt=7))
 >>> lines[0], any("0000 0000 0000 0000 0000" in x for x in lines)
 ('*** TEST ***', True)
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from attrs import frozen
 
 from stsvend_cli.human import money_text, percent_from_bp, price_text, time_text, units_text
+
+if TYPE_CHECKING:
+    from stsvend.services.receipt_model import Breakdown, MeterDoc, SaleReceipt
 
 __all__ = [
     "STYLES",
     "Line",
     "Receipt",
     "build_receipt",
+    "money_lines",
     "print_receipt",
     "receipt_lines",
     "wrap_line",
@@ -120,145 +126,149 @@ def _group4(digits: str) -> str:
     return " ".join(digits[i : i + 4] for i in range(0, len(digits), 4))
 
 
-def _meter_lines(meter: dict[str, Any] | None) -> list[Line]:
-    if not meter:
+def _meter_lines(meter: MeterDoc | None) -> list[Line]:
+    if meter is None:
         return []
-    lines = [Line("text", f"Meter {meter.get('iin', '')} {meter['drn']}".rstrip())]
-    if "sgc" in meter:
-        sgc = meter["sgc"] if isinstance(meter["sgc"], str) else f"{meter['sgc']:06d}"
-        parts = [f"SGC {sgc}", f"KRN {meter.get('krn')}", f"TI {int(meter.get('ti', 0)):02d}"]
-        if meter.get("key_type") is not None:
-            parts.append(f"KT {meter['key_type']}")
-        if meter.get("ea"):
-            parts.append(f"EA{meter['ea']}")
-        if meter.get("base_date"):
-            parts.append(f"base date {meter['base_date']}")
+    lines = [Line("text", f"Meter {meter.iin} {meter.drn}".rstrip())]
+    if meter.sgc is not None:
+        sgc = meter.sgc if isinstance(meter.sgc, str) else f"{meter.sgc:06d}"
+        parts = [f"SGC {sgc}", f"KRN {meter.krn}", f"TI {int(meter.ti or 0):02d}"]
+        if meter.key_type is not None:
+            parts.append(f"KT {meter.key_type}")
+        if meter.ea:
+            parts.append(f"EA{meter.ea}")
+        if meter.base_date:
+            parts.append(f"base date {meter.base_date}")
         lines.append(Line("text", " ".join(parts)))
     return lines
 
 
-def _money_lines(result: dict[str, Any]) -> list[Line]:
+def money_lines(money: Breakdown | None, unit: str | None, tariff: str | None) -> list[Line]:
+    """The tariff and where the money went, line by line, with the VAT it contains (a sale's
+    receipt, and a trial's figures)."""
     from stsvend.vending.notices import TAX_INCLUDED_LABEL
 
-    doc = result.get("money")
-    if not doc:
+    if money is None:
         return []
-    cur = doc["currency"]
-    unit = result.get("unit")
+    cur = money.currency
     lines = [
-        Line("text", f"Tariff: {result.get('tariff', '')}"),
-        Line("pair", "Amount tendered", money_text(doc["tendered"], cur)),
+        Line("text", f"Tariff: {tariff or ''}"),
+        Line("pair", "Amount tendered", money_text(money.tendered, cur)),
     ]
-    if doc.get("brought_forward"):
-        forward = money_text(doc["brought_forward"], cur)
+    if money.brought_forward:
+        forward = money_text(money.brought_forward, cur)
         lines.append(Line("pair", "Credit brought forward", forward))
-    for item in doc["lines"]:
-        name = _LINE_NAMES.get(item["kind"], str(item["kind"]).replace("_", " "))
-        if item["kind"] == "energy":
-            name = (f"Energy block {item['block']} {units_text(item['units'], unit)} at "
-                    f"{price_text(item['price'], cur, unit)}")  # fmt: skip
-        elif item["kind"] == "free_units":
-            name = f"Free basic units {units_text(item['units'], unit)}"
-        lines.append(Line("pair", name, money_text(-item["amount"], cur)))
-    rate = percent_from_bp(doc.get("tax_bp", 0))
-    lines.append(Line("pair", f"{TAX_INCLUDED_LABEL} ({rate})", money_text(doc["tax"], cur)))
-    if doc.get("carried_forward"):
-        carried = money_text(doc["carried_forward"], cur)
+    for item in money.lines:
+        kind = item.kind.value
+        name = _LINE_NAMES.get(kind, kind.replace("_", " "))
+        if kind == "energy":
+            name = (f"Energy block {item.block} {units_text(item.units, unit)} at "
+                    f"{price_text(item.price, cur, unit)}")  # fmt: skip
+        elif kind == "free_units":
+            name = f"Free basic units {units_text(item.units, unit)}"
+        lines.append(Line("pair", name, money_text(-item.amount, cur)))
+    rate = percent_from_bp(money.tax_bp)
+    lines.append(Line("pair", f"{TAX_INCLUDED_LABEL} ({rate})", money_text(money.tax, cur)))
+    if money.carried_forward:
+        carried = money_text(money.carried_forward, cur)
         lines.append(Line("pair", "Credit carried forward", carried))
     return lines
 
 
-def _kind_lines(result: dict[str, Any]) -> list[Line]:
-    kind = result.get("kind")
+def _kind_lines(result: SaleReceipt) -> list[Line]:
+    kind = result.kind
     lines: list[Line] = []
     if kind == "reversal":
-        refund = money_text(result["refund"], result["currency"])
-        lines.append(Line("pair", f"Refund of receipt {result['reverses']}", refund))
-        lines.append(Line("text", f"Reason: {result.get('reason', '')}"))
+        refund = money_text(result.refund or 0, result.currency or "")
+        lines.append(Line("pair", f"Refund of receipt {result.reverses}", refund))
+        lines.append(Line("text", f"Reason: {result.reason or ''}"))
     if kind == "emergency":
-        debt = money_text(result["debt"], result["currency"])
+        debt = money_text(result.debt or 0, result.currency or "")
         lines.append(Line("pair", "Emergency credit debt", debt))
     if kind == "free_issue":
-        lines.append(Line("text", f"Reason: {result.get('reason', '')}"))
+        lines.append(Line("text", f"Reason: {result.reason or ''}"))
     if kind == "engineering":
-        what = str(result.get("engineering") or "").replace("_", " ")
-        value = result.get("value")
-        lines.append(Line("text", f"Work order {result.get('work_order')}: {what}"
+        what = str(result.engineering or "").replace("_", " ")
+        value = result.value
+        lines.append(Line("text", f"Work order {result.work_order}: {what}"
                                   + ("" if value is None else f" {value}")))  # fmt: skip
     if kind == "key_change":
-        target = result.get("target", {})
+        target = result.target
+        sgc, krn, ti, key_type, base_date = (
+            (0, None, 0, None, None) if target is None
+            else (target.sgc, target.krn, target.ti, target.key_type, target.base_date)
+        )  # fmt: skip
         lines.append(Line("text", (
-            f"New key: SGC {int(target.get('sgc', 0)):06d} KRN {target.get('krn')} TI "
-            f"{int(target.get('ti', 0)):02d} KT {target.get('key_type')} base date "
-            f"{target.get('base_date')} ({result.get('state')})"
+            f"New key: SGC {sgc:06d} KRN {krn} TI {ti:02d} KT {key_type} base date "
+            f"{base_date} ({result.state})"
         )))  # fmt: skip
-    if "units" in result and kind in {"credit", "emergency", "free_issue"}:
-        lines.append(Line("text", f"Units: {units_text(result['units'], result.get('unit'))}"))
+    if result.units is not None and kind in {"credit", "emergency", "free_issue"}:
+        lines.append(Line("text", f"Units: {units_text(result.units, result.unit)}"))
     return lines
 
 
-def _reversed_lines(result: dict[str, Any]) -> list[Line]:
+def _reversed_lines(result: SaleReceipt) -> list[Line]:
     """The tokens a reversal marks: named by TID and amount, never their digits (a reversal
     hands out nothing; digits on it would read as a new sale)."""
-    tokens = result.get("tokens", [])
-    if not tokens:
+    if not result.tokens:
         return []
     heading = "Token(s) marked reversed (not revoked at the meter):"
     lines = [Line("rule", ""), Line("label", heading)]
-    for token in tokens:
-        amount = token.get("amount")
-        size = "" if amount is None else f" {units_text(amount, result.get('unit'))}"
-        lines.append(Line("text", f"  {token['label']}{size}   TID {token.get('tid')}"))
+    for token in result.tokens:
+        amount = token.amount
+        size = "" if amount is None else f" {units_text(amount, result.unit)}"
+        lines.append(Line("text", f"  {token.label}{size}   TID {token.tid}"))
     lines.append(Line("rule", ""))
     return lines
 
 
-def _token_lines(result: dict[str, Any]) -> list[Line]:
-    tokens = result.get("tokens", [])
-    if result.get("kind") == "reversal":
+#: The tokens (by purpose) whose label on the receipt gives their units.
+_CREDIT = {"sale", "free_issue", "emergency_credit"}
+
+
+def _token_lines(result: SaleReceipt) -> list[Line]:
+    tokens = result.tokens
+    if result.kind == "reversal":
         return _reversed_lines(result)
-    if not tokens or (result.get("kind") == "key_change" and result.get("state") == "pending"):
+    if not tokens or (result.kind == "key_change" and result.state == "pending"):
         return []
     lines = [Line("rule", "")]
     for token in tokens:
-        label = str(token["label"])
-        if token.get("purpose") in {"sale", "free_issue", "emergency_credit"} and "units" in result:
-            label = f"{label} {units_text(token.get('amount') or 0, result.get('unit'))}"
+        label = token.label
+        if token.purpose.value in _CREDIT and result.units is not None:
+            label = f"{label} {units_text(token.amount or 0, result.unit)}"
         lines.append(Line("label", f"{label}:"))
-        lines.append(Line("token", _group4(str(token["digits"]))))
+        lines.append(Line("token", _group4(str(token.digits))))
     lines.append(Line("rule", ""))
     return lines
 
 
-def build_receipt(result: dict[str, Any]) -> Receipt:
-    """The receipt of a sale result (a vend, reprint, reversal, key change, test token …)."""
+def build_receipt(result: SaleReceipt) -> Receipt:
+    """The receipt of a sale's answer (a vend, reprint, reversal, key change, test token …)."""
     from stsvend.vending.notices import COPY_MARK, TEST_MARK, TEST_NOTICE
 
-    test, copy = bool(result.get("test")), bool(result.get("copy"))
-    kind = str(result.get("kind", ""))
+    test, copy = bool(result.test), bool(result.copy)
+    kind = result.kind
     title = _TITLES.get(kind, kind.replace("_", " ").upper())
-    number = result.get("receipt")
+    number = result.receipt
     lines: list[Line] = []
     if test:
         lines += [Line("mark", f"*** {TEST_MARK} ***"), Line("notice", TEST_NOTICE)]
-    lines.append(Line("heading", str(result.get("utility", ""))))
-    lines.append(Line("text", f"Tax number: {result.get('tax_number', '')}"))
+    lines.append(Line("heading", result.utility))
+    lines.append(Line("text", f"Tax number: {result.tax_number}"))
     lines.append(Line("title", f"{title}   Receipt {number}"))
     if copy:
         lines.append(Line("mark", f"*** {COPY_MARK} ***"))
-    lines.append(Line("text", f"Date: {time_text(result.get('local_time') or result.get('at'))}"))
-    lines.append(Line("text", f"Operator {result.get('operator', '')}, terminal "
-                              f"{result.get('terminal', '')}"))  # fmt: skip
-    lines += _meter_lines(result.get("meter"))
-    if result.get("contract"):
-        lines.append(
-            Line("text", f"Contract {result['contract']}   Customer {result.get('customer', '')}")
-        )
-    lines += _money_lines(result)
+    lines.append(Line("text", f"Date: {time_text(result.local_time or result.at)}"))
+    lines.append(Line("text", f"Operator {result.operator}, terminal {result.terminal}"))
+    lines += _meter_lines(result.meter)
+    if result.contract:
+        lines.append(Line("text", f"Contract {result.contract}   Customer {result.customer or ''}"))
+    lines += money_lines(result.money, result.unit, result.tariff)
     lines += _kind_lines(result)
     lines += _token_lines(result)
-    lines += [Line("note", str(note)) for note in result.get("notes", [])]
-    if result.get("replayed"):
+    lines += [Line("note", note) for note in result.notes]
+    if result.replayed:
         lines.append(Line(
             "note", "(repeated request: the receipt as first issued; nothing was issued again)"
         ))  # fmt: skip
@@ -266,16 +276,15 @@ def build_receipt(result: dict[str, Any]) -> Receipt:
         lines.append(Line("mark", f"*** {COPY_MARK} ***"))
     if test:
         lines.append(Line("mark", f"*** {TEST_MARK} ***"))
-    number_int = number if isinstance(number, int) and not isinstance(number, bool) else None
-    return Receipt(number_int, title, test, copy, tuple(lines))
+    return Receipt(number, title, test, copy, tuple(lines))
 
 
-def receipt_lines(result: dict[str, Any]) -> list[str]:
+def receipt_lines(result: SaleReceipt) -> list[str]:
     """The receipt as plain text lines (what the terminal shows)."""
     return build_receipt(result).text_lines()
 
 
-def print_receipt(result: dict[str, Any]) -> None:
+def print_receipt(result: SaleReceipt) -> None:
     """Show the receipt on the terminal, in a box, its marks in bold red."""
     from rich.panel import Panel
     from rich.text import Text

@@ -5,10 +5,12 @@ printer's ``/dev/usb/lp0``, a serial port set up beforehand, or a file to inspec
 are :class:`~stsvend_cli.receipt.Receipt`'s, at the printer's width; marks (TEST, COPY) print
 inverted and double size, tokens bold and double height, and the paper is cut at the end.
 
+>>> from stsvend.services.receipt_codec import decode
 >>> from stsvend_cli.receipt import build_receipt
->>> data = escpos_bytes(build_receipt({"kind": "test", "receipt": 3, "test": True,
-...     "utility": "U", "tax_number": "T", "tokens": [{"label": "Test token",
-...     "digits": "12345678901234567890", "purpose": "test"}]}))
+>>> data = escpos_bytes(build_receipt(decode({"kind": "test", "request_id": "r-3",
+...     "receipt": 3, "test": True, "utility": "U", "tax_number": "T", "at": "", "local_time": "",
+...     "operator": "ann", "terminal": "T1", "meter": None, "tokens": [{"label": "Test token",
+...     "digits": "12345678901234567890", "class": 1, "subclass": 0, "purpose": "test"}]})))
 >>> b"1234 5678 9012 3456 7890" in data, data.endswith(b"\\x1dV\\x00")
 (True, True)
 """

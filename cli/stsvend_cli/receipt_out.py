@@ -24,6 +24,7 @@ import click
 from stsvend.errors import StsError
 
 if TYPE_CHECKING:
+    from stsvend.services.receipt_model import SaleReceipt
     from stsvend_cli.receipt_escpos import PrinterTarget
 
 __all__ = [
@@ -85,7 +86,7 @@ class Delivery:
                 raise OutputFileError(f"cannot write the PDF receipt {self.pdf}: no such "
                                       "writable folder, or it is a folder")  # fmt: skip
 
-    def send(self, result: dict[str, Any], *, reprint: bool = False) -> None:
+    def send(self, result: SaleReceipt, *, reprint: bool = False) -> None:
         """Print and write the receipt of ``result``; raise :class:`ReceiptNotPrinted` naming
         every failure (the other forms are still made)."""
         from stsvend_cli.receipt import build_receipt
@@ -109,7 +110,7 @@ class Delivery:
             except OSError as exc:
                 failed.append(f"PDF {self.pdf}: {_reason(exc)}")
         if failed:
-            number = result.get("receipt")
+            number = result.receipt
             again = f"`stsvend reprint {number}`"
             what = "; ".join(failed)
             if reprint:
@@ -121,13 +122,15 @@ class Delivery:
             )
 
 
-def deliver(delivery: Delivery, result: dict[str, Any], as_json: bool, *,
+def deliver(delivery: Delivery, result: SaleReceipt, as_json: bool, *,
             reprint: bool = False) -> None:  # fmt: skip
-    """Show ``result`` (its receipt, or JSON), then print and write it as asked."""
+    """Show ``result`` (its receipt, or its document as JSON), then print and write it as
+    asked."""
+    from stsvend.services.results import as_doc
     from stsvend_cli.common import emit
     from stsvend_cli.receipt import print_receipt
 
-    emit(result, as_json, print_receipt)
+    emit(as_doc(result) if as_json else result, as_json, print_receipt)
     delivery.send(result, reprint=reprint)
 
 

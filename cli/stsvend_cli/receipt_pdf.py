@@ -5,9 +5,10 @@ long): marks (TEST, COPY) in white on red, tokens large in a fixed-width font, a
 right.  The PDF's title says the receipt number and COPY.  The standard PDF fonts cover
 Latin-1 only: a character outside it prints as ``?``.
 
+>>> from stsvend.services.receipt_model import SaleReceipt
 >>> from stsvend_cli.receipt import build_receipt
->>> data = pdf_bytes(build_receipt({"kind": "test", "receipt": 3, "test": True,
-...     "utility": "U", "tax_number": "T", "tokens": []}))
+>>> data = pdf_bytes(build_receipt(SaleReceipt("test", "r-3", "", "", "ann", "T1", True, "U",
+...     "T", None, receipt=3)))
 >>> data[:5]
 b'%PDF-'
 """

@@ -7,7 +7,7 @@ the receipt first issued and never issues again (what a client does after a time
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 import click
 
@@ -22,6 +22,9 @@ from stsvend_cli.common import (
     with_session,
 )
 from stsvend_cli.receipt_out import Delivery, deliver, receipt_options
+
+if TYPE_CHECKING:
+    from stsvend.services.receipt_model import TrialResult
 
 __all__ = [
     "emergency",
@@ -90,6 +93,7 @@ def trial(
     sess: Session, drn: str, amount: str | None, unit_text: str | None, as_json: bool
 ) -> None:
     """The figures of a sale without issuing anything (for an AMOUNT, or --units)."""
+    from stsvend.services.results import as_doc
     from stsvend.services.vend import trial as do_trial
 
     result = do_trial(
@@ -97,18 +101,18 @@ def trial(
         units=None if unit_text is None else _tenths(unit_text),
     )  # fmt: skip
 
-    def show(r: dict[str, Any]) -> None:
-        from stsvend_cli.receipt import build_receipt
+    def show(r: TrialResult) -> None:
+        from stsvend_cli.receipt import money_lines
 
         # The receipt's own money lines, so a trial reads exactly as the sale would.
-        lines = [x for x in build_receipt(r).lines if x.style == "pair"]
+        lines = [x for x in money_lines(r.money, r.unit, r.tariff) if x.style == "pair"]
         rows = [[x.text, x.right] for x in lines]
-        rows.append(["Units", units(r["units"], r["unit"])])
-        title = f"Trial for {r['meter']['drn']} ({r['tariff']})" + (" TEST" if r["test"] else "")
+        rows.append(["Units", units(r.units, r.unit)])
+        title = f"Trial for {r.meter.drn} ({r.tariff})" + (" TEST" if r.test else "")
         console().print(table(title, ["line", "value"], rows))
         console().print("trial only: no token was issued")
 
-    emit(result, as_json, show)
+    emit(as_doc(result) if as_json else result, as_json, show)
 
 
 @click.command()

@@ -25,6 +25,8 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFont
 
+from stsvend.services.receipt_codec import decode
+from stsvend.services.receipt_model import SaleReceipt
 from stsvend_cli.receipt import build_receipt
 from stsvend_cli.receipt_escpos import PAPER_WIDTH, PrinterTarget, print_escpos
 from stsvend_cli.receipt_pdf import write_pdf
@@ -34,7 +36,7 @@ FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSansMono.ttf"
 FONT_BOLD = "/usr/share/fonts/truetype/dejavu/DejaVuSansMono-Bold.ttf"
 
 
-def demo_sale(folder: Path) -> dict[str, object]:
+def demo_sale(folder: Path) -> SaleReceipt:
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith("STSVEND_")},
         "STSVEND_DATA_DIR": str(folder / "data"),
@@ -48,8 +50,8 @@ def demo_sale(folder: Path) -> dict[str, object]:
         [sys.executable, "-m", "stsvend_cli", "demo", "--amount", "150", "--json"],
         env=env, capture_output=True, text=True, check=True,
     )  # fmt: skip
-    receipt: dict[str, object] = json.loads(out.stdout)["receipt"]
-    return receipt
+    # The demo's `--json` has the sale's answer as its document (the keys of a stored answer).
+    return decode(json.loads(out.stdout)["receipt"])
 
 
 @dataclass

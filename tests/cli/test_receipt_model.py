@@ -12,7 +12,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from stsvend.services.receipt_codec import decode
+from stsvend.services.receipt_model import SaleReceipt, TokenEntry
 from stsvend.vending.money import CURRENCY_DIGITS, Money
+from stsvend.vending.tokenspec import TokenPurpose
 from stsvend_cli.human import cell, money_text, percent_from_bp, price_text, time_text, units_text
 from stsvend_cli.receipt import Line, build_receipt, receipt_lines, wrap_line
 from stsvend_cli.receipt_escpos import escpos_bytes
@@ -20,9 +23,11 @@ from stsvend_cli.receipt_pdf import pdf_bytes
 
 pypdf = pytest.importorskip("pypdf")
 
-SALE: dict[str, Any] = {
-    "kind": "credit", "receipt": 41, "test": False, "utility": "Lusaka Water",
-    "tax_number": "TPIN 1000000001", "local_time": "2026-03-01T09:05:07+02:00",
+# As a sale's stored answer (version 1, the keys of `--json`) reads.
+SALE = decode({
+    "kind": "credit", "request_id": "r-41", "receipt": 41, "test": False,
+    "utility": "Lusaka Water", "tax_number": "TPIN 1000000001",
+    "at": "2026-03-01T07:05:07+00:00", "local_time": "2026-03-01T09:05:07+02:00",
     "operator": "ann", "terminal": "KIOSK-2",
     "meter": {"drn": "01000000016", "iin": "600727", "sgc": "123456", "krn": 1, "ti": 1,
               "key_type": 2, "ea": "07", "base_date": 2014, "resource": "water"},
@@ -34,10 +39,10 @@ SALE: dict[str, Any] = {
                         {"kind": "energy", "amount": 118450, "units": 947, "block": 1,
                          "price": "12.500000"}]},
     "units": 947,
-    "tokens": [{"label": "Credit", "digits": "12345678901234567890", "purpose": "sale",
-                "amount": 947}],
+    "tokens": [{"label": "Credit", "digits": "12345678901234567890", "class": 0, "subclass": 1,
+                "purpose": "sale", "amount": 947}],
     "notes": [],
-}  # fmt: skip
+})  # fmt: skip
 
 
 def _pdf_text(data: bytes) -> str:
@@ -67,12 +72,12 @@ def test_a_production_sale_has_no_test_mark_and_reads_in_its_currency_and_unit()
 def test_a_reversal_reprinted_says_copy_and_the_refund_in_every_form() -> None:
     from stsvend.vending.notices import REVERSAL_NOTICE
 
-    result = {
-        "kind": "reversal", "receipt": 9, "test": True, "copy": True, "utility": "U",
-        "tax_number": "T", "local_time": "2026-03-01T09:05:07+00:00", "operator": "sue",
-        "terminal": "T1", "reverses": 4, "refund": 2000, "currency": "ZAR",
-        "reason": "wrong meter", "tokens": [], "notes": [REVERSAL_NOTICE],
-    }  # fmt: skip
+    result = SaleReceipt(
+        kind="reversal", request_id="r-9", receipt=9, test=True, copy=True, utility="U",
+        tax_number="T", at="2026-03-01T09:05:07+00:00", local_time="2026-03-01T09:05:07+00:00",
+        operator="sue", terminal="T1", meter=None, reverses=4, refund=2000, currency="ZAR",
+        reason="wrong meter", notes=(REVERSAL_NOTICE,),
+    )  # fmt: skip
     receipt = build_receipt(result)
     assert [x.text for x in receipt.lines if x.style == "mark"] == [
         "*** TEST ***", "*** COPY ***", "*** COPY ***", "*** TEST ***"
@@ -84,9 +89,11 @@ def test_a_reversal_reprinted_says_copy_and_the_refund_in_every_form() -> None:
 
 
 def test_escpos_bytes_known_answer_for_a_small_receipt() -> None:
-    receipt = build_receipt({"kind": "test", "receipt": 1, "utility": "U", "tax_number": "T",
-                             "tokens": [{"label": "Test token", "digits": "0" * 20,
-                                         "purpose": "test"}]})  # fmt: skip
+    token = TokenEntry("Test token", "0" * 20, 1, 0, TokenPurpose.TEST)
+    receipt = build_receipt(SaleReceipt(
+        kind="test", request_id="r-1", receipt=1, test=False, utility="U", tax_number="T", at="",
+        local_time="", operator="", terminal="", meter=None, tokens=(token,),
+    ))  # fmt: skip
     data = escpos_bytes(receipt, width=32)
     assert data.startswith(b"\x1bE\x01\x1ba\x01")  # the utility, bold and centred
     assert b"Tax number: T\n" in data

@@ -50,9 +50,10 @@ def _escpos_text(path: Path) -> str:
 
 
 def _model_texts(result: dict[str, Any]) -> list[str]:
+    from stsvend.services.receipt_codec import decode
     from stsvend_cli.receipt import build_receipt
 
-    receipt = build_receipt(result)
+    receipt = build_receipt(decode(result))  # `--json` reads as a stored answer of version 1
     return [t for line in receipt.lines for t in (line.text, line.right) if t]
 
 

@@ -13,6 +13,7 @@ from stsvend.config import Config, load_config
 from stsvend.keystore import SoftwareSecurityModule, demo_key_file
 from stsvend.services import auth, pin, registry, tariffs
 from stsvend.services.context import Actor, Services
+from stsvend.services.receipt_model import TokenEntry
 from stsvend.store.uow import Store
 from stsvend.tokenlog.chain import LogKey
 
@@ -128,3 +129,15 @@ def installation(url: str = "sqlite://", **kwargs: Any) -> Iterator[Installation
         yield inst
     finally:
         inst.close()
+
+
+def digits(token: TokenEntry) -> str:
+    """A handed-out token's digits (only a reversal's receipt names a token without them)."""
+    assert token.digits is not None, token
+    return token.digits
+
+
+def tid(token: TokenEntry) -> int:
+    """A credit or management token's TID (only a test token has none)."""
+    assert token.tid is not None, token
+    return token.tid

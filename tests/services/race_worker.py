@@ -66,8 +66,8 @@ def run(url: str, task: Task, start: Any, at_insert: Any, out: Any) -> None:
             out.put(("error", exc.code, exc.message))
             return
         # A reversal names the tokens it marks without their digits.
-        digits = tuple(t.get("digits") for t in result["tokens"])
-        out.put(("ok", result["receipt"], result["replayed"], digits))
+        digits = tuple(t.digits for t in result.tokens)
+        out.put(("ok", result.receipt, result.replayed, digits))
     except BaseException as exc:  # reported to the test, which fails on any
         out.put(("crash", f"{type(exc).__name__}: {exc}", None, None))
     finally:

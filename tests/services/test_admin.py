@@ -111,7 +111,7 @@ def test_reports_count_by_kind_and_by_operator_in_the_local_day(inst: Installati
 def test_log_export_gives_digits_only_to_roles_allowed_them(inst: Installation) -> None:
     inst.meter(METER)
     sale = vend.vend(inst.svc, inst.clerk, METER, "30")
-    digits = sale["tokens"][0]["digits"]
+    digits = sale.tokens[0].digits
     for actor, shown in ((inst.supervisor, True), (inst.actors["auditor"], False)):
         out = io.StringIO()
         result = logs.export(inst.svc, actor, LogFilter(meter=METER), out, fmt="jsonl")
@@ -137,7 +137,7 @@ def test_import_from_a_previous_system(inst: Installation) -> None:
     registry.open_account(inst.svc, inst.admin, customer="C9", contract="K9", drn=drn(5),
                           tariff="FLAT")  # fmt: skip
     sale = vend.vend(inst.svc, inst.clerk, drn(5), "10")
-    assert sale["tokens"][0]["tid"] == 9_000_101  # after the previous system's last TID
+    assert sale.tokens[0].tid == 9_000_101  # after the previous system's last TID
     bad = "drn,sgc,colour\n01234567890,123456,red\n"
     with pytest.raises(importing.ImportError_, match="unknown column"):
         importing.import_meters(inst.svc, inst.admin, bad)

@@ -47,11 +47,11 @@ def test_a_supervisor_cannot_reverse_their_own_sale(inst: Installation) -> None:
     sale = vend.vend(inst.svc, inst.supervisor, METER, "50")
     before = _money_state(inst)
     with pytest.raises(ReversalError, match="another operator than the one who sold it"):
-        receipts.reverse(inst.svc, inst.supervisor, sale["receipt"], "customer paid twice")
+        receipts.reverse(inst.svc, inst.supervisor, sale.number, "customer paid twice")
     assert _money_state(inst) == before  # nothing refunded, nothing written
     other = _second_supervisor(inst)
-    out = receipts.reverse(inst.svc, other, sale["receipt"], "customer paid twice")
-    assert out["refund"] == 5000 and out["operator"] == "supervisor2"
+    out = receipts.reverse(inst.svc, other, sale.number, "customer paid twice")
+    assert out.refund == 5000 and out.operator == "supervisor2"
 
 
 def test_a_sale_above_the_configured_amount_is_not_reversed_at_the_counter() -> None:
@@ -60,20 +60,19 @@ def test_a_sale_above_the_configured_amount_is_not_reversed_at_the_counter() -> 
         big = vend.vend(inst.svc, inst.clerk, METER, "100.01")
         before = _money_state(inst)
         with pytest.raises(ReversalError, match=r"more than ZAR 100\.00.*ZAR 100\.01"):
-            receipts.reverse(inst.svc, inst.supervisor, big["receipt"], "customer paid twice")
+            receipts.reverse(inst.svc, inst.supervisor, big.number, "customer paid twice")
         assert _money_state(inst) == before
         inst.meter(drn(2))
         edge = vend.vend(inst.svc, inst.clerk, drn(2), "100.00")
-        assert receipts.reverse(inst.svc, inst.supervisor, edge["receipt"], "paid twice")[
-            "refund"
-        ] == 10000
+        reversal = receipts.reverse(inst.svc, inst.supervisor, edge.number, "paid twice")
+        assert reversal.refund == 10000
 
 
 def test_the_default_cap_is_one_thousand(inst: Installation) -> None:
     inst.meter(METER)
     sale = vend.vend(inst.svc, inst.clerk, METER, "1000.01")
     with pytest.raises(ReversalError, match=r"more than ZAR 1000\.00"):
-        receipts.reverse(inst.svc, inst.supervisor, sale["receipt"], "customer paid twice")
+        receipts.reverse(inst.svc, inst.supervisor, sale.number, "customer paid twice")
 
 
 @pytest.mark.parametrize(
@@ -86,10 +85,10 @@ def test_the_reversal_age_is_configured(hours: int, age: float, allowed: bool) -
         sale = vend.vend(inst.svc, inst.clerk, METER, "50")
         inst.clock.advance(hours=age)
         if allowed:
-            receipts.reverse(inst.svc, inst.supervisor, sale["receipt"], "customer paid twice")
+            receipts.reverse(inst.svc, inst.supervisor, sale.number, "customer paid twice")
         else:
             with pytest.raises(ReversalError, match=f"within {hours:g} hours"):
-                receipts.reverse(inst.svc, inst.supervisor, sale["receipt"], "paid twice")
+                receipts.reverse(inst.svc, inst.supervisor, sale.number, "paid twice")
 
 
 @pytest.mark.parametrize("value", ["abc", "-5.00", "1.001", "ten"])
@@ -98,7 +97,7 @@ def test_a_bad_reversal_cap_is_a_configuration_error(value: str) -> None:
         inst.meter(METER)
         sale = vend.vend(inst.svc, inst.clerk, METER, "50")
         with pytest.raises(ConfigError, match="reversal_max_amount"):
-            receipts.reverse(inst.svc, inst.supervisor, sale["receipt"], "customer paid twice")
+            receipts.reverse(inst.svc, inst.supervisor, sale.number, "customer paid twice")
 
 
 def test_a_bad_reversal_age_is_refused_when_the_configuration_is_read() -> None:
@@ -113,18 +112,18 @@ def test_a_clerk_reprints_their_own_open_shifts_receipts_only(inst: Installation
     inst.meter(METER)
     own = vend.vend(inst.svc, inst.clerk, METER, "25")
     theirs = vend.vend(inst.svc, inst.supervisor, METER, "25")
-    assert receipts.reprint(inst.svc, inst.clerk, own["receipt"])["tokens"] == own["tokens"]
+    assert receipts.reprint(inst.svc, inst.clerk, own.number).tokens == own.tokens
     with pytest.raises(PermissionDenied, match=r"outside their own open shift.*supervisor"):
-        receipts.reprint(inst.svc, inst.clerk, theirs["receipt"])
+        receipts.reprint(inst.svc, inst.clerk, theirs.number)
     # A supervisor reprints any receipt.
-    assert receipts.reprint(inst.svc, inst.supervisor, own["receipt"])["copy"] is True
+    assert receipts.reprint(inst.svc, inst.supervisor, own.number).copy is True
     ops = _operations(inst)
     reprints = [(o["operator"], o["action"], o["outcome"], o["target"]) for o in ops
                 if o["action"].startswith("reprint")]  # fmt: skip
     assert reprints == [
-        ("clerk", "reprint", "ok", str(own["receipt"])),
-        ("clerk", "reprint.any", "refused", str(theirs["receipt"])),
-        ("supervisor", "reprint", "ok", str(own["receipt"])),
+        ("clerk", "reprint", "ok", str(own.receipt)),
+        ("clerk", "reprint.any", "refused", str(theirs.receipt)),
+        ("supervisor", "reprint", "ok", str(own.receipt)),
     ]
 
 
@@ -135,11 +134,11 @@ def test_a_clerk_without_an_open_shift_reprints_nothing(inst: Installation) -> N
     no_shift = auth.login(inst.svc, "clerk", PINS["clerk"])
     assert no_shift.shift_id is None
     with pytest.raises(PermissionDenied, match="outside their own open shift"):
-        receipts.reprint(inst.svc, no_shift, own["receipt"])
+        receipts.reprint(inst.svc, no_shift, own.number)
     # A new shift does not reopen the old one's receipts.
     new_shift = auth.start_shift(inst.svc, no_shift)
     with pytest.raises(PermissionDenied, match="outside their own open shift"):
-        receipts.reprint(inst.svc, new_shift, own["receipt"])
+        receipts.reprint(inst.svc, new_shift, own.number)
 
 
 def test_a_stale_actor_of_a_closed_shift_reprints_nothing(inst: Installation) -> None:
@@ -148,7 +147,7 @@ def test_a_stale_actor_of_a_closed_shift_reprints_nothing(inst: Installation) ->
     own = vend.vend(inst.svc, inst.clerk, METER, "25")
     auth.end_shift(inst.svc, inst.clerk)
     with pytest.raises(PermissionDenied, match="outside their own open shift"):
-        receipts.reprint(inst.svc, inst.clerk, own["receipt"])
+        receipts.reprint(inst.svc, inst.clerk, own.number)
 
 
 def test_another_clerk_cannot_reprint_a_clerks_receipt(inst: Installation) -> None:
@@ -158,4 +157,4 @@ def test_another_clerk_cannot_reprint_a_clerks_receipt(inst: Installation) -> No
     auth.login(inst.svc, "clerk2", "918273", new_pin="210021")
     clerk2 = auth.start_shift(inst.svc, auth.login(inst.svc, "clerk2", "210021"))
     with pytest.raises(PermissionDenied):
-        receipts.reprint(inst.svc, clerk2, sale["receipt"])
+        receipts.reprint(inst.svc, clerk2, sale.number)

@@ -15,7 +15,7 @@ from stsvend.services.results import as_doc
 from stsvend.store.repos.meters import get_meter
 from stsvend.vending.errors import KeyChangeError, PermissionDenied
 from stsvend.vending.key_change import KeyChangeJobState
-from tests.services.helpers import Installation, drn, installation
+from tests.services.helpers import Installation, digits, drn, installation
 
 METER = drn(1)
 DKGA04_KEY = bytes.fromhex("abababababababab949494949494949401234567")
@@ -24,21 +24,19 @@ DKGA04_KEY = bytes.fromhex("abababababababab949494949494949401234567")
 def test_one_meter_krn_change_pending_issued_confirmed(inst: Installation) -> None:
     inst.meter(METER)
     out = keychange.key_change_meter(inst.svc, inst.engineer, METER, krn=2)
-    assert out["state"] == "pending" and len(out["tokens"]) == 2
-    assert out["target"]["krn"] == 2 and out["rollover"] is False
+    assert out.state == "pending" and len(out.tokens) == 2
+    assert out.target is not None and out.target.krn == 2 and out.rollover is False
     with pytest.raises(KeyChangeError, match="already has a key change"):
         keychange.key_change_meter(inst.svc, inst.engineer, METER, ti=5)
     sale = vend.vend(inst.svc, inst.clerk, METER, "10")
-    assert [t["digits"] for t in sale["tokens"][:2]] == [t["digits"] for t in out["tokens"]]
-    assert sale["meter"]["krn"] == 2  # credit under the new key
+    assert [t.digits for t in sale.tokens[:2]] == [t.digits for t in out.tokens]
+    assert sale.meter is not None and sale.meter.krn == 2  # credit under the new key
     done = keychange.confirm(inst.svc, inst.supervisor, METER)
     assert done["state"] == "confirmed"
     with inst.svc.store.transaction() as conn:
         assert get_meter(conn, METER).krn == 2
     inst.clock.advance(minutes=1)
-    assert [t["label"] for t in vend.vend(inst.svc, inst.clerk, METER, "10")["tokens"]] == [
-        "Credit"
-    ]
+    assert [t.label for t in vend.vend(inst.svc, inst.clerk, METER, "10").tokens] == ["Credit"]
     with pytest.raises(KeyChangeError, match="no open key change"):
         keychange.confirm(inst.svc, inst.supervisor, METER)
 
@@ -51,9 +49,7 @@ def test_a_pending_change_cannot_be_confirmed_but_can_be_cancelled(inst: Install
     with pytest.raises(Exception, match="reason"):
         keychange.cancel(inst.svc, inst.supervisor, METER, "no")
     assert keychange.cancel(inst.svc, inst.supervisor, METER, "wrong KRN")["state"] == "cancelled"
-    assert [t["label"] for t in vend.vend(inst.svc, inst.clerk, METER, "10")["tokens"]] == [
-        "Credit"
-    ]
+    assert [t.label for t in vend.vend(inst.svc, inst.clerk, METER, "10").tokens] == ["Credit"]
 
 
 def test_key_change_refusals(inst: Installation) -> None:
@@ -134,10 +130,10 @@ def test_the_1993_to_2014_rollover_worked_case() -> None:
         assert as_doc(job.target) == {"rollover": True, "krn": 4, "ken": 255, "base_date": 2014}
         keychange.run_job(inst.svc, inst.engineer, job.job)
         sale = vend.vend(inst.svc, inst.clerk, METER, "10")
-        assert sale["meter"]["base_date"] == 2014 and sale["meter"]["krn"] == 4
-        answers = [meter.enter(t["digits"], inst.clock.now) for t in sale["tokens"]]
+        assert sale.meter is not None and sale.meter.base_date == 2014 and sale.meter.krn == 4
+        answers = [meter.enter(digits(t), inst.clock.now) for t in sale.tokens]
         assert [a.accepted for a in answers] == [True, True, True], answers
-        assert sale["tokens"][-1]["tid"] == sts.tid_at(inst.clock.now, sts.BaseDate.Y2014)
+        assert sale.tokens[-1].tid == sts.tid_at(inst.clock.now, sts.BaseDate.Y2014)
         keychange.confirm(inst.svc, inst.engineer, METER)
         assert keychange.key_report(inst.svc, inst.supervisor).listed == ()
 

@@ -52,13 +52,13 @@ def test_the_whole_reason_of_a_key_change_is_stored(inst: Installation) -> None:
     out = keychange.key_change_meter(inst.svc, inst.engineer, METER, rollover=True, krn=4, ti=5,
                                      ken=200)  # fmt: skip
     reason = "rollover: base_date,ken,krn,ti"
-    assert out["reason"] == reason
+    assert out.reason == reason
     assert _stored(inst, "SELECT reason FROM key_change") == [(reason,)]
     assert _stored(inst, "SELECT reason FROM sale WHERE kind = 'key_change'") == [(reason,)]
     other = drn(2)
     inst.meter(other)
     changed = keychange.key_change_meter(inst.svc, inst.engineer, other, krn=2, ti=9, ken=200)
-    assert changed["reason"] == "ken,krn,ti"
+    assert changed.reason == "ken,krn,ti"
 
 
 def test_a_group_job_names_the_meters_it_skipped(inst: Installation) -> None:

@@ -10,7 +10,7 @@ from stsvend.services import engineering, receipts, vend
 from stsvend.store.errors import RecordNotFoundError
 from stsvend.tokenlog.reader import verify_log
 from stsvend.vending.errors import EngineeringRuleError, PermissionDenied, ReversalError
-from tests.services.helpers import LOG_KEY, Installation, drn
+from tests.services.helpers import LOG_KEY, Installation, digits, drn
 
 METER = drn(1)
 
@@ -24,9 +24,9 @@ def _account(inst: Installation) -> tuple[int, int, int]:
 def test_a_reprint_is_the_same_receipt_marked_copy(inst: Installation) -> None:
     inst.meter(METER)
     sale = vend.vend(inst.svc, inst.clerk, METER, "25")
-    copy = receipts.reprint(inst.svc, inst.clerk, sale["receipt"])
-    assert copy["copy"] is True and copy["mark"] == "COPY"
-    assert copy["tokens"] == sale["tokens"] and copy["receipt"] == sale["receipt"]
+    copy = receipts.reprint(inst.svc, inst.clerk, sale.number)
+    assert copy.copy is True and copy.mark == "COPY"
+    assert copy.tokens == sale.tokens and copy.receipt == sale.receipt
     with pytest.raises(RecordNotFoundError):
         receipts.reprint(inst.svc, inst.clerk, 999)
     with pytest.raises(Exception, match="whole number"):
@@ -39,9 +39,9 @@ def test_a_reversal_refunds_restores_the_account_and_marks_the_token(inst: Insta
     sale = vend.vend(inst.svc, inst.clerk, METER, "50")
     assert _account(inst) != before
     with pytest.raises(PermissionDenied):
-        receipts.reverse(inst.svc, inst.clerk, sale["receipt"], "customer paid twice")
-    out = receipts.reverse(inst.svc, inst.supervisor, sale["receipt"], "customer paid twice")
-    assert out["refund"] == 5000 and "cannot be revoked" in out["notes"][0]
+        receipts.reverse(inst.svc, inst.clerk, sale.number, "customer paid twice")
+    out = receipts.reverse(inst.svc, inst.supervisor, sale.number, "customer paid twice")
+    assert out.refund == 5000 and "cannot be revoked" in out.notes[0]
     assert _account(inst) == before
     with inst.svc.store.transaction() as conn:
         total = conn.exec_driver_sql("SELECT sum(amount) FROM ledger_entry").scalar_one()
@@ -53,9 +53,9 @@ def test_a_reversal_refunds_restores_the_account_and_marks_the_token(inst: Insta
         ("reversal", 1, "customer paid twice"),
     ]
     with pytest.raises(ReversalError, match="already reversed"):
-        receipts.reverse(inst.svc, inst.supervisor, sale["receipt"], "customer paid twice")
-    copy = receipts.reprint(inst.svc, inst.clerk, sale["receipt"])
-    assert copy["reversed_by"] == out["receipt"]
+        receipts.reverse(inst.svc, inst.supervisor, sale.number, "customer paid twice")
+    copy = receipts.reprint(inst.svc, inst.clerk, sale.number)
+    assert copy.reversed_by == out.receipt
 
 
 def test_only_the_latest_sale_of_an_account_is_reversed(inst: Installation) -> None:
@@ -63,9 +63,9 @@ def test_only_the_latest_sale_of_an_account_is_reversed(inst: Installation) -> N
     first = vend.vend(inst.svc, inst.clerk, METER, "20")
     vend.vend(inst.svc, inst.clerk, METER, "20")
     with pytest.raises(ReversalError, match="later sale"):
-        receipts.reverse(inst.svc, inst.supervisor, first["receipt"], "customer paid twice")
+        receipts.reverse(inst.svc, inst.supervisor, first.number, "customer paid twice")
     with pytest.raises(ReversalError, match="reason"):
-        receipts.reverse(inst.svc, inst.supervisor, first["receipt"], "no")
+        receipts.reverse(inst.svc, inst.supervisor, first.number, "no")
 
 
 def test_engineering_tokens_need_an_engineer_and_a_work_order(inst: Installation) -> None:
@@ -81,11 +81,11 @@ def test_engineering_tokens_need_an_engineer_and_a_work_order(inst: Installation
                                       work_order="WO-1")  # fmt: skip
     out = engineering.engineering_token(inst.svc, inst.engineer, METER, "max-power-limit",
                                         work_order="WO-7", value=5000)  # fmt: skip
-    [token] = out["tokens"]
+    [token] = out.tokens
     decoded = inst.svc.hsm.decode_token(
         sts.MeterIdentity.parse(None, METER),
         sts.KeyData(sgc=123456, ti=1, krn=1, key_type=2, base_date=2014),
-        token["digits"],
+        digits(token),
     )
     assert (decoded.token_class, decoded.subclass) == (2, 0)
     assert decoded.fields["amount_field"] == 5000
@@ -98,8 +98,8 @@ def test_test_tokens_are_logged_with_or_without_a_meter(inst: Installation) -> N
     inst.meter(METER)
     anywhere = engineering.issue_test_token(inst.svc, inst.clerk, 1)
     here = engineering.issue_test_token(inst.svc, inst.clerk, 3, drn=METER)
-    assert sts.decode_token(anywhere["tokens"][0]["digits"], None).fields["control"] == 1
-    assert here["meter"]["drn"] == METER
+    assert sts.decode_token(digits(anywhere.tokens[0]), None).fields["control"] == 1
+    assert here.meter is not None and here.meter.drn == METER
     with inst.svc.store.transaction() as conn:
         chains = conn.exec_driver_sql("SELECT chain FROM token_log ORDER BY id").scalars().all()
     assert chains == ["*", METER]

@@ -37,10 +37,10 @@ def test_a_vend_with_another_amount_under_the_same_id_is_refused(inst: Installat
     inst.meter(METER)
     first = vend.vend(inst.svc, inst.clerk, METER, "50.00", request_id="X")
     error = _refused(inst, lambda: vend.vend(inst.svc, inst.clerk, METER, "60.00", request_id="X"))
-    assert f"receipt {first['receipt']}" in error.message and "'X'" in error.message
+    assert f"receipt {first.receipt}" in error.message and "'X'" in error.message
     # The same content is still a replay, however the amount is typed.
     again = vend.vend(inst.svc, inst.clerk, METER, "50", request_id="X")
-    assert again["replayed"] is True and again["tokens"] == first["tokens"]
+    assert again.replayed is True and again.tokens == first.tokens
 
 
 def test_a_vend_to_another_meter_under_the_same_id_is_refused(inst: Installation) -> None:
@@ -77,7 +77,7 @@ def test_free_issue_units_and_reason_are_part_of_the_request(inst: Installation)
     _refused(inst, lambda: vend.free_issue(inst.svc, sup, METER, 10, "meter fault WO-2",
                                            request_id="F"))  # fmt: skip
     again = vend.free_issue(inst.svc, sup, METER, 10, "  meter   fault WO-1 ", request_id="F")
-    assert again["replayed"] is True and again["receipt"] == first["receipt"]
+    assert again.replayed is True and again.receipt == first.receipt
 
 
 def test_a_reversal_under_the_same_id_must_name_the_same_receipt_and_reason(
@@ -87,14 +87,14 @@ def test_a_reversal_under_the_same_id_must_name_the_same_receipt_and_reason(
     inst.meter(OTHER)
     a = vend.vend(inst.svc, inst.clerk, METER, "50")
     b = vend.vend(inst.svc, inst.clerk, OTHER, "50")
-    first = receipts.reverse(inst.svc, inst.supervisor, a["receipt"], "paid twice", request_id="R")
-    _refused(inst, lambda: receipts.reverse(inst.svc, inst.supervisor, b["receipt"], "paid twice",
+    first = receipts.reverse(inst.svc, inst.supervisor, a.number, "paid twice", request_id="R")
+    _refused(inst, lambda: receipts.reverse(inst.svc, inst.supervisor, b.number, "paid twice",
                                             request_id="R"))  # fmt: skip
-    _refused(inst, lambda: receipts.reverse(inst.svc, inst.supervisor, a["receipt"],
+    _refused(inst, lambda: receipts.reverse(inst.svc, inst.supervisor, a.number,
                                             "another reason", request_id="R"))  # fmt: skip
-    again = receipts.reverse(inst.svc, inst.supervisor, a["receipt"], "paid twice",
+    again = receipts.reverse(inst.svc, inst.supervisor, a.number, "paid twice",
                              request_id="R")  # fmt: skip
-    assert again["replayed"] is True and again["receipt"] == first["receipt"]
+    assert again.replayed is True and again.receipt == first.receipt
 
 
 def test_engineering_test_and_key_change_requests_are_compared_in_full(
@@ -110,13 +110,13 @@ def test_engineering_test_and_key_change_requests_are_compared_in_full(
     _refused(inst, lambda: engineering.issue_test_token(inst.svc, eng, 2, request_id="T"))
     _refused(inst, lambda: engineering.issue_test_token(inst.svc, eng, 1, drn=METER,
                                                         request_id="T"))  # fmt: skip
-    assert engineering.issue_test_token(inst.svc, eng, 1, request_id="T")["replayed"] is True
+    assert engineering.issue_test_token(inst.svc, eng, 1, request_id="T").replayed is True
     keychange.key_change_meter(inst.svc, eng, METER, krn=2, request_id="K")
     _refused(inst, lambda: keychange.key_change_meter(inst.svc, eng, METER, krn=3,
                                                       request_id="K"))  # fmt: skip
     _refused(inst, lambda: keychange.key_change_meter(inst.svc, eng, METER, krn=2, issue=True,
                                                       request_id="K"))  # fmt: skip
-    assert keychange.key_change_meter(inst.svc, eng, METER, krn=2, request_id="K")["replayed"]
+    assert keychange.key_change_meter(inst.svc, eng, METER, krn=2, request_id="K").replayed
 
 
 def test_replays_and_refusals_are_in_the_operation_log(inst: Installation) -> None:
@@ -128,7 +128,7 @@ def test_replays_and_refusals_are_in_the_operation_log(inst: Installation) -> No
     with inst.svc.store.transaction() as conn:
         ops = [o for o in list_operations(conn) if o["operator"] == "clerk"]
     assert [(o["action"], o["outcome"], o["target"]) for o in ops[-2:]] == [
-        ("replay", "ok", str(first["receipt"])),
+        ("replay", "ok", str(first.receipt)),
         ("credit", "refused", "X"),
     ]
     assert "different request" in ops[-1]["detail"]["reason"]
@@ -143,7 +143,7 @@ def test_an_answer_stored_without_a_digest_replays_when_kind_and_meter_match(
     with inst.svc.store.transaction() as conn:
         conn.exec_driver_sql("UPDATE sale SET request_digest = NULL")
     again = vend.vend(inst.svc, inst.clerk, METER, "60", request_id="OLD")
-    assert again["replayed"] is True and again["receipt"] == first["receipt"]
+    assert again.replayed is True and again.receipt == first.receipt
     _refused(inst, lambda: vend.emergency_credit(inst.svc, inst.clerk, METER, request_id="OLD"))
     inst.meter(OTHER)
     _refused(inst, lambda: vend.vend(inst.svc, inst.clerk, OTHER, "50", request_id="OLD"))
@@ -176,9 +176,7 @@ def test_the_longest_request_id_is_stored(inst: Installation) -> None:
     inst.meter(METER)
     rid = "~" + "x" * 62 + "!"
     first = vend.vend(inst.svc, inst.clerk, METER, "50", request_id=rid)
-    assert vend.vend(inst.svc, inst.clerk, METER, "50", request_id=rid)["receipt"] == (
-        first["receipt"]
-    )
+    assert vend.vend(inst.svc, inst.clerk, METER, "50", request_id=rid).receipt == (first.receipt)
 
 
 def test_a_second_login_of_the_same_operator_replays(inst: Installation) -> None:
@@ -189,7 +187,7 @@ def test_a_second_login_of_the_same_operator_replays(inst: Installation) -> None
     first = vend.vend(inst.svc, inst.clerk, METER, "50", request_id="X")
     again_actor = auth.login(inst.svc, "clerk", PINS["clerk"])
     again = vend.vend(inst.svc, again_actor, METER, "50", request_id="X")
-    assert again["replayed"] is True and again["receipt"] == first["receipt"]
+    assert again.replayed is True and again.receipt == first.receipt
 
 
 def test_a_group_key_change_job_under_the_same_id_must_ask_for_the_same_change(
@@ -198,8 +196,12 @@ def test_a_group_key_change_job_under_the_same_id_must_ask_for_the_same_change(
     inst.meter(METER)
     eng = inst.engineer
     job = keychange.start_job(inst.svc, eng, 123456, krn=2, request_id="J")
-    for kwargs in ({"sgc": 123456, "krn": 3}, {"sgc": 654321, "krn": 2},
-                   {"sgc": 123456, "krn": 2, "rollover": True}, {"sgc": 123456, "ken": 200}):
+    for kwargs in (
+        {"sgc": 123456, "krn": 3},
+        {"sgc": 654321, "krn": 2},
+        {"sgc": 123456, "krn": 2, "rollover": True},
+        {"sgc": 123456, "ken": 200},
+    ):
         with pytest.raises(IdempotencyMismatch, match=f"job {job.job}"):
             keychange.start_job(inst.svc, eng, request_id="J", **kwargs)  # type: ignore[arg-type]
     assert keychange.start_job(inst.svc, eng, 123456, krn=2, request_id="J").job == job.job

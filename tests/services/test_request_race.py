@@ -142,7 +142,7 @@ def test_the_same_reversal_sent_twice_at_once_reverses_once(
     inst.meter(A)
     inst.clock.now = datetime.now(UTC)  # the workers run on the real clock
     sale = vend.vend(inst.svc, inst.clerk, A, "50.00")
-    task: race_worker.Task = ("reverse", "supervisor", (sale["receipt"], "paid twice"), "R5")
+    task: race_worker.Task = ("reverse", "supervisor", (sale.receipt, "paid twice"), "R5")
     _one_issued_one_replayed(_race(url, inst, task, task))
     with inst.svc.store.transaction() as conn:
         reversals = conn.execute(text("SELECT count(*) FROM sale WHERE kind = 'reversal'"))

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -14,6 +12,7 @@ from stsvend.services import registry, vend
 from stsvend.services.auth import ShiftError
 from stsvend.services.common import NoAccountError
 from stsvend.services.context import Actor
+from stsvend.services.receipt_model import TokenEntry
 from stsvend.store.errors import RecordNotFoundError
 from stsvend.vending.errors import (
     AmountTooLarge,
@@ -25,17 +24,17 @@ from stsvend.vending.errors import (
     MeterBlocked,
     PermissionDenied,
 )
-from tests.services.helpers import Installation, drn, installation
+from tests.services.helpers import Installation, digits, drn, installation, tid
 
 METER = drn(1)
 
 
-def _decode(inst: Installation, meter: str, token: dict[str, Any]) -> sts.DecodedToken:
+def _decode(inst: Installation, meter: str, token: TokenEntry) -> sts.DecodedToken:
     hsm = inst.svc.hsm
     identity = sts.MeterIdentity.parse(None, meter)
-    data = sts.KeyData(sgc=token["sgc"], ti=token["ti"], krn=token["krn"], key_type=2,
-                       base_date=token["base_date"])  # fmt: skip
-    return hsm.decode_token(identity, data, token["digits"])
+    data = sts.KeyData(sgc=token.sgc, ti=token.ti, krn=token.krn, key_type=2,
+                       base_date=token.base_date)  # fmt: skip
+    return hsm.decode_token(identity, data, digits(token))
 
 
 def _ledger(inst: Installation, sale: int) -> list[tuple[str, int, int]]:
@@ -49,15 +48,15 @@ def _ledger(inst: Installation, sale: int) -> list[tuple[str, int, int]]:
 def test_a_vend_makes_a_token_the_ledger_and_the_log_agree_with(inst: Installation) -> None:
     inst.meter(METER)
     result = vend.vend(inst.svc, inst.clerk, METER, "100")
-    assert result["units"] == 500 and result["test"] is True
-    [token] = result["tokens"]
+    assert result.units == 500 and result.test is True
+    [token] = result.tokens
     decoded = _decode(inst, METER, token)
-    assert sts.decode_amount(decoded.fields["amount_field"]) == result["units"]
-    assert decoded.fields["tid"] == token["tid"] == sts.tid_at(inst.clock.now, sts.BaseDate.Y2014)
-    ledger = _ledger(inst, result["receipt"])
+    assert sts.decode_amount(decoded.fields["amount_field"]) == result.units
+    assert decoded.fields["tid"] == token.tid == sts.tid_at(inst.clock.now, sts.BaseDate.Y2014)
+    ledger = _ledger(inst, result.number)
     assert sum(amount for _, amount, _ in ledger) == 0
     assert ("payment", 10_000, 0) in ledger
-    assert sum(units for _, _, units in ledger) == result["units"]
+    assert sum(units for _, _, units in ledger) == result.units
     assert inst.count("token_log") == 1
 
 
@@ -65,7 +64,7 @@ def test_tids_rise_per_meter_and_skip_the_reserved_minute(inst: Installation) ->
     inst.meter(METER)
     # 00:01 local-UTC minute of a day: TID mod 1440 == 1 is reserved.
     inst.clock.now = inst.clock.now.replace(hour=0, minute=1)
-    tids = [vend.vend(inst.svc, inst.clerk, METER, "10")["tokens"][0]["tid"] for _ in range(3)]
+    tids = [tid(vend.vend(inst.svc, inst.clerk, METER, "10").tokens[0]) for _ in range(3)]
     assert all(not sts.is_reserved_tid(t) for t in tids)
     assert tids == sorted(set(tids)) and tids[1] == tids[0] + 1
 
@@ -76,8 +75,8 @@ def test_a_repeated_request_id_returns_the_first_receipt_and_issues_nothing(
     inst.meter(METER)
     first = vend.vend(inst.svc, inst.clerk, METER, "50", request_id="req-1")
     again = vend.vend(inst.svc, inst.clerk, METER, "50", request_id="req-1")
-    assert again["replayed"] is True and first["replayed"] is False
-    assert again["tokens"] == first["tokens"] and again["receipt"] == first["receipt"]
+    assert again.replayed is True and first.replayed is False
+    assert again.tokens == first.tokens and again.receipt == first.receipt
     assert inst.count("sale") == 1 and inst.count("token_log") == 1
     with pytest.raises(IdempotencyMismatch, match="already used"):
         vend.emergency_credit(inst.svc, inst.clerk, METER, request_id="req-1")
@@ -89,9 +88,9 @@ def test_commissioning_key_change_goes_first_and_credit_under_the_new_key(
     out = inst.meter(METER, default_key=True)
     assert out.commissioning is not None and out.commissioning.state == "pending"
     result = vend.vend(inst.svc, inst.clerk, METER, "20")
-    labels = [t["label"] for t in result["tokens"]]
+    labels = [t.label for t in result.tokens]
     assert labels == ["Key change 1 of 2", "Key change 2 of 2", "Credit"]
-    assert result["key_change_first"] and result["meter"]["key_type"] == 2
+    assert result.key_change_first and result.meter is not None and result.meter.key_type == 2
     # A meter model on the default key takes the tokens in the printed order.
     from stsvend.meter import Meter, MeterProfile
 
@@ -101,13 +100,13 @@ def test_commissioning_key_change_goes_first_and_credit_under_the_new_key(
         bytes.fromhex("abababababababab"),
     )  # fmt: skip
     meter = Meter.manufacture(profile, inst.clock.now.replace(day=1))
-    answers = [meter.enter(t["digits"], inst.clock.now) for t in result["tokens"]]
+    answers = [meter.enter(digits(t), inst.clock.now) for t in result.tokens]
     assert all(a.accepted for a in answers), answers
     assert meter.credit == 100  # 10.0 kWh for ZAR 20 at 2.00
     # Until confirmed, every sale repeats the key change tokens.
     inst.clock.advance(minutes=1)
     again = vend.vend(inst.svc, inst.clerk, METER, "20")
-    assert [t["label"] for t in again["tokens"]][:2] == labels[:2]
+    assert [t.label for t in again.tokens][:2] == labels[:2]
 
 
 def test_a_default_key_meter_without_a_key_change_gets_no_credit(inst: Installation) -> None:
@@ -187,7 +186,7 @@ def test_a_trial_gives_the_figures_and_writes_nothing(inst: Installation) -> Non
     inst.meter(METER)
     by_money = vend.trial(inst.svc, inst.clerk, METER, amount="100")
     by_units = vend.trial(inst.svc, inst.clerk, METER, units=500)
-    assert by_money["units"] == 500 and by_units["money"]["tendered"] == 10_000
+    assert by_money.units == 500 and by_units.money.tendered == 10_000
     assert inst.count("sale") == 0 and inst.count("token_log") == 0
     assert inst.count("meter_tid") == 0
     with pytest.raises(InputError):
@@ -197,13 +196,14 @@ def test_a_trial_gives_the_figures_and_writes_nothing(inst: Installation) -> Non
 def test_emergency_credit_is_a_debt_repaid_by_the_next_purchase(inst: Installation) -> None:
     inst.meter(METER)
     grant = vend.emergency_credit(inst.svc, inst.clerk, METER)
-    assert grant["units"] == 100 and grant["debt"] == 2000
+    assert grant.units == 100 and grant.debt == 2000
     with pytest.raises(EmergencyCreditError, match="unpaid"):
         vend.emergency_credit(inst.svc, inst.clerk, METER)
     sale = vend.vend(inst.svc, inst.clerk, METER, "100")
-    kinds = [line["kind"] for line in sale["money"]["lines"]]
-    assert kinds[0] == "emergency_repayment" and sale["units"] == 400
-    assert sum(a for _, a, _ in _ledger(inst, grant["receipt"])) == 0
+    assert sale.money is not None
+    kinds = [line.kind.value for line in sale.money.lines]
+    assert kinds[0] == "emergency_repayment" and sale.units == 400
+    assert sum(a for _, a, _ in _ledger(inst, grant.number)) == 0
 
 
 def test_free_issue_needs_a_supervisor_a_reason_and_respects_the_caps(inst: Installation) -> None:
@@ -213,7 +213,7 @@ def test_free_issue_needs_a_supervisor_a_reason_and_respects_the_caps(inst: Inst
     with pytest.raises(FreeIssueError, match="reason"):
         vend.free_issue(inst.svc, inst.supervisor, METER, 100, "no")
     out = vend.free_issue(inst.svc, inst.supervisor, METER, 500, "meter fault WO-12")
-    assert out["units"] == 500
+    assert out.units == 500
     vend.free_issue(inst.svc, inst.supervisor, METER, 500, "meter fault WO-13")
     with pytest.raises(FreeIssueError, match="monthly cap"):
         vend.free_issue(inst.svc, inst.supervisor, METER, 100, "meter fault WO-14")
@@ -227,12 +227,12 @@ def test_every_sale_balances_and_the_token_carries_the_ledger_units(amounts: lis
         last_tid = -1
         for minor in amounts:
             result = vend.vend(inst.svc, inst.clerk, METER, f"{minor // 100}.{minor % 100:02d}")
-            ledger = _ledger(inst, result["receipt"])
+            ledger = _ledger(inst, result.number)
             assert sum(a for _, a, _ in ledger) == 0
             energy_units = sum(u for e, _, u in ledger if e in {"energy", "free_units"})
-            assert energy_units == result["units"]
-            if result["tokens"]:
-                decoded = _decode(inst, METER, result["tokens"][-1])
-                assert sts.decode_amount(decoded.fields["amount_field"]) == result["units"]
+            assert energy_units == result.units
+            if result.tokens:
+                decoded = _decode(inst, METER, result.tokens[-1])
+                assert sts.decode_amount(decoded.fields["amount_field"]) == result.units
                 assert decoded.fields["tid"] > last_tid
                 last_tid = decoded.fields["tid"]

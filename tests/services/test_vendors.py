@@ -44,7 +44,7 @@ def _vendor(inst: Installation) -> None:
 
 def _sale_id(inst: Installation) -> int:
     receipt = vend.vend(inst.svc, inst.clerk, drn(1), "10")
-    return int(receipt["receipt"])
+    return receipt.number
 
 
 def _sell(inst: Installation, amount: int, *, terminal_id: int, sale_id: int) -> int:

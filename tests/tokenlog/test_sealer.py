@@ -71,7 +71,7 @@ def test_the_sealer_refuses_to_build_on_a_seal_that_does_not_verify(inst: Instal
         logs.seal(inst.svc, inst.supervisor)
     # A vend still goes through (its automatic seal is skipped), and verify names the seal.
     inst.clock.advance(seconds=inst.svc.config.log_seal_seconds + 1)
-    assert vend.vend(inst.svc, inst.clerk, A, "10")["replayed"] is False
+    assert vend.vend(inst.svc, inst.clerk, A, "10").replayed is False
     findings = logs.verify(inst.svc, inst.supervisor).findings
     assert any(f.kind == "seal" for f in findings)
 

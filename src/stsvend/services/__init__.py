@@ -10,7 +10,9 @@ supply group), :mod:`~stsvend.services.registry` (supply groups, meters, custome
 :mod:`~stsvend.services.logs` (token log export and verification), :mod:`~stsvend.services.keys`
 (key file import, key listing, change of KEK), :mod:`~stsvend.services.vendors` and
 :mod:`~stsvend.services.terminals` (vendors, floats, terminal keys).  Every answer is a frozen
-attrs value with documented fields; :func:`stsvend.services.results.as_doc` gives its JSON form.
+attrs value with documented fields (a receipt-bearing operation answers with a typed receipt,
+:mod:`~stsvend.services.receipt_model`); :func:`stsvend.services.results.as_doc` gives its JSON
+form.
 
 The modules named in ``__all__`` are the embedding API (docs/library.md, *Embedding the vending
 services*): within a major version their public functions only gain parameters and their
@@ -30,6 +32,7 @@ __all__ = [
     "keys",
     "logs",
     "operations",
+    "receipt_model",
     "receipts",
     "registry",
     "reports",

@@ -8,8 +8,9 @@ import contextlib
 import functools
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any
 
+import attrs
 from attrs import frozen
 from sqlalchemy.engine import Connection
 
@@ -17,6 +18,8 @@ from stsvend import sts
 from stsvend.errors import IdempotencyMismatch, InputError
 from stsvend.services.context import Actor, Services
 from stsvend.services.issue import Issued
+from stsvend.services.receipt_codec import decode
+from stsvend.services.receipt_model import SaleReceipt
 from stsvend.store.errors import ConflictError, RecordNotFoundError
 from stsvend.store.repos import accounts as acc
 from stsvend.store.repos.keychanges import KeyChangeRecord, open_key_change
@@ -53,8 +56,6 @@ __all__ = [
     "request_id_of",
     "with_replay",
 ]
-
-T = TypeVar("T")
 
 
 class NoAccountError(VendingError):
@@ -197,8 +198,8 @@ def replay(
     digest: str,
     *,
     any_meter: bool = False,
-) -> dict[str, Any] | None:
-    """The stored answer to an earlier request with this id, or None.
+) -> SaleReceipt | None:
+    """The stored answer to an earlier request with this id, marked replayed, or None.
 
     The same id with different content is refused (:func:`check_replay`), never replayed.
     """
@@ -213,7 +214,7 @@ def replay(
         digest=digest,
         any_meter=any_meter,
     )
-    return {**sale.result, "receipt": sale.id, "replayed": True}
+    return attrs.evolve(decode(sale.result), receipt=sale.id, replayed=True)
 
 
 def with_replay(
@@ -222,8 +223,8 @@ def with_replay(
     kind: str,
     drn: str | None,
     digest: str,
-    work: Callable[[], T],
-) -> T | dict[str, Any]:
+    work: Callable[[], SaleReceipt],
+) -> SaleReceipt:
     """Run ``work``; if a concurrent request with the same id won the race, return its answer
     (or refuse, if that request was a different one)."""
     try:
@@ -249,8 +250,8 @@ def issue_once(
     kind: str,
     drn: str | None,
     digest: str,
-    work: Callable[[], T],
-) -> T | dict[str, Any]:
+    work: Callable[[], SaleReceipt],
+) -> SaleReceipt:
     """Run a token-issuing operation once per request id, then seal the log if it is due.
 
     A replay and a refused reuse of the id are both in the operation log.
@@ -265,11 +266,11 @@ def issue_once(
                 detail={"reason": exc.message},
             )  # fmt: skip
         raise
-    if isinstance(out, dict) and out.get("replayed"):
+    if out.replayed:
         with svc.store.transaction() as conn:
             log_operation(
                 conn, at=svc.now(), operator=actor.username, terminal=actor.terminal,
-                action="replay", target=str(out.get("receipt")),
+                action="replay", target=str(out.receipt),
                 detail={"request_id": request_id, "kind": kind},
             )  # fmt: skip
     maybe_seal(svc)
@@ -304,6 +305,7 @@ def request_id_of(svc: Services, request_id: str | None) -> str:
     return RequestKey.parse(request_id).request_id
 
 
-def local_times(svc: Services, now: datetime) -> dict[str, str]:
+def local_times(svc: Services, now: datetime) -> tuple[str, str]:
+    """``now`` as a receipt gives it: UTC (ISO 8601) and local time (to the second)."""
     zone = svc.config.zone
-    return {"at": now.isoformat(), "local_time": now.astimezone(zone).isoformat(timespec="seconds")}
+    return now.isoformat(), now.astimezone(zone).isoformat(timespec="seconds")

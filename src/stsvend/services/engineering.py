@@ -8,8 +8,6 @@ on the meter's chain when a meter is named, else on the chain of tokens for ever
 
 from __future__ import annotations
 
-from typing import Any
-
 from stsvend import sts
 from stsvend.services.auth import authorize, require_shift
 from stsvend.services.common import (
@@ -21,7 +19,9 @@ from stsvend.services.common import (
     request_id_of,
 )
 from stsvend.services.context import Actor, Services
+from stsvend.services.documents import receipt_tokens
 from stsvend.services.issue import Issued, issue_for_meter
+from stsvend.services.receipt_model import MeterDoc, SaleReceipt
 from stsvend.services.recording import key_change_first, receipt_header, record_sale
 from stsvend.vending.engineering import (
     EngineeringKind,
@@ -37,6 +37,7 @@ from stsvend.vending.requests import request_digest
 from stsvend.vending.roles import Action, Role
 
 __all__ = ["engineering_token", "issue_test_token"]
+
 
 def _kind(text: str | EngineeringKind) -> EngineeringKind:
     if isinstance(text, EngineeringKind):
@@ -60,7 +61,7 @@ def engineering_token(
     work_order: str,
     value: int | None = None,
     request_id: str | None = None,
-) -> dict[str, Any]:
+) -> SaleReceipt:
     """A class 2 management token for one meter, under a work order."""
     authorize(svc, actor, Action.ENGINEERING)
     require_shift(actor)
@@ -71,7 +72,7 @@ def engineering_token(
         actor, meter=meter, engineering=what.value, work_order=str(work_order).strip(),
         value=value))  # fmt: skip
 
-    def work() -> dict[str, Any]:
+    def work() -> SaleReceipt:
         now = svc.now()
         with svc.store.transaction() as conn:
             ctx = load_meter(conn, meter)
@@ -90,22 +91,21 @@ def engineering_token(
                   lambda tid, rnd: engineering_spec(request, tid=tid, rnd=rnd))],
                 now,
             )  # fmt: skip
-            result = {
+            data = ctx.token_key_data
+            result = SaleReceipt(
                 **receipt_header(svc, actor, "engineering", request_id, now),
-                "meter": {"drn": ctx.meter.drn, "iin": ctx.meter.iin,
-                          "sgc": f"{ctx.token_key_data.sgc:06d}",
-                          "krn": ctx.token_key_data.krn, "ti": ctx.token_key_data.ti,
-                          "base_date": int(ctx.token_key_data.base_date)},
-                "engineering": what.value,
-                "value": request.value,
-                "work_order": request.work_order,
-                "tokens": [],
-                "notes": notes,
-            }  # fmt: skip
+                meter=MeterDoc(ctx.meter.drn, ctx.meter.iin, sgc=f"{data.sgc:06d}", krn=data.krn,
+                               ti=data.ti, base_date=int(data.base_date)),
+                engineering=what.value,
+                value=request.value,
+                work_order=request.work_order,
+                tokens=receipt_tokens(tokens + made),
+                notes=tuple(notes),
+            )  # fmt: skip
             return record_sale(
                 svc, conn, actor, kind="engineering", request_id=request_id, digest=digest,
                 now=now, result=result, meter_id=ctx.meter.id, meter_drn=ctx.meter.drn,
-                printed=tokens + made, logged=made, reason=request.work_order,
+                logged=made, reason=request.work_order,
                 note=f"work order {request.work_order}",
             )  # fmt: skip
 
@@ -122,7 +122,7 @@ def issue_test_token(
     extended: bool = False,
     drn: str | None = None,
     request_id: str | None = None,
-) -> dict[str, Any]:
+) -> SaleReceipt:
     """A class 1 test/display token (no key, no TID), logged like every token."""
     authorize(svc, actor, Action.TEST_TOKEN)
     require_shift(actor)
@@ -138,7 +138,7 @@ def issue_test_token(
         manufacturer_code=request.manufacturer_code, four_digit=four_digit,
         extended=extended))  # fmt: skip
 
-    def work() -> dict[str, Any]:
+    def work() -> SaleReceipt:
         now = svc.now()
         with svc.store.transaction() as conn:
             meter = None if number is None else load_meter(conn, number).meter
@@ -163,18 +163,17 @@ def issue_test_token(
                 purpose=spec.purpose,
                 amount=request.control,
             )
-            result = {
+            result = SaleReceipt(
                 **receipt_header(svc, actor, "test", request_id, now),
-                "meter": None if meter is None else {"drn": meter.drn, "iin": meter.iin},
-                "control": request.control,
-                "manufacturer_code": request.manufacturer_code,
-                "tokens": [],
-                "notes": [],
-            }
+                meter=None if meter is None else MeterDoc(meter.drn, meter.iin),
+                control=request.control,
+                manufacturer_code=request.manufacturer_code,
+                tokens=receipt_tokens([token]),
+            )
             return record_sale(
                 svc, conn, actor, kind="test", request_id=request_id, digest=digest, now=now,
                 result=result, meter_id=meter_id, meter_drn=None if meter is None else meter.drn,
-                printed=[token], logged=[token],
+                logged=[token],
             )  # fmt: skip
 
     return issue_once(svc, actor, request_id, "test", number, digest, work)

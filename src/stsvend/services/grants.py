@@ -6,8 +6,6 @@ Each is one transaction, recorded like a vend (:func:`~stsvend.services.recordin
 
 from __future__ import annotations
 
-from typing import Any
-
 from stsvend import sts
 from stsvend.services.auth import authorize, require_shift
 from stsvend.services.common import (
@@ -23,8 +21,15 @@ from stsvend.services.common import (
     request_id_of,
 )
 from stsvend.services.context import Actor, Services
-from stsvend.services.documents import UNIT_NAMES, check_resource, meter_doc, state_doc
+from stsvend.services.documents import (
+    UNIT_NAMES,
+    check_resource,
+    meter_doc,
+    receipt_tokens,
+    state_doc,
+)
 from stsvend.services.issue import issue_for_meter
+from stsvend.services.receipt_model import SaleReceipt
 from stsvend.services.recording import key_change_first, receipt_header, record_sale
 from stsvend.services.tariffs import load_tariff
 from stsvend.store.repos import accounts as acc
@@ -40,7 +45,7 @@ __all__ = ["emergency_credit", "free_issue"]
 
 def emergency_credit(
     svc: Services, actor: Actor, drn: str, *, request_id: str | None = None
-) -> dict[str, Any]:
+) -> SaleReceipt:
     """Grant the account's emergency credit: a credit token now, recorded as a debt."""
     authorize(svc, actor, Action.EMERGENCY_CREDIT)
     require_shift(actor)
@@ -49,7 +54,7 @@ def emergency_credit(
     meter = normalise_drn(drn)
     digest = request_digest("emergency", request_content(actor, meter=meter))
 
-    def work() -> dict[str, Any]:
+    def work() -> SaleReceipt:
         now = svc.now()
         with svc.store.transaction() as conn:
             ctx = load_meter(conn, meter)
@@ -90,8 +95,8 @@ def emergency_credit(
             notes.append(
                 f"Emergency credit is a debt of {grant.debt}: later purchases repay it first."
             )
-            result = receipt_header(svc, actor, "emergency", request_id, now)
-            result.update(
+            result = SaleReceipt(
+                **receipt_header(svc, actor, "emergency", request_id, now),
                 meter=meter_doc(ctx),
                 unit=UNIT_NAMES[sts.Resource(ctx.meter.resource)],
                 contract=account.contract_number,
@@ -100,7 +105,8 @@ def emergency_credit(
                 units=grant.units,
                 debt=grant.debt.minor,
                 currency=currency,
-                notes=notes,
+                tokens=receipt_tokens(tokens + credit),
+                notes=tuple(notes),
                 key_change_first=bool(tokens),
                 state_before=state_doc(before, month_state(month)),
             )
@@ -110,7 +116,7 @@ def emergency_credit(
             return record_sale(
                 svc, conn, actor, kind="emergency", request_id=request_id, digest=digest,
                 now=now, result=result, meter_id=ctx.meter.id, meter_drn=ctx.meter.drn,
-                printed=tokens + credit, logged=credit, account_id=account.id,
+                logged=credit, account_id=account.id,
                 units=grant.units, tax=grant.tax.minor, ledger=ledger,
             )  # fmt: skip
 
@@ -126,7 +132,7 @@ def free_issue(
     *,
     request_id: str | None = None,
     policy: FreeIssuePolicy | None = None,
-) -> dict[str, Any]:
+) -> SaleReceipt:
     """Give ``units`` tenths without payment (supervisor, with a reason; capped per month)."""
     authorize(svc, actor, Action.FREE_ISSUE)
     require_shift(actor)
@@ -136,7 +142,7 @@ def free_issue(
         actor, meter=meter, units=units if isinstance(units, int) else repr(units),
         reason=" ".join(str(reason).split())))  # fmt: skip
 
-    def work() -> dict[str, Any]:
+    def work() -> SaleReceipt:
         now = svc.now()
         with svc.store.transaction() as conn:
             ctx = load_meter(conn, meter)
@@ -175,21 +181,22 @@ def free_issue(
                     month.free_issue_units + units,
                 ),
             )
-            result = receipt_header(svc, actor, "free_issue", request_id, now)
-            result.update(
+            result = SaleReceipt(
+                **receipt_header(svc, actor, "free_issue", request_id, now),
                 meter=meter_doc(ctx),
                 unit=UNIT_NAMES[sts.Resource(ctx.meter.resource)],
                 contract=account.contract_number,
                 customer=account.customer_number,
                 units=units,
                 reason=text,
-                notes=notes,
+                tokens=receipt_tokens(tokens + credit),
+                notes=tuple(notes),
                 key_change_first=bool(tokens),
             )
             return record_sale(
                 svc, conn, actor, kind="free_issue", request_id=request_id, digest=digest,
                 now=now, result=result, meter_id=ctx.meter.id, meter_drn=ctx.meter.drn,
-                printed=tokens + credit, logged=credit, account_id=account.id,
+                logged=credit, account_id=account.id,
                 units=units, ledger=[("free_issue", 0, units)], reason=text, note=text,
             )  # fmt: skip
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+import attrs
 from sqlalchemy import select
 
 from stsvend.config import ConfigError
@@ -26,6 +27,8 @@ from stsvend.services.common import (
     request_id_of,
 )
 from stsvend.services.context import Actor, Services
+from stsvend.services.receipt_codec import decode
+from stsvend.services.receipt_model import SaleReceipt
 from stsvend.services.recording import receipt_header, record_sale
 from stsvend.store.models import LedgerEntry, Sale, TokenLog
 from stsvend.store.repos import accounts as acc
@@ -77,7 +80,7 @@ def _own_open_shift(conn: Any, actor: Actor, sale: SaleRecord) -> bool:
     return shift.operator_id == actor.operator_id and shift.closed_at is None
 
 
-def reprint(svc: Services, actor: Actor, receipt: str | int) -> dict[str, Any]:
+def reprint(svc: Services, actor: Actor, receipt: str | int) -> SaleReceipt:
     """The receipt exactly as issued, marked COPY (the reprint is in the operation log).
 
     A receipt of the operator's own open shift is a plain reprint; any other needs the right
@@ -100,6 +103,7 @@ def reprint(svc: Services, actor: Actor, receipt: str | int) -> dict[str, Any]:
                 detail={"reason": exc.message},
             )  # fmt: skip
         raise
+    stored = decode(sale.result)
     with svc.store.transaction() as conn:
         reversed_by = reversal_of(conn, sale.id)
         log_operation(
@@ -109,14 +113,14 @@ def reprint(svc: Services, actor: Actor, receipt: str | int) -> dict[str, Any]:
             terminal=actor.terminal,
             action="reprint",
             target=str(sale.id),
-            detail={"kind": sale.kind, "tokens": len(sale.result.get("tokens", [])),
-                    "own_shift": own},
+            detail={"kind": sale.kind, "tokens": len(stored.tokens), "own_shift": own},
         )  # fmt: skip
-    out = {**sale.result, "receipt": sale.id, "copy": True, "mark": COPY_MARK}
-    if reversed_by is not None:
-        out["reversed_by"] = reversed_by.id
-        out["notes"] = [*out.get("notes", []), REVERSAL_NOTICE]
-    return out
+    if reversed_by is None:
+        return attrs.evolve(stored, receipt=sale.id, copy=True, mark=COPY_MARK)
+    notes = (*stored.notes, REVERSAL_NOTICE)
+    return attrs.evolve(
+        stored, receipt=sale.id, copy=True, mark=COPY_MARK, reversed_by=reversed_by.id, notes=notes
+    )
 
 
 def reversal_policy(svc: Services) -> ReversalPolicy:
@@ -151,7 +155,7 @@ def reverse(
     reason: str,
     *,
     request_id: str | None = None,
-) -> dict[str, Any]:
+) -> SaleReceipt:
     """Reverse a sale's money; its token stays in the log, marked reversed.
 
     The reverser is another operator than the seller, and the sale is within the configured
@@ -165,7 +169,7 @@ def reverse(
         actor, receipt=number, reason=" ".join(str(reason).split())))  # fmt: skip
     policy = reversal_policy(svc)
 
-    def work() -> dict[str, Any]:
+    def work() -> SaleReceipt:
         now = svc.now()
         with svc.store.transaction() as conn:
             stored = replay(conn, request_id, "reversal", None, digest, any_meter=True)
@@ -199,13 +203,14 @@ def reverse(
                 now=now,
                 policy=policy,
             )
-            before = original.result["state_before"]
+            sold = decode(original.result)
+            before = sold.state_before
             if original.account_id is not None:
-                acc.update_account(conn, original.account_id, **{
-                    "credit_balance": before["account"]["credit_balance"],
-                    "debt": before["account"]["debt"],
-                    "emergency_debt": before["account"]["emergency_debt"],
-                })  # fmt: skip
+                assert before is not None  # a sale's receipt keeps it, and only sales reverse
+                acc.update_account(conn, original.account_id,
+                                   credit_balance=before.account.credit_balance,
+                                   debt=before.account.debt,
+                                   emergency_debt=before.account.emergency_debt)  # fmt: skip
                 month_key = calendar(svc).month_key(original.created_at)
                 month = acc.get_month(conn, original.account_id, month_key)
                 acc.put_month(
@@ -213,9 +218,9 @@ def reverse(
                     original.account_id,
                     month_key,
                     acc.MonthRecord(
-                        before["month"]["units"],
-                        before["month"]["fixed_charge_paid"],
-                        before["month"]["free_units_issued"],
+                        before.month.units,
+                        before.month.fixed_charge_paid,
+                        before.month.free_units_issued,
                         month.free_issue_units,
                     ),
                 )
@@ -224,29 +229,29 @@ def reverse(
                     LedgerEntry.sale_id == original.id
                 )
             ).all()
-            tokens = [t for t in original.result.get("tokens", []) if t["purpose"] == purpose.value]
-            result = {
+            tokens = [t for t in sold.tokens if t.purpose is purpose]
+            result = SaleReceipt(
                 **receipt_header(svc, actor, "reversal", request_id, now, test=original.test),
-                "reverses": original.id,
-                "meter": original.result.get("meter"),
-                "contract": original.result.get("contract"),
-                "customer": original.result.get("customer"),
-                "refund": original.amount,
-                "currency": svc.config.currency,
-                "units": original.units,
-                "unit": original.result.get("unit"),
-                "reason": text,
+                reverses=original.id,
+                meter=sold.meter,
+                contract=sold.contract,
+                customer=sold.customer,
+                refund=original.amount,
+                currency=svc.config.currency,
+                units=original.units,
+                unit=sold.unit,
+                reason=text,
                 # The reversed tokens are named, never handed out again: no digits.
-                "tokens": [{k: v for k, v in t.items() if k != "digits"} for t in tokens],
-                "notes": [REVERSAL_NOTICE],
-            }
+                tokens=tuple(attrs.evolve(t, digits=None) for t in tokens),
+                notes=(REVERSAL_NOTICE,),
+            )
             seqs = []
             for token in tokens:
                 row = conn.execute(
                     select(TokenLog.seq).where(
                         TokenLog.meter == ctx.meter.drn,
-                        TokenLog.base_date == token["base_date"],
-                        TokenLog.tid == token["tid"],
+                        TokenLog.base_date == token.base_date,
+                        TokenLog.tid == token.tid,
                     )
                 ).first()
                 seqs.append(None if row is None else row.seq)
@@ -257,10 +262,10 @@ def reverse(
                         chain=ctx.meter.drn, seq=0, at=now, event="reversal",
                         purpose=purpose.value, request_id=request_id, operator=actor.username,
                         terminal=actor.terminal, test=original.test, sale_id=sale_id,
-                        meter=ctx.meter.drn, token_class=token["class"],
-                        subclass=token["subclass"], base_date=token["base_date"],
-                        amount=token["amount"], sgc=token["sgc"], krn=token["krn"],
-                        ti=token["ti"], kcv=token["kcv"], ref_seq=seq, note=text,
+                        meter=ctx.meter.drn, token_class=token.token_class,
+                        subclass=token.subclass, base_date=token.base_date,
+                        amount=token.amount, sgc=token.sgc, krn=token.krn,
+                        ti=token.ti, kcv=token.kcv, ref_seq=seq, note=text,
                     )
                     for token, seq in zip(tokens, seqs, strict=True)
                 ]  # fmt: skip
@@ -269,7 +274,7 @@ def reverse(
                 svc, conn, actor, kind="reversal", request_id=request_id, digest=digest,
                 now=now, result=result, meter_id=original.meter_id, meter_drn=ctx.meter.drn,
                 marks=marks, account_id=original.account_id, amount=-original.amount,
-                units=-original.units, tax=-int(original.result.get("money", {}).get("tax", 0)),
+                units=-original.units, tax=-(0 if sold.money is None else sold.money.tax),
                 ledger=[(entry, -amount, -units) for entry, amount, units in lines],
                 reason=text, reversal_of=original.id, test=original.test,
             )  # fmt: skip

@@ -17,8 +17,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import Any
+from typing import TypedDict
 
+import attrs
 from sqlalchemy.engine import Connection
 
 from stsvend.services.common import (
@@ -29,6 +30,8 @@ from stsvend.services.common import (
 )
 from stsvend.services.context import Actor, Services
 from stsvend.services.issue import Issued, sale_entry, token_entries
+from stsvend.services.receipt_codec import stored_form
+from stsvend.services.receipt_model import SaleReceipt
 from stsvend.store.repos.keychanges import set_state
 from stsvend.store.repos.sales import insert_sale, ledger_rows, sale_row, stage_ledger, stage_sale
 from stsvend.tokenlog.chain import LogEntry
@@ -36,7 +39,21 @@ from stsvend.tokenlog.writer import append
 from stsvend.vending.key_change import KeyChangeEvent, next_state
 from stsvend.vending.notices import KEY_CHANGE_NOTICE
 
-__all__ = ["key_change_first", "receipt_header", "record_sale"]
+__all__ = ["Header", "key_change_first", "receipt_header", "record_sale"]
+
+
+class Header(TypedDict):
+    """The header fields of a :class:`SaleReceipt` (its keyword arguments)."""
+
+    kind: str
+    request_id: str
+    at: str
+    local_time: str
+    operator: str
+    terminal: str
+    test: bool
+    utility: str
+    tax_number: str
 
 
 def receipt_header(
@@ -47,19 +64,21 @@ def receipt_header(
     now: datetime,
     *,
     test: bool | None = None,
-) -> dict[str, Any]:
+) -> Header:
     """What every receipt starts with (``test``: the TEST marking, when it is not the
     security module's own — a reversal keeps its original sale's)."""
-    return {
-        "kind": kind,
-        "request_id": request_id,
-        **local_times(svc, now),
-        "operator": actor.username,
-        "terminal": actor.terminal,
-        "test": svc.hsm.test if test is None else test,
-        "utility": svc.config.utility_name,
-        "tax_number": svc.config.tax_number,
-    }
+    at, local_time = local_times(svc, now)
+    return Header(
+        kind=kind,
+        request_id=request_id,
+        at=at,
+        local_time=local_time,
+        operator=actor.username,
+        terminal=actor.terminal,
+        test=svc.hsm.test if test is None else test,
+        utility=svc.config.utility_name,
+        tax_number=svc.config.tax_number,
+    )
 
 
 def key_change_first(
@@ -85,10 +104,9 @@ def record_sale(
     request_id: str,
     digest: str,
     now: datetime,
-    result: dict[str, Any],
+    result: SaleReceipt,
     meter_id: int | None,
     meter_drn: str | None,
-    printed: Sequence[Issued] | None = None,
     logged: Sequence[Issued] = (),
     marks: Callable[[int], Sequence[LogEntry]] | None = None,
     account_id: int | None = None,
@@ -102,18 +120,16 @@ def record_sale(
     test: bool | None = None,
     heads: dict[str, tuple[int, bytes]] | None = None,
     sale_id: int | None = None,
-) -> dict[str, Any]:
+) -> SaleReceipt:
     """Record the sale whose receipt is ``result``; returns the answer (with its receipt
-    number), which is also what a repeated request id replays.
+    number), which is also what a repeated request id replays (stored in the form
+    :func:`~stsvend.services.receipt_codec.stored_form` gives).
 
-    ``printed``: the tokens on the receipt (key change tokens first), written into the
-    receipt; ``logged``: those of them made now, one token log row each (``note`` on each);
+    ``logged``: the tokens of the receipt made now, one token log row each (``note`` on each);
     ``marks``: further log rows of this sale, given its id (a reversal's).  ``ledger``:
     (entry, amount, units) lines that sum to zero.  ``sale_id``: an id already taken from the
     sequence (a vend's snapshot), so that nothing here needs an answer from the database.
     """
-    if printed is not None:
-        result["tokens"] = [token.as_dict() for token in printed]
     values = {
         "request_id": request_id,
         "request_digest": digest,
@@ -131,7 +147,7 @@ def record_sale(
         "reversal_of": reversal_of,
         "reason": reason,
         "test": svc.hsm.test if test is None else test,
-        "result": result,
+        "result": stored_form(result),
     }
     if sale_id is None:
         sale_id = insert_sale(conn, values)
@@ -146,4 +162,6 @@ def record_sale(
         entries += marks(sale_id)
     entries.append(sale_entry(actor, meter_drn, sale_row(values, sale_id), lines, now=now))
     append(conn, svc.log_key, entries, heads=heads)
-    return {**result, "receipt": sale_id, "replayed": False}
+    if result.receipt == sale_id and result.replayed is False:
+        return result  # numbered already (a vend takes its id beforehand): nothing to copy
+    return attrs.evolve(result, receipt=sale_id, replayed=False)

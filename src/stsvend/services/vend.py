@@ -11,8 +11,6 @@ its credit under the new key.  Emergency credit and free issue are in
 
 from __future__ import annotations
 
-from typing import Any
-
 from stsvend import sts
 from stsvend.errors import InputError
 from stsvend.services.auth import authorize, require_shift
@@ -39,10 +37,12 @@ from stsvend.services.documents import (
     check_resource,
     meter_doc,
     money_of,
+    receipt_tokens,
     state_doc,
 )
 from stsvend.services.grants import emergency_credit, free_issue
 from stsvend.services.issue import UNREAD, Issued, issue_for_meter
+from stsvend.services.receipt_model import SaleReceipt, TrialResult
 from stsvend.services.recording import key_change_first, receipt_header, record_sale
 from stsvend.services.tariffs import load_tariff
 from stsvend.store.repos import accounts as acc
@@ -72,7 +72,7 @@ def sale_ledger(sale: SaleBreakdown) -> list[tuple[str, int, int]]:
 
 def vend(
     svc: Services, actor: Actor, drn: str, amount: str | Money, *, request_id: str | None = None
-) -> dict[str, Any]:
+) -> SaleReceipt:
     """Sell credit for ``amount`` (major units as text, or Money) to the meter's account."""
     authorize(svc, actor, Action.VEND)
     require_shift(actor)
@@ -83,7 +83,7 @@ def vend(
     digest = request_digest("credit", request_content(
         actor, meter=meter, amount=money.minor, currency=money.currency))  # fmt: skip
 
-    def work() -> dict[str, Any]:
+    def work() -> SaleReceipt:
         now = svc.now()
         cal = calendar(svc)
         month_key = cal.month_key(now)
@@ -131,8 +131,8 @@ def vend(
                 month_after.free_units_issued, month.free_issue_units))  # fmt: skip
             acc.update_account(conn, account.id, credit_balance=after.credit_balance,
                                debt=after.debt, emergency_debt=after.emergency_debt)  # fmt: skip
-            result = receipt_header(svc, actor, "credit", request_id, now)
-            result.update(
+            result = SaleReceipt(
+                **receipt_header(svc, actor, "credit", request_id, now),
                 meter=meter_doc(ctx),
                 unit=UNIT_NAMES[sts.Resource(ctx.meter.resource)],
                 contract=account.contract_number,
@@ -140,14 +140,18 @@ def vend(
                 tariff=tariff.name,
                 money=breakdown_doc(sale),
                 units=sale.units,
-                notes=notes,
+                tokens=receipt_tokens(tokens + credit),
+                notes=tuple(notes),
                 key_change_first=bool(tokens),
                 state_before=state_doc(before, month_state(month)),
+                # Numbered now when the id is taken beforehand: the answer is made once.
+                receipt=snap.next_sale_id,
+                replayed=False,
             )
             return record_sale(
                 svc, conn, actor, kind="credit", request_id=request_id, digest=digest, now=now,
                 result=result, meter_id=ctx.meter.id, meter_drn=ctx.meter.drn,
-                printed=tokens + credit, logged=credit, account_id=account.id,
+                logged=credit, account_id=account.id,
                 amount=money.minor, units=sale.units, tax=sale.tax.minor,
                 ledger=sale_ledger(sale),
                 heads=None if snap.head is None else {ctx.meter.drn: snap.head},
@@ -164,7 +168,7 @@ def trial(
     *,
     amount: str | Money | None = None,
     units: int | None = None,
-) -> dict[str, Any]:
+) -> TrialResult:
     """The figures a vend would give (for an amount, or the amount for ``units`` tenths).
 
     Nothing is written and no token is made.
@@ -198,15 +202,17 @@ def trial(
             ),
         )
         conn.rollback()  # a trial writes nothing, not even by accident
-    return {
-        "kind": "trial",
-        **local_times(svc, now),
-        "meter": meter_doc(ctx),
-        "contract": account.contract_number,
-        "tariff": tariff.name,
-        "money": breakdown_doc(sale),
-        "units": sale.units,
-        "unit": UNIT_NAMES[sts.Resource(ctx.meter.resource)],
-        "key_change_pending": ctx.key_change is not None,
-        "test": svc.hsm.test if svc.has_hsm else False,
-    }
+    at, local_time = local_times(svc, now)
+    return TrialResult(
+        kind="trial",
+        at=at,
+        local_time=local_time,
+        meter=meter_doc(ctx),
+        contract=account.contract_number,
+        tariff=tariff.name,
+        money=breakdown_doc(sale),
+        units=sale.units,
+        unit=UNIT_NAMES[sts.Resource(ctx.meter.resource)],
+        key_change_pending=ctx.key_change is not None,
+        test=svc.hsm.test if svc.has_hsm else False,
+    )

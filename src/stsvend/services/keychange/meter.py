@@ -17,7 +17,9 @@ from stsvend.services.common import (
     request_id_of,
 )
 from stsvend.services.context import Actor, Services
+from stsvend.services.documents import receipt_tokens
 from stsvend.services.keychange.changeset import make_change, note, plan_for
+from stsvend.services.receipt_model import KeyDataDoc, MeterDoc, SaleReceipt
 from stsvend.services.recording import receipt_header, record_sale
 from stsvend.store.repos import keychanges as kc
 from stsvend.store.repos.meters import set_key_data
@@ -44,7 +46,7 @@ def key_change_meter(
     sgc_token: bool = False,
     issue: bool = False,
     request_id: str | None = None,
-) -> dict[str, Any]:
+) -> SaleReceipt:
     """Flag one meter for a key change (``issue``: hand its tokens out now)."""
     authorize(svc, actor, Action.KEY_CHANGE)
     request_id = request_id_of(svc, request_id)
@@ -53,7 +55,7 @@ def key_change_meter(
         actor, meter=meter, rollover=rollover, sgc=sgc, krn=krn, ti=ti, ken=ken,
         key_type=key_type, sgc_token=sgc_token, issue=issue))  # fmt: skip
 
-    def work() -> dict[str, Any]:
+    def work() -> SaleReceipt:
         now = svc.now()
         with svc.store.transaction() as conn:
             ctx = load_meter(conn, meter)
@@ -75,24 +77,23 @@ def key_change_meter(
                 row["state"] = KeyChangeState.ISSUED.value
                 row["issued_at"] = now
             kc.add_key_changes(conn, [row])
-            result = {
+            result = SaleReceipt(
                 **receipt_header(svc, actor, "key_change", request_id, now),
-                "meter": {"drn": ctx.meter.drn, "iin": ctx.meter.iin,
-                          **key_data_to_dict(plan.current)},
-                "target": key_data_to_dict(plan.target),
-                "reason": row["reason"],
-                "rollover": plan.rollover,
-                "state": row["state"],
-                "tokens": [],
-                "notes": [] if issue else [
+                meter=MeterDoc(ctx.meter.drn, ctx.meter.iin, **key_data_to_dict(plan.current)),
+                target=KeyDataDoc(**key_data_to_dict(plan.target)),
+                reason=row["reason"],
+                rollover=plan.rollover,
+                state=row["state"],
+                tokens=receipt_tokens(issued),
+                notes=() if issue else (
                     "The key change is pending: its tokens print first on the meter's next "
-                    "receipt."
-                ],
-            }  # fmt: skip
+                    "receipt.",
+                ),
+            )  # fmt: skip
             return record_sale(
                 svc, conn, actor, kind="key_change", request_id=request_id, digest=digest,
                 now=now, result=result, meter_id=ctx.meter.id, meter_drn=ctx.meter.drn,
-                printed=issued, logged=issued, reason=row["reason"], note=note(plan),
+                logged=issued, reason=row["reason"], note=note(plan),
             )  # fmt: skip
 
     return issue_once(svc, actor, request_id, "key_change", meter, digest, work)
