@@ -232,9 +232,11 @@ def kc_jobs(sess: Session, as_json: bool) -> None:
 def kc_confirm(sess: Session, drn: str, as_json: bool) -> None:
     """The meter took its key change: it now runs on the new key data."""
     from stsvend.services.keychange import confirm
+    from stsvend.services.results import as_doc
 
-    data = confirm(sess.svc, sess.actor, drn)
-    emit(data, as_json, lambda d: click.echo(f"key change of {d['meter']} {d['state']}"))
+    done = confirm(sess.svc, sess.actor, drn)
+    emit(as_doc(done), as_json, lambda _: click.echo(
+        f"key change of {done.meter} {done.state.value}"))  # fmt: skip
 
 
 @key_change.command("cancel")
@@ -250,12 +252,15 @@ def kc_cancel(sess: Session, drn: str, reason: str, as_json: bool) -> None:
     The command warns; ask the customer, or send a test token, before selling again.
     """
     from stsvend.services.keychange import cancel
+    from stsvend.services.results import as_doc
+    from stsvend.vending.key_change import KeyChangeState
 
-    data = cancel(sess.svc, sess.actor, drn, reason)
-    emit(data, as_json, lambda d: click.echo(f"key change of {d['meter']} {d['state']}"))
-    if data.get("was") == "issued":
+    done = cancel(sess.svc, sess.actor, drn, reason)
+    emit(as_doc(done), as_json, lambda _: click.echo(
+        f"key change of {done.meter} {done.state.value}"))  # fmt: skip
+    if done.was is KeyChangeState.ISSUED:
         click.echo(
-            f"warning: the key change tokens of {data['meter']} were already handed out; if "
+            f"warning: the key change tokens of {done.meter} were already handed out; if "
             "they were entered, the meter is on the new key and will reject every token made "
             "on the old one. Check the meter before selling to it again.",
             err=True,

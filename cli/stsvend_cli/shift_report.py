@@ -36,7 +36,7 @@ def close_shift(svc: Services, actor: Actor, cash_counted: int | None) -> dict[s
     from stsvend.services.logs import latest_anchor
     from stsvend.services.results import as_doc
 
-    report = end_shift(svc, actor, cash_counted=cash_counted)
+    report: dict[str, Any] = as_doc(end_shift(svc, actor, cash_counted=cash_counted))
     # The latest seal's MAC, for the shift report: kept on paper or by the auditor, it is the
     # anchor `stsvend log verify --anchor` checks the log against (docs/token-log.md).
     report["anchor"] = as_doc(latest_anchor(svc))

@@ -85,8 +85,8 @@ def test_a_shift_opens_once_and_closes_with_its_totals(inst: Installation) -> No
     with pytest.raises(auth.ShiftError, match="already has an open shift"):
         auth.start_shift(inst.svc, inst.clerk)
     report = auth.end_shift(inst.svc, inst.clerk)
-    [credit] = report["totals"]
-    assert (credit["kind"], credit["count"], credit["amount"]) == ("credit", 2, 5000)
+    [credit] = report.totals
+    assert (credit.kind, credit.count, credit.amount) == ("credit", 2, 5000)
     with pytest.raises(auth.ShiftError):
         auth.end_shift(inst.svc, auth.login(inst.svc, "clerk", PINS["clerk"]))
 

@@ -74,8 +74,8 @@ def test_the_cash_counted_at_the_end_of_a_shift(inst: Installation) -> None:
         with pytest.raises(InputError):
             auth.end_shift(inst.svc, inst.clerk, cash_counted=bad)  # type: ignore[arg-type]
     report = auth.end_shift(inst.svc, inst.clerk, cash_counted=4100)
-    assert report["cash"] == {"currency": inst.svc.config.currency, "expected": 4000,
-                              "counted": 4100, "difference": 100}  # fmt: skip
+    assert as_doc(report.cash) == {"currency": inst.svc.config.currency, "expected": 4000,
+                                   "counted": 4100, "difference": 100}  # fmt: skip
     # Ended once: a second end (another session of the same shift) changes nothing.
     with pytest.raises(auth.ShiftError, match="already closed"):
         auth.end_shift(inst.svc, inst.clerk, cash_counted=0)
@@ -83,7 +83,7 @@ def test_the_cash_counted_at_the_end_of_a_shift(inst: Installation) -> None:
         auth.require_open_shift(inst.svc, inst.clerk)
     with inst.svc.store.transaction() as conn:
         row = conn.exec_driver_sql("SELECT cash_counted FROM shift WHERE id = ?",
-                                   (report["shift"],)).one()  # fmt: skip
+                                   (report.shift,)).one()  # fmt: skip
     assert row[0] == 4100
 
 

@@ -14,7 +14,7 @@ from stsvend.services import keychange, registry, vend
 from stsvend.services.results import as_doc
 from stsvend.store.repos.meters import get_meter
 from stsvend.vending.errors import KeyChangeError, PermissionDenied
-from stsvend.vending.key_change import KeyChangeJobState
+from stsvend.vending.key_change import KeyChangeJobState, KeyChangeState
 from tests.services.helpers import Installation, digits, drn, installation
 
 METER = drn(1)
@@ -32,7 +32,9 @@ def test_one_meter_krn_change_pending_issued_confirmed(inst: Installation) -> No
     assert [t.digits for t in sale.tokens[:2]] == [t.digits for t in out.tokens]
     assert sale.meter is not None and sale.meter.krn == 2  # credit under the new key
     done = keychange.confirm(inst.svc, inst.supervisor, METER)
-    assert done["state"] == "confirmed"
+    assert as_doc(done) == {"meter": METER, "state": "confirmed", "was": "issued",
+                            "target": done.target}  # fmt: skip
+    assert done.target["krn"] == 2
     with inst.svc.store.transaction() as conn:
         assert get_meter(conn, METER).krn == 2
     inst.clock.advance(minutes=1)
@@ -48,7 +50,8 @@ def test_a_pending_change_cannot_be_confirmed_but_can_be_cancelled(inst: Install
         keychange.confirm(inst.svc, inst.supervisor, METER)
     with pytest.raises(Exception, match="reason"):
         keychange.cancel(inst.svc, inst.supervisor, METER, "no")
-    assert keychange.cancel(inst.svc, inst.supervisor, METER, "wrong KRN")["state"] == "cancelled"
+    cancelled = keychange.cancel(inst.svc, inst.supervisor, METER, "wrong KRN")
+    assert cancelled.state is KeyChangeState.CANCELLED
     assert [t.label for t in vend.vend(inst.svc, inst.clerk, METER, "10").tokens] == ["Credit"]
 
 

@@ -10,7 +10,7 @@ after that only an admin manages operators.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from attrs import frozen
 
@@ -23,11 +23,16 @@ from stsvend.store.repos.oplog import log_operation
 from stsvend.vending.errors import PermissionDenied, VendingError
 from stsvend.vending.roles import Action, Role, check_permission
 
+if TYPE_CHECKING:
+    from stsvend.services.reports import KindTotals
+
 __all__ = [
     "CASH_KINDS",
     "MAX_FAILED_LOGINS",
     "OperatorView",
     "PinChangeRequired",
+    "ShiftCash",
+    "ShiftClosed",
     "ShiftError",
     "add_operator",
     "authorize",
@@ -342,7 +347,35 @@ def expected_cash(totals: list[dict[str, Any]]) -> int:
     return sum(int(row["amount"]) for row in totals if row["kind"] in CASH_KINDS)
 
 
-def end_shift(svc: Services, actor: Actor, *, cash_counted: int | None = None) -> dict[str, Any]:
+@frozen
+class ShiftCash:
+    """A closed shift's cash: the system's total, the operator's count, the difference."""
+
+    currency: str
+    #: Cash the system recorded (credit sales less refunds), minor units.
+    expected: int
+    #: What the operator declared having counted (None: not declared), minor units.
+    counted: int | None
+    #: counted − expected (over when positive, short when negative; None: not declared).
+    difference: int | None
+
+
+@frozen
+class ShiftClosed:
+    """A closed shift and its totals, for the shift report."""
+
+    shift: int
+    operator: str
+    terminal: str
+    #: When it opened and closed (UTC, ISO 8601).
+    opened_at: str
+    closed_at: str
+    #: The shift's sales by kind (:class:`stsvend.services.reports.KindTotals`).
+    totals: tuple[KindTotals, ...]
+    cash: ShiftCash
+
+
+def end_shift(svc: Services, actor: Actor, *, cash_counted: int | None = None) -> ShiftClosed:
     """Close the actor's shift; returns its totals (by kind of sale) for the shift report.
 
     ``cash_counted`` (minor units, not negative) is the cash the operator declares having
@@ -364,12 +397,8 @@ def end_shift(svc: Services, actor: Actor, *, cash_counted: int | None = None) -
             conn, shift_id, now, cash_counted=cash_counted, cash_expected=expected
         ):
             raise ShiftError(f"shift {shift_id} is already closed")
-        cash: dict[str, Any] = {
-            "currency": svc.config.currency,
-            "expected": expected,
-            "counted": cash_counted,
-            "difference": None if cash_counted is None else cash_counted - expected,
-        }
+        cash = ShiftCash(svc.config.currency, expected, cash_counted,
+                         None if cash_counted is None else cash_counted - expected)  # fmt: skip
         log_operation(
             conn,
             at=now,
@@ -380,15 +409,11 @@ def end_shift(svc: Services, actor: Actor, *, cash_counted: int | None = None) -
             detail={
                 "cash_expected": expected,
                 "cash_counted": cash_counted,
-                "cash_difference": cash["difference"],
+                "cash_difference": cash.difference,
             },
         )
-    return {
-        "shift": shift_id,
-        "operator": actor.username,
-        "terminal": actor.terminal,
-        "opened_at": shift.opened_at.isoformat(),
-        "closed_at": now.isoformat(),
-        "totals": totals,
-        "cash": cash,
-    }
+    from stsvend.services.reports import KindTotals
+
+    rows = tuple(KindTotals.of(row) for row in totals)
+    return ShiftClosed(shift_id, actor.username, actor.terminal, shift.opened_at.isoformat(),
+                       now.isoformat(), rows, cash)  # fmt: skip

@@ -29,7 +29,12 @@ from stsvend.services.keychange.jobs import (
     run_job,
     start_job,
 )
-from stsvend.services.keychange.meter import cancel, confirm, key_change_meter
+from stsvend.services.keychange.meter import (
+    KeyChangeTransition,
+    cancel,
+    confirm,
+    key_change_meter,
+)
 from stsvend.services.keychange.report import KeyReport, KeyReportRow, key_report
 from stsvend.services.keychange.worker import KeyChangeJobError, ProgressFn
 
@@ -37,6 +42,7 @@ __all__ = [
     "JobTarget",
     "KeyChangeJob",
     "KeyChangeJobError",
+    "KeyChangeTransition",
     "KeyReport",
     "KeyReportRow",
     "ProgressFn",

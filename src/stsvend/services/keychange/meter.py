@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
+
+from attrs import frozen
 
 from stsvend.errors import InputError
 from stsvend.services.auth import authorize
@@ -29,7 +32,7 @@ from stsvend.vending.key_change import KeyChangeEvent, KeyChangeState, next_stat
 from stsvend.vending.requests import request_digest
 from stsvend.vending.roles import Action
 
-__all__ = ["cancel", "confirm", "key_change_meter"]
+__all__ = ["KeyChangeTransition", "cancel", "confirm", "key_change_meter"]
 
 
 def key_change_meter(
@@ -99,9 +102,23 @@ def key_change_meter(
     return issue_once(svc, actor, request_id, "key_change", meter, digest, work)
 
 
+@frozen
+class KeyChangeTransition:
+    """A key change confirmed (the meter took it) or cancelled."""
+
+    meter: str
+    #: The state it is in now, and the one it left (an issued key change's tokens are in the
+    #: customer's hands).
+    state: KeyChangeState
+    was: KeyChangeState
+    #: The key data it moved (or was to move) the meter to: sgc, krn, ti, key_type, ea,
+    #: base_date, ken.
+    target: Mapping[str, Any]
+
+
 def _transition(
     svc: Services, actor: Actor, drn: str, event: KeyChangeEvent, reason: str | None
-) -> dict[str, Any]:
+) -> KeyChangeTransition:
     authorize(svc, actor, Action.KEY_CHANGE_CONFIRM)
     now = svc.now()
     with svc.store.transaction() as conn:
@@ -123,17 +140,16 @@ def _transition(
             target=ctx.meter.drn,
             detail={"key_change": change.id, "reason": reason, "target": change.new_key},
         )
-    # "was": the state it left (an issued key change's tokens are in the customer's hands).
-    return {"meter": ctx.meter.drn, "state": state.value, "was": change.state,
-            "target": change.new_key}  # fmt: skip
+    return KeyChangeTransition(ctx.meter.drn, state, KeyChangeState(change.state),
+                               dict(change.new_key))  # fmt: skip
 
 
-def confirm(svc: Services, actor: Actor, drn: str) -> dict[str, Any]:
+def confirm(svc: Services, actor: Actor, drn: str) -> KeyChangeTransition:
     """The meter took its key change: it now runs on the target key data."""
     return _transition(svc, actor, drn, KeyChangeEvent.CONFIRM, None)
 
 
-def cancel(svc: Services, actor: Actor, drn: str, reason: str) -> dict[str, Any]:
+def cancel(svc: Services, actor: Actor, drn: str, reason: str) -> KeyChangeTransition:
     """Withdraw an open key change (its tokens stay in the log)."""
     if not isinstance(reason, str) or len(reason.strip()) < 5:
         raise InputError("cancelling a key change needs a reason of at least 5 characters")
