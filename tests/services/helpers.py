@@ -131,6 +131,26 @@ def installation(url: str = "sqlite://", **kwargs: Any) -> Iterator[Installation
         inst.close()
 
 
+@contextmanager
+def installation_on(backend: str) -> Iterator[Installation]:
+    """An installation on ``backend``: "sqlite" (in memory) or "postgresql" (a database of its
+    own, dropped after; the test is skipped without STSVEND_TEST_POSTGRES_URL)."""
+    if backend == "sqlite":
+        with installation() as inst:
+            yield inst
+        return
+    import os
+
+    import pytest
+
+    from tests.store.pgdb import ENV, temporary_database
+
+    if not os.environ.get(ENV):
+        pytest.skip(f"{ENV} is not set")
+    with temporary_database() as url, installation(url, create=False) as inst:
+        yield inst
+
+
 def digits(token: TokenEntry) -> str:
     """A handed-out token's digits (only a reversal's receipt names a token without them)."""
     assert token.digits is not None, token

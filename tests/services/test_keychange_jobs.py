@@ -5,7 +5,6 @@ the store in a fixed number of queries."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from typing import Any
 
@@ -16,22 +15,15 @@ from stsvend.services import importing, keychange, registry
 from stsvend.services.results import as_doc
 from stsvend.vending.errors import KeyChangeError
 from stsvend.vending.key_change import KeyChangeJobState, KeyChangeState
-from tests.services.helpers import Installation, drn, installation
-from tests.store.pgdb import ENV, temporary_database
+from tests.services.helpers import Installation, drn, installation_on
 
 METER = drn(1)
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def inst(request: pytest.FixtureRequest) -> Iterator[Installation]:
-    if request.param == "postgresql":
-        if not os.environ.get(ENV):
-            pytest.skip(f"{ENV} is not set")
-        with temporary_database() as url, installation(url, create=False) as it:
-            yield it
-    else:
-        with installation() as it:
-            yield it
+    with installation_on(request.param) as it:
+        yield it
 
 
 def _group_meters(inst: Installation, count: int, sgc: int = 123456) -> list[str]:

@@ -3,7 +3,6 @@ result is exactly the document ``--json`` prints (its keys and values), on both 
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 
 import pytest
@@ -11,8 +10,7 @@ import pytest
 from stsvend.services import keychange, registry, reports, vend
 from stsvend.services.results import as_doc
 from stsvend.vending.key_change import KeyChangeJobState, KeyChangeState
-from tests.services.helpers import Installation, drn, installation
-from tests.store.pgdb import ENV, temporary_database
+from tests.services.helpers import Installation, drn, installation_on
 
 METER = drn(1)
 OTHER = drn(2)
@@ -33,14 +31,8 @@ TOKENS = [
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def inst(request: pytest.FixtureRequest) -> Iterator[Installation]:
-    if request.param == "postgresql":
-        if not os.environ.get(ENV):
-            pytest.skip(f"{ENV} is not set")
-        with temporary_database() as url, installation(url, create=False) as it:
-            yield it
-    else:
-        with installation() as it:
-            yield it
+    with installation_on(request.param) as it:
+        yield it
 
 
 @pytest.fixture

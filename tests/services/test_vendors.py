@@ -19,21 +19,16 @@ from stsvend.store.errors import DuplicateRecordError, FloatFloorError, RecordNo
 from stsvend.store.repos import vendors as repo
 from stsvend.vending.errors import InsufficientFunds, PermissionDenied
 from stsvend.vending.floats import FLOAT_SLOTS, floors, rebalance, spread
-from tests.services.helpers import Installation, drn, installation
+from tests.services.helpers import Installation, drn, installation, installation_on
 from tests.store.pgdb import requires_postgres, temporary_database
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=requires_postgres)])
+@pytest.fixture(params=["sqlite", "postgresql"])
 def shop(request: pytest.FixtureRequest) -> Iterator[Installation]:
     """An installation with vendor SHOP1 (2.5 % commission, no credit) and a sold meter."""
-    if request.param == "sqlite":
-        with installation() as inst:
-            _vendor(inst)
-            yield inst
-    else:
-        with temporary_database() as url, installation(url, create=False) as inst:
-            _vendor(inst)
-            yield inst
+    with installation_on(request.param) as inst:
+        _vendor(inst)
+        yield inst
 
 
 def _vendor(inst: Installation) -> None:

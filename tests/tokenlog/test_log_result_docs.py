@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import hashlib
 import io
-import os
 from collections.abc import Iterator
 from typing import Any
 
@@ -19,8 +18,7 @@ from stsvend.tokenlog.op_reader import OpFilter
 from stsvend.tokenlog.reader import LogFilter
 from stsvend.tokenlog.verify import Finding
 from stsvend.tokenlog.writer import last_seal
-from tests.services.helpers import Installation, drn, installation
-from tests.store.pgdb import ENV, temporary_database
+from tests.services.helpers import Installation, drn, installation_on
 
 METER = drn(1)
 AT = "2026-03-10T08:00:00+00:00"
@@ -28,14 +26,8 @@ AT = "2026-03-10T08:00:00+00:00"
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def inst(request: pytest.FixtureRequest) -> Iterator[Installation]:
-    if request.param == "postgresql":
-        if not os.environ.get(ENV):
-            pytest.skip(f"{ENV} is not set")
-        with temporary_database() as url, installation(url, create=False) as it:
-            yield it
-    else:
-        with installation() as it:
-            yield it
+    with installation_on(request.param) as it:
+        yield it
 
 
 def _newest(inst: Installation) -> dict[str, Any]:
