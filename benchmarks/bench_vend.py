@@ -123,8 +123,13 @@ def vend_worker(url: str, count: int, seed: int, start: Any = None, results: Any
 
     from stsvend.services import auth, vend
 
-    svc = _services(url)
-    actor = auth.login(svc, "clerk", PINS["clerk"])
+    try:
+        svc = _services(url)
+        actor = auth.login(svc, "clerk", PINS["clerk"])
+    except BaseException:
+        if start is not None:
+            start.abort()  # the parent and the other workers stop waiting at once
+        raise
     rng = random.Random(seed)
     if start is not None:
         start.wait()
