@@ -32,9 +32,9 @@ def parse_cash(text: str, currency: str) -> int:
 
 def close_shift(svc: Services, actor: Actor, cash_counted: int | None) -> dict[str, Any]:
     """Close the actor's shift with the cash declared; the report, with the latest anchor."""
-    from stsvend.services.auth import end_shift
     from stsvend.services.logs import latest_anchor
     from stsvend.services.results import as_doc
+    from stsvend.services.shifts import end_shift
 
     report: dict[str, Any] = as_doc(end_shift(svc, actor, cash_counted=cash_counted))
     # The latest seal's MAC, for the shift report: kept on paper or by the auditor, it is the

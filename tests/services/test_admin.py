@@ -12,7 +12,7 @@ import pytest
 from stsvend.config import ConfigError, load_config
 from stsvend.errors import CheckDigitError, InputError
 from stsvend.keystore.errors import KeystoreModeError
-from stsvend.services import auth, importing, keychange, logs, registry, reports, vend
+from stsvend.services import auth, importing, keychange, logs, registry, reports, shifts, vend
 from stsvend.services.bootstrap import LogKeyMismatch, open_keystore, open_services
 from stsvend.services.pin import hash_pin, verify_pin
 from stsvend.services.results import as_doc
@@ -84,11 +84,11 @@ def test_a_shift_opens_once_and_closes_with_its_totals(inst: Installation) -> No
     vend.vend(inst.svc, inst.clerk, METER, "20")
     with pytest.raises(auth.ShiftError, match="already has an open shift"):
         auth.start_shift(inst.svc, inst.clerk)
-    report = auth.end_shift(inst.svc, inst.clerk)
+    report = shifts.end_shift(inst.svc, inst.clerk)
     [credit] = report.totals
     assert (credit.kind, credit.count, credit.amount) == ("credit", 2, 5000)
     with pytest.raises(auth.ShiftError):
-        auth.end_shift(inst.svc, auth.login(inst.svc, "clerk", PINS["clerk"]))
+        shifts.end_shift(inst.svc, auth.login(inst.svc, "clerk", PINS["clerk"]))
 
 
 def test_reports_count_by_kind_and_by_operator_in_the_local_day(inst: Installation) -> None:

@@ -9,7 +9,7 @@ import importlib
 import pytest
 
 from stsvend.errors import InputError
-from stsvend.services import auth, registry, vend
+from stsvend.services import auth, registry, shifts, vend
 from stsvend.services.context import Actor
 from stsvend.services.counter import FoundMeter, end_session, find_meters
 from stsvend.services.results import as_doc
@@ -72,13 +72,13 @@ def test_the_cash_counted_at_the_end_of_a_shift(inst: Installation) -> None:
     vend.emergency_credit(inst.svc, inst.clerk, drn(1))  # no money changes hands
     for bad in (-1, 1.5, "10", True):
         with pytest.raises(InputError):
-            auth.end_shift(inst.svc, inst.clerk, cash_counted=bad)  # type: ignore[arg-type]
-    report = auth.end_shift(inst.svc, inst.clerk, cash_counted=4100)
+            shifts.end_shift(inst.svc, inst.clerk, cash_counted=bad)  # type: ignore[arg-type]
+    report = shifts.end_shift(inst.svc, inst.clerk, cash_counted=4100)
     assert as_doc(report.cash) == {"currency": inst.svc.config.currency, "expected": 4000,
                                    "counted": 4100, "difference": 100}  # fmt: skip
     # Ended once: a second end (another session of the same shift) changes nothing.
     with pytest.raises(auth.ShiftError, match="already closed"):
-        auth.end_shift(inst.svc, inst.clerk, cash_counted=0)
+        shifts.end_shift(inst.svc, inst.clerk, cash_counted=0)
     with pytest.raises(auth.ShiftError, match="has been closed"):
         auth.require_open_shift(inst.svc, inst.clerk)
     with inst.svc.store.transaction() as conn:
@@ -101,7 +101,7 @@ def test_finding_a_meter_is_refused_to_an_actor_without_a_known_role(inst: Insta
         find_meters(inst.svc, actor, "K-1")
 
 
-@pytest.mark.parametrize("name", ["stsvend.services.counter", "stsvend.services.auth",
+@pytest.mark.parametrize("name", ["stsvend.services.counter", "stsvend.services.shifts",
                                   "stsvend_cli.shift_report", "stsvend_cli.counter_sale",
                                   "stsvend_cli.counter_term"])  # fmt: skip
 def test_docstring_examples_run(name: str) -> None:

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from stsvend.config import ConfigError
-from stsvend.services import auth, receipts, vend
+from stsvend.services import auth, receipts, shifts, vend
 from stsvend.services.context import Actor
 from stsvend.store.repos.oplog import list_operations
 from stsvend.vending.errors import PermissionDenied, ReversalError
@@ -130,7 +130,7 @@ def test_a_clerk_reprints_their_own_open_shifts_receipts_only(inst: Installation
 def test_a_clerk_without_an_open_shift_reprints_nothing(inst: Installation) -> None:
     inst.meter(METER)
     own = vend.vend(inst.svc, inst.clerk, METER, "25")
-    auth.end_shift(inst.svc, inst.clerk)
+    shifts.end_shift(inst.svc, inst.clerk)
     no_shift = auth.login(inst.svc, "clerk", PINS["clerk"])
     assert no_shift.shift_id is None
     with pytest.raises(PermissionDenied, match="outside their own open shift"):
@@ -145,7 +145,7 @@ def test_a_stale_actor_of_a_closed_shift_reprints_nothing(inst: Installation) ->
     # The shift is checked in the store, not taken from the actor's memory of it.
     inst.meter(METER)
     own = vend.vend(inst.svc, inst.clerk, METER, "25")
-    auth.end_shift(inst.svc, inst.clerk)
+    shifts.end_shift(inst.svc, inst.clerk)
     with pytest.raises(PermissionDenied, match="outside their own open shift"):
         receipts.reprint(inst.svc, inst.clerk, own.number)
 

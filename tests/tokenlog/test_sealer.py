@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from stsvend.services import auth, logs, vend
+from stsvend.services import logs, shifts, vend
 from stsvend.services.context import Services
 from stsvend.store.uow import Store
 from stsvend.tokenlog.oplog import read_boundary
@@ -81,7 +81,7 @@ def test_entries_written_without_the_log_key_are_chained_by_the_next_seal(
 ) -> None:
     keyless = Services(Store.open(str(inst.svc.store.engine.url)), config(), clock=inst.clock)
     try:
-        auth.end_shift(keyless, inst.clerk)
+        shifts.end_shift(keyless, inst.clerk)
     finally:
         keyless.store.dispose()
     before = logs.verify(inst.svc, inst.supervisor)

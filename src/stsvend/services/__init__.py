@@ -37,6 +37,7 @@ __all__ = [
     "registry",
     "reports",
     "results",
+    "shifts",
     "tariffs",
     "terminals",
     "vend",
