@@ -13,7 +13,17 @@ import pytest
 import stsvend
 
 SHELL_DEPENDENCIES = (
-    "click", "rich", "sqlalchemy", "alembic", "serial", "psycopg", "escpos", "fpdf"
+    "click",
+    "rich",
+    "sqlalchemy",
+    "alembic",
+    "serial",
+    "psycopg",
+    "escpos",
+    "fpdf",
+    "starlette",
+    "uvicorn",
+    "httpx",
 )
 
 

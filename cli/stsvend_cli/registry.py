@@ -32,4 +32,5 @@ COMMANDS: dict[str, str] = {
     "report": "stsvend_cli.log_cmds:report",
     "vendors": "stsvend_cli.vendor_cmds:vendors",
     "terminals": "stsvend_cli.vendor_cmds:terminals",
+    "serve": "stsvend_cli.serve_cmd:serve",
 }

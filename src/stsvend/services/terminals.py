@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
+from typing import TYPE_CHECKING
 
 from attrs import frozen
 from sqlalchemy.engine import Connection
@@ -27,6 +28,9 @@ from stsvend.store.errors import DuplicateRecordError, RecordNotFoundError
 from stsvend.store.repos import vendors as repo
 from stsvend.store.repos.oplog import log_operation
 from stsvend.vending.roles import Action, Role
+
+if TYPE_CHECKING:
+    from stsvend.services.vendors import VendorInfo
 
 __all__ = [
     "TERMINAL_ROLES",
@@ -40,6 +44,7 @@ __all__ = [
     "list_terminals",
     "revoke_terminal",
     "rotate_key",
+    "vendor_float",
 ]
 
 #: The roles a terminal may act in.
@@ -210,3 +215,14 @@ def authenticate(svc: Services, key: str) -> TerminalIdentity:
         raise Unauthenticated()
     return TerminalIdentity(owner.id, owner.code, row.id, row.code, Role(row.role),
                             row.key_prefix, owner.test)  # fmt: skip
+
+
+def vendor_float(svc: Services, who: TerminalIdentity) -> VendorInfo:
+    """The float of the vendor a terminal belongs to (every terminal may read its own)."""
+    from stsvend.services.vendors import describe
+
+    with svc.store.transaction() as conn:
+        owner = repo.vendor_by_id(conn, who.vendor_id)
+        if owner is None:
+            raise Unauthenticated()
+        return describe(conn, owner)

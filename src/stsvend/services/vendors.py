@@ -67,6 +67,7 @@ __all__ = [
     "VendorInfo",
     "add_vendor",
     "deposit",
+    "describe",
     "list_vendors",
     "parse_rate",
     "sell_from_float",
@@ -185,7 +186,8 @@ def _oplog(svc: Services, conn: Connection, actor: Actor, action: str, target: s
                   action=action, target=target, detail=detail)  # fmt: skip
 
 
-def _info(conn: Connection, vendor: repo.VendorRecord) -> VendorInfo:
+def describe(conn: Connection, vendor: repo.VendorRecord) -> VendorInfo:
+    """The vendor and its float as they stand in ``conn``'s transaction."""
     from stsvend import sts
 
     total = repo.float_total(conn, vendor.id)
@@ -226,19 +228,19 @@ def add_vendor(
             credit_limit=limit, low_float=low, test=svc.hsm.test if svc.has_hsm else True,
         )  # fmt: skip
         _oplog(svc, conn, actor, "vendors.add", code, commission_bp=rate, credit_limit=limit)
-        return _info(conn, vendor)
+        return describe(conn, vendor)
 
 
 def list_vendors(svc: Services, actor: Actor) -> tuple[VendorInfo, ...]:
     authorize(svc, actor, Action.VENDORS_VIEW)
     with svc.store.transaction() as conn:
-        return tuple(_info(conn, v) for v in repo.list_vendors(conn))
+        return tuple(describe(conn, v) for v in repo.list_vendors(conn))
 
 
 def vendor_info(svc: Services, actor: Actor, code: str) -> VendorInfo:
     authorize(svc, actor, Action.VENDORS_VIEW)
     with svc.store.transaction() as conn:
-        return _info(conn, repo.get_vendor(conn, _code(code)))
+        return describe(conn, repo.get_vendor(conn, _code(code)))
 
 
 def set_commission(
@@ -256,7 +258,7 @@ def set_commission(
         else:
             repo.set_commission(conn, vendor.id, _resource(resource), bp)
         _oplog(svc, conn, actor, "vendors.commission", vendor.code, resource=resource, bp=bp)
-        return _info(conn, repo.get_vendor(conn, vendor.code))
+        return describe(conn, repo.get_vendor(conn, vendor.code))
 
 
 def set_credit_limit(svc: Services, actor: Actor, code: str, limit: str) -> VendorInfo:
@@ -278,7 +280,7 @@ def set_credit_limit(svc: Services, actor: Actor, code: str, limit: str) -> Vend
         repo.set_slots(conn, vendor.id, shared, new_floors)
         repo.update_vendor(conn, vendor.id, credit_limit=minor)
         _oplog(svc, conn, actor, "vendors.credit-limit", vendor.code, credit_limit=minor)
-        return _info(conn, repo.get_vendor(conn, vendor.code))
+        return describe(conn, repo.get_vendor(conn, vendor.code))
 
 
 def deposit(

@@ -1,0 +1,134 @@
+"""The sale-point server's ASGI application (Starlette).
+
+Every endpoint but ``GET /v1/health`` needs a terminal's key (``Authorization: Bearer
+stv_…``), checked in constant time (:func:`stsvend.services.terminals.authenticate`); the
+vending services are synchronous and run in the server's thread pool.  Every refusal is a
+problem document (:mod:`stsvend.server.problems`); an error the server did not expect is a
+500 without its cause, and a database that cannot be used is a 503 (the outcome is unknown to
+the client, which asks again).
+
+Endpoints:
+
+* ``GET /v1/health`` — ``{"status": "ok"}`` when the database answers, else 503; no credentials,
+  nothing else revealed;
+* ``GET /v1/openapi.json`` — the API's description (kept in ``docs/openapi.json`` too);
+* ``GET /v1/vendor`` — the calling terminal's vendor and its float.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from importlib import resources
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.middleware import Middleware
+from starlette.middleware.base import BaseHTTPMiddleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from stsvend.errors import StsError
+from stsvend.server.problems import MEDIA_TYPE, internal_problem, problem, problem_of
+from stsvend.services.context import Services
+from stsvend.services.results import as_doc
+from stsvend.services.terminals import TerminalIdentity, Unauthenticated, authenticate, vendor_float
+from stsvend.store.errors import StorageError
+
+__all__ = ["MAX_BODY_BYTES", "create_app", "openapi_document"]
+
+#: The largest request body accepted (a purchase is a few hundred bytes).
+MAX_BODY_BYTES = 16 * 1024
+_LOG = logging.getLogger("stsvend.server")
+
+
+def openapi_document() -> dict[str, Any]:
+    """The API's OpenAPI description, as shipped with the package."""
+    text = resources.files("stsvend.server").joinpath("openapi.json").read_text("utf-8")
+    doc: dict[str, Any] = json.loads(text)
+    return doc
+
+
+def _problem_response(status: int, body: dict[str, Any], **headers: str) -> Response:
+    return JSONResponse(body, status_code=status, media_type=MEDIA_TYPE, headers=headers or None)
+
+
+def _refusal(error: StsError) -> Response:
+    status, body = problem(error)
+    if isinstance(error, StorageError) and status >= 500:
+        status, body = problem_of(error.code, "the database cannot be used now: ask again", 503)
+    extra = {"WWW-Authenticate": "Bearer"} if status == 401 else {}
+    return _problem_response(status, body, **extra)
+
+
+Handler = Callable[[Request, TerminalIdentity], Awaitable[Response]]
+
+
+def _terminal_endpoint(svc: Services, handler: Handler) -> Callable[[Request], Awaitable[Response]]:
+    """Authenticate the terminal, run ``handler``, answer every error as a problem."""
+
+    async def endpoint(request: Request) -> Response:
+        try:
+            scheme, _, key = request.headers.get("authorization", "").partition(" ")
+            if scheme.lower() != "bearer" or not key:
+                raise Unauthenticated()
+            who = await run_in_threadpool(authenticate, svc, key.strip())
+            return await handler(request, who)
+        except StsError as error:
+            return _refusal(error)
+        except Exception:  # the cause goes to the server's log, never to the client
+            _LOG.exception("unexpected error in %s %s", request.method, request.url.path)
+            return _problem_response(*internal_problem())
+
+    return endpoint
+
+
+def create_app(svc: Services) -> Starlette:
+    """The application over ``svc`` (one per worker process)."""
+
+    async def health(_request: Request) -> Response:
+        def ping() -> None:
+            with svc.store.transaction() as conn:
+                conn.exec_driver_sql("SELECT 1")
+
+        try:
+            await run_in_threadpool(ping)
+        except Exception:
+            return JSONResponse({"status": "unavailable"}, status_code=503)
+        return JSONResponse({"status": "ok"})
+
+    async def openapi(_request: Request) -> Response:
+        return JSONResponse(openapi_document())
+
+    async def vendor(_request: Request, who: TerminalIdentity) -> Response:
+        info = await run_in_threadpool(vendor_float, svc, who)
+        return JSONResponse(as_doc(info))
+
+    async def too_large(request: Request, call_next: Any) -> Response:
+        length = request.headers.get("content-length")
+        if length is not None and (not length.isdigit() or int(length) > MAX_BODY_BYTES):
+            return _problem_response(*problem_of("input", "the request body is too large", 413))
+        response: Response = await call_next(request)
+        return response
+
+    app = Starlette(
+        middleware=[Middleware(BaseHTTPMiddleware, dispatch=too_large)],
+        routes=[
+            Route("/v1/health", health, methods=["GET"]),
+            Route("/v1/openapi.json", openapi, methods=["GET"]),
+            Route("/v1/vendor", _terminal_endpoint(svc, vendor), methods=["GET"]),
+        ],
+    )
+
+    async def not_found(_request: Request, _exc: Exception) -> Response:
+        return _problem_response(*problem_of("not_found", "no such endpoint", 404))
+
+    async def not_allowed(_request: Request, _exc: Exception) -> Response:
+        return _problem_response(*problem_of("input", "this endpoint takes another method", 405))
+
+    app.add_exception_handler(404, not_found)
+    app.add_exception_handler(405, not_allowed)
+    return app
