@@ -8,6 +8,12 @@ has one and ``PYTEST_DEBUG_TEMPROOT`` does not say otherwise.  The store commits
 ``synchronous=FULL`` and the keystore syncs its files, as they must; on a disk each of the
 suite's thousands of commits waits for the device, on a memory file system the same calls
 return at once.  What is written, read and checked is the same.
+
+PINs: hashed in this process at scrypt cost 2**10 instead of the program's 2**14
+(:data:`TEST_PIN_LOG2_N`).  A stored hash names its cost and verification reads it from there,
+so logins run the production code; the suite logs in thousands of times.  The program's own
+cost is checked where it matters: ``tests/services/test_admin.py`` hashes at 2**14 and
+``tests/test_suite_settings.py`` checks that a process of its own still uses 2**14.
 """
 
 from __future__ import annotations
@@ -17,10 +23,14 @@ from pathlib import Path
 
 from hypothesis import settings
 
+from stsvend.services import pin
+
 settings.register_profile("stsvend", deadline=None)
 settings.load_profile("stsvend")
 
 _MEMORY_FS = Path("/dev/shm")
+#: The scrypt cost (log2 N) of the PINs hashed in the test processes.
+TEST_PIN_LOG2_N = 10
 
 
 def pytest_configure() -> None:
@@ -28,3 +38,4 @@ def pytest_configure() -> None:
     # xdist the controller makes it and each worker gets a folder under it.
     if "PYTEST_DEBUG_TEMPROOT" not in os.environ and os.access(_MEMORY_FS, os.W_OK):
         os.environ["PYTEST_DEBUG_TEMPROOT"] = str(_MEMORY_FS)
+    pin._LOG2_N = TEST_PIN_LOG2_N

@@ -47,6 +47,12 @@ class SeededRandom:
     def token_hex(self, nbytes: int | None = None) -> str:
         return self._r.randbytes(nbytes or 16).hex()
 
+    def copy(self) -> SeededRandom:
+        """A source that goes on from this one's state, on its own."""
+        twin = SeededRandom()
+        twin._r.setstate(self._r.getstate())
+        return twin
+
 
 def hsm() -> SoftwareSecurityModule:
     return SoftwareSecurityModule.from_key_file(demo_key_file())
@@ -113,6 +119,19 @@ class Installation:
 
     def close(self) -> None:
         self.svc.store.dispose()
+
+    def twin(self, url: str) -> Installation:
+        """This installation on ``url``, a copy of its database (tests/services/saved.py): the
+        same actors, clock time, random state and settings; nothing is built again."""
+        twin = object.__new__(Installation)
+        twin.clock = Clock(self.clock.now)
+        rng = self.svc.rng
+        assert isinstance(rng, SeededRandom)
+        twin.svc = Services(Store.open(url), self.svc.config, hsm=hsm(), log_key=LOG_KEY,
+                            clock=twin.clock, rng=rng.copy())  # fmt: skip
+        twin.actors = dict(self.actors)
+        twin.admin = self.admin
+        return twin
 
 
 def drn(n: int) -> str:
