@@ -19,11 +19,14 @@ cost is checked where it matters: ``tests/services/test_admin.py`` hashes at 2**
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
+import pytest
 from hypothesis import settings
 
 from stsvend.services import pin
+from tests.services.saved import Bare
 
 settings.register_profile("stsvend", deadline=None)
 settings.load_profile("stsvend")
@@ -39,3 +42,13 @@ def pytest_configure() -> None:
     if "PYTEST_DEBUG_TEMPROOT" not in os.environ and os.access(_MEMORY_FS, os.W_OK):
         os.environ["PYTEST_DEBUG_TEMPROOT"] = str(_MEMORY_FS)
     pin._LOG2_N = TEST_PIN_LOG2_N
+
+
+@pytest.fixture(scope="session")
+def bare(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Bare]:
+    """The plain service installation, built once per database kind, copied per test."""
+    made = Bare(tmp_path_factory.mktemp("bare"))
+    try:
+        yield made
+    finally:
+        made.close()

@@ -26,7 +26,7 @@ from sqlalchemy.engine import make_url
 from tests.services.helpers import Installation
 from tests.store.pgdb import requires_postgres, temporary_database
 
-__all__ = ["BACKENDS", "Saved", "saved"]
+__all__ = ["BACKENDS", "Bare", "Saved", "saved"]
 
 T = TypeVar("T")
 
@@ -43,6 +43,7 @@ class Saved(Generic[T]):
         self.kind = kind
         self._stack = ExitStack()
         if kind == "sqlite":
+            folder.mkdir(parents=True, exist_ok=True)
             self._file: Path | None = folder / "template.db"
             url = f"sqlite:///{self._file}"
         else:
@@ -102,3 +103,29 @@ def saved(
             it.close()
 
     return made()
+
+
+def _nothing(inst: Installation) -> None:
+    return None
+
+
+class Bare:
+    """The plain installation (operators, shifts, supply group 123456, tariff FLAT), saved once
+    per database kind on first use (the session fixture ``bare`` of tests/conftest.py)."""
+
+    def __init__(self, folder: Path) -> None:
+        self._folder = folder
+        self._saved: dict[str, Saved[None]] = {}
+
+    @contextmanager
+    def copy(self, kind: str, folder: Path) -> Iterator[tuple[str, Installation]]:
+        """A copy of the plain installation on ``kind`` ("sqlite": a file in ``folder``,
+        "postgresql": a database of its own), with its URL."""
+        if kind not in self._saved:
+            self._saved[kind] = Saved(kind, self._folder / kind, _nothing)
+        with self._saved[kind].copy(folder) as made:
+            yield made
+
+    def close(self) -> None:
+        for it in self._saved.values():
+            it.close()

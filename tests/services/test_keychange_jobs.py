@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,17 +17,18 @@ from stsvend.services import importing, keychange, registry
 from stsvend.vending.errors import KeyChangeError
 from stsvend.vending.key_change import KeyChangeJobState, KeyChangeState
 from tests.services.helpers import Installation, drn, installation
-from tests.store.pgdb import ENV, temporary_database
+from tests.services.saved import Bare
+from tests.store.pgdb import ENV
 
 METER = drn(1)
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-def inst(request: pytest.FixtureRequest) -> Iterator[Installation]:
+def inst(request: pytest.FixtureRequest, bare: Bare, tmp_path: Path) -> Iterator[Installation]:
     if request.param == "postgresql":
         if not os.environ.get(ENV):
             pytest.skip(f"{ENV} is not set")
-        with temporary_database() as url, installation(url, create=False) as it:
+        with bare.copy("postgresql", tmp_path) as (_, it):
             yield it
     else:
         with installation() as it:
