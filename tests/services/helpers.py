@@ -120,14 +120,16 @@ class Installation:
     def close(self) -> None:
         self.svc.store.dispose()
 
-    def twin(self, url: str) -> Installation:
+    def twin(self, url: str, **env: str) -> Installation:
         """This installation on ``url``, a copy of its database (tests/services/saved.py): the
-        same actors, clock time, random state and settings; nothing is built again."""
+        same actors, clock time, random state and settings (or those of ``env``); nothing is
+        built again."""
         twin = object.__new__(Installation)
         twin.clock = Clock(self.clock.now)
         rng = self.svc.rng
         assert isinstance(rng, SeededRandom)
-        twin.svc = Services(Store.open(url), self.svc.config, hsm=hsm(), log_key=LOG_KEY,
+        settings = config(**env) if env else self.svc.config
+        twin.svc = Services(Store.open(url), settings, hsm=hsm(), log_key=LOG_KEY,
                             clock=twin.clock, rng=rng.copy())  # fmt: skip
         twin.actors = dict(self.actors)
         twin.admin = self.admin

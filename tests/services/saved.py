@@ -72,10 +72,11 @@ class Saved(Generic[T]):
                 yield url
 
     @contextmanager
-    def copy(self, folder: Path) -> Iterator[tuple[str, Installation]]:
-        """A copy of the database (its URL) and the installation on it, closed after."""
+    def copy(self, folder: Path, **env: str) -> Iterator[tuple[str, Installation]]:
+        """A copy of the database (its URL) and the installation on it, closed after; ``env``:
+        the installation's settings, if not those it was built with."""
         with self._database(folder) as url:
-            twin = self.inst.twin(url)
+            twin = self.inst.twin(url, **env)
             try:
                 yield url, twin
             finally:
@@ -118,12 +119,12 @@ class Bare:
         self._saved: dict[str, Saved[None]] = {}
 
     @contextmanager
-    def copy(self, kind: str, folder: Path) -> Iterator[tuple[str, Installation]]:
+    def copy(self, kind: str, folder: Path, **env: str) -> Iterator[tuple[str, Installation]]:
         """A copy of the plain installation on ``kind`` ("sqlite": a file in ``folder``,
-        "postgresql": a database of its own), with its URL."""
+        "postgresql": a database of its own), with its URL; ``env`` as :meth:`Saved.copy`."""
         if kind not in self._saved:
             self._saved[kind] = Saved(kind, self._folder / kind, _nothing)
-        with self._saved[kind].copy(folder) as made:
+        with self._saved[kind].copy(folder, **env) as made:
             yield made
 
     def close(self) -> None:
