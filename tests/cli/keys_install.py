@@ -2,7 +2,9 @@
 ``stsvend`` subprocesses (these tests kill processes, so they never run in-process).
 
 ``installation`` is the fixture: an initialised store (first admin ``admin``) with no keystore
-yet, its database a fresh SQLite file or a throw-away PostgreSQL database.
+yet, its database a fresh SQLite file or a throw-away PostgreSQL database.  ``stsvend init``
+runs once per database kind and test session; each test gets a copy of what it made (its data
+directory, and its database: the file, or ``CREATE DATABASE … TEMPLATE``).
 """
 
 from __future__ import annotations
@@ -10,14 +12,17 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import shutil
 import subprocess
 import sys
 from collections.abc import Iterator, Mapping
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy.engine import make_url
 
 from stsvend.keystore.kcv import vending_key_check_value
 from tests.store.pgdb import ENV as PG_ENV
@@ -115,17 +120,57 @@ class Install:
         return [{"operator": r[0], "outcome": r[1], "detail": r[2]} for r in rows]
 
 
+class _Initialised:
+    """``stsvend init`` run once per database kind (as a process, as each test did before);
+    each test gets a copy of its data directory and database."""
+
+    def __init__(self, root: Path) -> None:
+        self._root = root
+        self._made: dict[str, Install] = {}
+        self._stack = ExitStack()
+
+    def _template(self, kind: str) -> Install:
+        if kind not in self._made:
+            data_dir = self._root / f"template-{kind}"
+            if kind == "postgresql":
+                url = self._stack.enter_context(temporary_database("stsvend_keys_tpl"))
+            else:
+                url = f"sqlite:///{data_dir / 'stsvend.db'}"
+            made = Install(data_dir, url)
+            made.ok("init", "--admin", "admin")
+            self._made[kind] = made
+        return self._made[kind]
+
+    @contextmanager
+    def copy(self, kind: str, data_dir: Path) -> Iterator[Install]:
+        template = self._template(kind)
+        shutil.copytree(template.data_dir, data_dir)
+        if kind == "postgresql":
+            name = make_url(template.database_url).database
+            with temporary_database("stsvend_keys", template=name) as url:
+                yield Install(data_dir, url)
+        else:
+            yield Install(data_dir, f"sqlite:///{data_dir / 'stsvend.db'}")
+
+    def close(self) -> None:
+        self._stack.close()
+
+
+@pytest.fixture(scope="session")
+def keys_initialised(tmp_path_factory: pytest.TempPathFactory) -> Iterator[_Initialised]:
+    made = _Initialised(tmp_path_factory.mktemp("keys-init"))
+    try:
+        yield made
+    finally:
+        made.close()
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
-def installation(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Install]:
+def installation(
+    request: pytest.FixtureRequest, tmp_path: Path, keys_initialised: _Initialised
+) -> Iterator[Install]:
     data_dir = tmp_path / f"data-{secrets.token_hex(3)}"
-    if request.param == "postgresql":
-        if not os.environ.get(PG_ENV):
-            pytest.skip(f"{PG_ENV} is not set")
-        with temporary_database("stsvend_keys") as url:
-            inst = Install(data_dir, url)
-            inst.ok("init", "--admin", "admin")
-            yield inst
-    else:
-        inst = Install(data_dir, f"sqlite:///{data_dir / 'stsvend.db'}")
-        inst.ok("init", "--admin", "admin")
+    if request.param == "postgresql" and not os.environ.get(PG_ENV):
+        pytest.skip(f"{PG_ENV} is not set")
+    with keys_initialised.copy(request.param, data_dir) as inst:
         yield inst

@@ -5,6 +5,10 @@ and on PostgreSQL (``fresh``).
 Every path starts where the README's quick start ends, with ``stsvend demo`` in a new data
 directory and nothing in the environment but that directory (and, on PostgreSQL, the database):
 no utility, no currency, no operator, no PIN.  The PINs come from the demo's own output.
+
+On SQLite every ``stsvend`` step runs as a process of its own; on PostgreSQL the same steps run
+in-process (:meth:`Cli.run`, the same command line and environment): the process boundary is
+what the SQLite run checks, the store is what each run checks.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from stsvend.keystore import DEMO_KEY_FILE_TEXT
-from tests.cli.conftest import Cli
+from tests.cli.conftest import Cli, Outcome
 
 DEMO_DRN = "01234567897"
 #: A newcomer's shell: none of the harness's utility settings.
@@ -30,7 +34,16 @@ def _newcomer(fresh: Cli) -> Cli:
 
 
 def _run(cli: Cli, *args: str, **env: str) -> str:
-    proc = cli.run_process(*args, role=None, **env)
+    """``stsvend ARGS``: as a process of its own on SQLite, in-process on PostgreSQL."""
+    return _step(cli.database_url is None, cli, *args, **env)
+
+
+def _step(process: bool, cli: Cli, *args: str, **env: str) -> str:
+    """``stsvend ARGS``, as a process of its own or in-process; it must succeed."""
+    if process:
+        proc: Outcome | subprocess.CompletedProcess[str] = cli.run_process(*args, role=None, **env)
+    else:
+        proc = cli.run(*args, role=None, **env)
     assert proc.returncode == 0, (args, proc.returncode, proc.stdout, proc.stderr)
     return proc.stdout
 
@@ -76,11 +89,13 @@ def test_a_utility_developer_embeds_the_library_then_sets_up_a_real_store(
     # Their real task: a store of their own, for their utility, selling.
     # (A SQLite store of its own beside the demo, on either backend's run.)
     own = Cli(tmp_path / "city-power", None, dict(NEWCOMER))
-    refused = own.run_process("init", "--admin", "ada", role=None, STSVEND_PIN="482915")
+    process = fresh.database_url is None
+    init = own.run_process if process else own.run
+    refused = init("init", "--admin", "ada", role=None, STSVEND_PIN="482915")
     assert refused.returncode == 3 and "--utility-name" in refused.stderr
-    _run(own, "init", "--admin", "ada", "--utility-name", "City Power", "--tax-number",
-         "VAT-4012345678", "--currency", "ZAR", "--timezone", "Africa/Johannesburg",
-         STSVEND_PIN="482915")  # fmt: skip
+    _step(process, own, "init", "--admin", "ada", "--utility-name", "City Power",
+          "--tax-number", "VAT-4012345678", "--currency", "ZAR", "--timezone",
+          "Africa/Johannesburg", STSVEND_PIN="482915")  # fmt: skip
     keys = tmp_path / "keys.toml"
     keys.write_text(DEMO_KEY_FILE_TEXT, encoding="utf-8")
     ada = {"STSVEND_OPERATOR": "ada", "STSVEND_PIN": "482915"}
@@ -90,10 +105,11 @@ def test_a_utility_developer_embeds_the_library_then_sets_up_a_real_store(
                  ("customers", "open-account", "--customer", "C-1", "--contract", "K-1",
                   "--meter", DEMO_DRN, "--tariff", "HOME"),
                  ("operators", "add", "ben", "--role", "clerk")):  # fmt: skip
-        _run(own, *args, STSVEND_NEW_PIN="736251", **ada)
+        _step(process, own, *args, STSVEND_NEW_PIN="736251", **ada)
     ben = {"STSVEND_OPERATOR": "ben", "STSVEND_PIN": "736251"}
-    _run(own, "shift", "start", STSVEND_NEW_PIN="845162", **ben)  # chooses a PIN at first login
-    receipt = _run(own, "vend", DEMO_DRN, "50.00", **{**ben, "STSVEND_PIN": "845162"})
+    # Ben chooses a PIN at his first login.
+    _step(process, own, "shift", "start", STSVEND_NEW_PIN="845162", **ben)
+    receipt = _step(process, own, "vend", DEMO_DRN, "50.00", **{**ben, "STSVEND_PIN": "845162"})
     assert "City Power" in receipt and "VAT-4012345678" in receipt
     assert "Demo Utility" not in receipt and "TAX-000000" not in receipt
 

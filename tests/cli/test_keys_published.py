@@ -18,10 +18,11 @@ from tests.cli.keys_install import (
     Install,
     installation,
     key_file,
+    keys_initialised,
     production_entry,
 )
 
-__all__ = ["installation"]
+__all__ = ["installation", "keys_initialised"]
 
 PUBLISHED = {
     "abababababababab": "02",

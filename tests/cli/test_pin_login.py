@@ -19,6 +19,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from stsvend.keystore import DEMO_KEY_FILE_TEXT
+from stsvend.services import pin
 from tests.cli.conftest import FIRST_PIN, KEK, PINS, STSVEND, Cli
 from tests.store.pgdb import temporary_database
 
@@ -49,6 +50,15 @@ class Site(Cli):
     def operator(self, name: str) -> dict[str, Any]:
         rows = self.json("operators", "list")
         return next(o for o in rows if o["username"] == name)
+
+
+@pytest.fixture
+def production_pin_cost(monkeypatch: pytest.MonkeyPatch) -> None:
+    """PINs set while the test runs get the program's scrypt cost (the suite lowers it,
+    tests/conftest.py): for the many-logins tests, each check then holds the operator's row long
+    enough for every other login to be queued behind it, as on a real installation.  Asked for
+    before ``site``, so that the site's PINs are hashed at that cost."""
+    monkeypatch.setattr(pin, "_LOG2_N", 14)
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -226,7 +236,9 @@ def _waiting_on_locks(admin: Any, database: str) -> int:
         )
 
 
-def test_concurrent_logins_on_postgresql_cannot_pass_the_lockout(site: Site) -> None:
+def test_concurrent_logins_on_postgresql_cannot_pass_the_lockout(
+    production_pin_cost: None, site: Site
+) -> None:
     if not site.url.startswith("postgresql"):
         pytest.skip("the row lock of PostgreSQL (SQLite: the next test)")
     from sqlalchemy.engine import make_url
@@ -268,7 +280,9 @@ def test_concurrent_logins_on_postgresql_cannot_pass_the_lockout(site: Site) -> 
     assert site.operator("clerk")["failed_logins"] >= MAX_FAILED_LOGINS
 
 
-def test_concurrent_logins_are_judged_one_after_the_other(site: Site) -> None:
+def test_concurrent_logins_are_judged_one_after_the_other(
+    production_pin_cost: None, site: Site
+) -> None:
     procs = [_spawn(site, f"9{i:05d}") for i in range(15)] + [_spawn(site, PINS["clerk"])]
     results = [p.wait(timeout=300) for p in procs]
     for p in procs:

@@ -11,6 +11,8 @@ from __future__ import annotations
 import doctest
 import importlib
 import io
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +21,15 @@ import pytest
 from tests.cli.conftest import Cli, M
 
 pypdf = pytest.importorskip("pypdf")
+
+
+@pytest.fixture
+def tmp_path() -> Iterator[Path]:
+    """A folder on disk for each test here (and its installation): the program takes a printer
+    path under ``/dev/`` for a device that must exist, and the suite's temporary folders may be
+    on ``/dev/shm`` (tests/conftest.py); these tests print to files."""
+    with tempfile.TemporaryDirectory(prefix="stsvend-receipts-") as folder:
+        yield Path(folder)
 
 
 def _squash(text: str) -> str:

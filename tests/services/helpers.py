@@ -48,6 +48,12 @@ class SeededRandom:
     def token_hex(self, nbytes: int | None = None) -> str:
         return self._r.randbytes(nbytes or 16).hex()
 
+    def copy(self) -> SeededRandom:
+        """A source that goes on from this one's state, on its own."""
+        twin = SeededRandom()
+        twin._r.setstate(self._r.getstate())
+        return twin
+
 
 def hsm() -> SoftwareSecurityModule:
     return SoftwareSecurityModule.from_key_file(demo_key_file())
@@ -114,6 +120,21 @@ class Installation:
 
     def close(self) -> None:
         self.svc.store.dispose()
+
+    def twin(self, url: str, **env: str) -> Installation:
+        """This installation on ``url``, a copy of its database (tests/services/saved.py): the
+        same actors, clock time, random state and settings (or those of ``env``); nothing is
+        built again."""
+        twin = object.__new__(Installation)
+        twin.clock = Clock(self.clock.now)
+        rng = self.svc.rng
+        assert isinstance(rng, SeededRandom)
+        settings = config(**env) if env else self.svc.config
+        twin.svc = Services(Store.open(url), settings, hsm=hsm(), log_key=LOG_KEY,
+                            clock=twin.clock, rng=rng.copy())  # fmt: skip
+        twin.actors = dict(self.actors)
+        twin.admin = self.admin
+        return twin
 
 
 def drn(n: int) -> str:

@@ -5,7 +5,9 @@ the store in a fixed number of queries."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,15 +17,23 @@ from stsvend.services import importing, keychange, registry
 from stsvend.services.results import as_doc
 from stsvend.vending.errors import KeyChangeError
 from stsvend.vending.key_change import KeyChangeJobState, KeyChangeState
-from tests.services.helpers import Installation, drn, installation_on
+from tests.services.helpers import Installation, drn, installation
+from tests.services.saved import Bare
+from tests.store.pgdb import ENV
 
 METER = drn(1)
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-def inst(request: pytest.FixtureRequest) -> Iterator[Installation]:
-    with installation_on(request.param) as it:
-        yield it
+def inst(request: pytest.FixtureRequest, bare: Bare, tmp_path: Path) -> Iterator[Installation]:
+    if request.param == "postgresql":
+        if not os.environ.get(ENV):
+            pytest.skip(f"{ENV} is not set")
+        with bare.copy("postgresql", tmp_path) as (_, it):
+            yield it
+    else:
+        with installation() as it:
+            yield it
 
 
 def _group_meters(inst: Installation, count: int, sgc: int = 123456) -> list[str]:

@@ -14,22 +14,20 @@ from stsvend.services import auth, pin
 from stsvend.services.context import Services
 from stsvend.store.uow import Store
 from stsvend.vending.errors import PermissionDenied
-from tests.services.helpers import LOG_KEY, PINS, Installation, config, hsm, installation
-from tests.store.pgdb import temporary_database
+from tests.services.helpers import LOG_KEY, PINS, Installation, config, hsm
+from tests.services.saved import Bare
 
 WRONG = 31
 
 
 @pytest.fixture(params=["postgresql", "sqlite"])
-def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[str, Installation]]:
-    if request.param == "postgresql":
-        if not os.environ.get("STSVEND_TEST_POSTGRES_URL"):
-            pytest.skip("STSVEND_TEST_POSTGRES_URL is not set")
-        with temporary_database() as url, installation(url, create=False) as inst:
-            yield url, inst
-    else:
-        with installation(f"sqlite:///{tmp_path / 'lock.db'}", create=False) as inst:
-            yield url_of(inst), inst
+def backend(
+    request: pytest.FixtureRequest, bare: Bare, tmp_path: Path
+) -> Iterator[tuple[str, Installation]]:
+    if request.param == "postgresql" and not os.environ.get("STSVEND_TEST_POSTGRES_URL"):
+        pytest.skip("STSVEND_TEST_POSTGRES_URL is not set")
+    with bare.copy(request.param, tmp_path) as made:
+        yield made
 
 
 def url_of(inst: Installation) -> str:

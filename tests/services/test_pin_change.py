@@ -32,17 +32,24 @@ from stsvend.services.recovery import BREAK_GLASS, break_glass_unlock
 from stsvend.store.migrate import upgrade
 from stsvend.store.repos.settings import put_setting
 from stsvend.vending.errors import PermissionDenied
-from tests.services.helpers import FIRST_PIN, PINS, Installation, installation
+from tests.services.helpers import FIRST_PIN, PINS, Installation
+from tests.services.saved import Bare
 from tests.store.pgdb import temporary_database
 
 KEK = "6b" * 32
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-def url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "postgresql":
-        if not os.environ.get("STSVEND_TEST_POSTGRES_URL"):
-            pytest.skip("STSVEND_TEST_POSTGRES_URL is not set")
+def kind(request: pytest.FixtureRequest) -> str:
+    if request.param == "postgresql" and not os.environ.get("STSVEND_TEST_POSTGRES_URL"):
+        pytest.skip("STSVEND_TEST_POSTGRES_URL is not set")
+    return str(request.param)
+
+
+@pytest.fixture
+def url(kind: str, tmp_path: Path) -> Iterator[str]:
+    """An empty database."""
+    if kind == "postgresql":
         with temporary_database() as pg_url:
             yield pg_url
     else:
@@ -50,8 +57,8 @@ def url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
 
 
 @pytest.fixture
-def site(url: str, tmp_path: Path) -> Iterator[Installation]:
-    with installation(url, create=False, STSVEND_DATA_DIR=str(tmp_path / "data")) as inst:
+def site(kind: str, bare: Bare, tmp_path: Path) -> Iterator[Installation]:
+    with bare.copy(kind, tmp_path, STSVEND_DATA_DIR=str(tmp_path / "data")) as (_, inst):
         yield inst
 
 

@@ -5,6 +5,7 @@ too.)  The processes are real, and killed with ``os._exit``: no rollback, no cle
 from __future__ import annotations
 
 import multiprocessing
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,24 +15,20 @@ from sqlalchemy import text
 from stsvend.tokenlog.reader import verify_log
 from tests.services import pg_worker
 from tests.services.helpers import LOG_KEY, Installation, drn, installation
+from tests.services.saved import Bare
 from tests.store.pgdb import requires_postgres, temporary_database
 
 SPAWN = multiprocessing.get_context("spawn")
 
 
 @pytest.fixture(params=["postgresql", "sqlite"])
-def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[str, Installation]]:
-    if request.param == "postgresql":
-        import os
-
-        if not os.environ.get("STSVEND_TEST_POSTGRES_URL"):
-            pytest.skip("STSVEND_TEST_POSTGRES_URL is not set")
-        with temporary_database() as url, installation(url, create=False) as inst:
-            yield url, inst
-    else:
-        url = f"sqlite:///{tmp_path / 'crash.db'}"
-        with installation(url, create=False) as inst:
-            yield url, inst
+def backend(
+    request: pytest.FixtureRequest, bare: Bare, tmp_path: Path
+) -> Iterator[tuple[str, Installation]]:
+    if request.param == "postgresql" and not os.environ.get("STSVEND_TEST_POSTGRES_URL"):
+        pytest.skip("STSVEND_TEST_POSTGRES_URL is not set")
+    with bare.copy(request.param, tmp_path) as made:
+        yield made
 
 
 def _snapshot(inst: Installation) -> dict[str, object]:

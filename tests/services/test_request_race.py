@@ -20,25 +20,21 @@ from sqlalchemy import text
 
 from stsvend.tokenlog.reader import verify_log
 from tests.services import race_worker
-from tests.services.helpers import LOG_KEY, Installation, drn, installation
+from tests.services.helpers import LOG_KEY, Installation, drn
+from tests.services.saved import Bare
 
 SPAWN = multiprocessing.get_context("spawn")
 A, B = drn(1), drn(2)
 
 
 @pytest.fixture(params=["postgresql", "sqlite"])
-def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[str, Installation]]:
-    if request.param == "postgresql":
-        if not os.environ.get("STSVEND_TEST_POSTGRES_URL"):
-            pytest.skip("STSVEND_TEST_POSTGRES_URL is not set")
-        from tests.store.pgdb import temporary_database
-
-        with temporary_database() as url, installation(url, create=False) as inst:
-            yield url, inst
-    else:
-        url = f"sqlite:///{tmp_path / 'race.db'}"
-        with installation(url, create=False) as inst:
-            yield url, inst
+def backend(
+    request: pytest.FixtureRequest, bare: Bare, tmp_path: Path
+) -> Iterator[tuple[str, Installation]]:
+    if request.param == "postgresql" and not os.environ.get("STSVEND_TEST_POSTGRES_URL"):
+        pytest.skip("STSVEND_TEST_POSTGRES_URL is not set")
+    with bare.copy(request.param, tmp_path) as made:
+        yield made
 
 
 def _race(url: str, inst: Installation, *tasks: race_worker.Task) -> list[tuple[Any, ...]]:

@@ -8,6 +8,7 @@ import io
 import json
 import os
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from sqlalchemy import text
@@ -16,17 +17,18 @@ from stsvend.services import logs, vend
 from stsvend.store.repos.oplog import list_operations
 from stsvend.tokenlog.reader import LogFilter, iter_log, verify_log
 from tests.services.helpers import LOG_KEY, Installation, drn, installation
-from tests.store.pgdb import ENV, temporary_database
+from tests.services.saved import Bare
+from tests.store.pgdb import ENV
 
 A, B = drn(1), drn(2)
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-def inst(request: pytest.FixtureRequest) -> Iterator[Installation]:
+def inst(request: pytest.FixtureRequest, bare: Bare, tmp_path: Path) -> Iterator[Installation]:
     if request.param == "postgresql":
         if not os.environ.get(ENV):
             pytest.skip(f"{ENV} is not set")
-        with temporary_database() as url, installation(url, create=False) as it:
+        with bare.copy("postgresql", tmp_path) as (_, it):
             yield _sold(it)
     else:
         with installation() as it:

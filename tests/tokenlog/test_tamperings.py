@@ -1,9 +1,13 @@
 """Every tampering of docs/token-log.md's table, done with SQL on a real store (SQLite and
 PostgreSQL), then verified through the service: each is reported (``always``), reported given
-the auditor's anchor (``anchor``), or is the documented limit (``never``)."""
+the auditor's anchor (``anchor``), or is the documented limit (``never``).
+
+The scene is built once per database kind and each test tampers with a copy of it
+(tests/services/saved.py)."""
 
 from __future__ import annotations
 
+import copy
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -11,8 +15,8 @@ from pathlib import Path
 import pytest
 
 from stsvend.services import logs
-from tests.services.helpers import Installation, installation
-from tests.store.pgdb import requires_postgres, temporary_database
+from tests.services.helpers import Installation
+from tests.services.saved import BACKENDS, Saved, saved
 from tests.tokenlog.tamperings import TAMPERINGS, Scene, Tampering, build_scene
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "token-log.md"
@@ -42,21 +46,19 @@ def test_the_docs_table_lists_exactly_the_tested_tamperings() -> None:
     assert len([t for t in TAMPERINGS if t.detected != "never"]) >= 27
 
 
-@pytest.fixture(
-    params=["sqlite", pytest.param("postgresql", marks=[requires_postgres, pytest.mark.postgres])]
-)
-def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'stsvend.db'}"
-    else:
-        with temporary_database() as url:
-            yield url
+@pytest.fixture(scope="session", params=BACKENDS)
+def saved_scene(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Saved[Scene]]:
+    with saved(request, tmp_path_factory, build_scene) as it:
+        yield it
 
 
 @pytest.fixture
-def scene(store_url: str) -> Iterator[Scene]:
-    with installation(store_url, create=False) as inst:
-        yield build_scene(inst)
+def scene(saved_scene: Saved[Scene], tmp_path: Path) -> Iterator[Scene]:
+    built = saved_scene.built
+    with saved_scene.copy(tmp_path) as (_, inst):
+        yield Scene(inst, built.anchor, copy.deepcopy(built.backup))
 
 
 def _verify(inst: Installation, anchor: bytes | None = None) -> logs.VerifyResult:
