@@ -65,7 +65,7 @@ def test_error_codes_are_stable_and_distinct() -> None:
     assert codes == {"vending", "vend_limit", "amount_too_small", "amount_too_large",
                      "daily_limit", "permission", "meter_blocked", "money", "tariff",
                      "emergency_credit", "free_issue", "reversal", "engineering", "key_change",
-                     "time_zone", "rollover_required"}  # fmt: skip
+                     "time_zone", "rollover_required", "insufficient_funds"}  # fmt: skip
     for cls in classes:
         error = cls()
         assert str(error) == cls.default_message
