@@ -72,39 +72,6 @@ class Issued:
     ti: int | None = None
     kcv: str | None = None
 
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "label": self.label,
-            "digits": self.digits,
-            "class": self.token_class,
-            "subclass": self.subclass,
-            "purpose": self.purpose.value,
-            "tid": self.tid,
-            "base_date": self.base_date,
-            "amount": self.amount,
-            "sgc": self.sgc,
-            "krn": self.krn,
-            "ti": self.ti,
-            "kcv": self.kcv,
-        }
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Issued:
-        return cls(
-            label=data["label"],
-            digits=data["digits"],
-            token_class=data["class"],
-            subclass=data["subclass"],
-            purpose=TokenPurpose(data["purpose"]),
-            tid=data.get("tid"),
-            base_date=data.get("base_date"),
-            amount=data.get("amount"),
-            sgc=data.get("sgc"),
-            krn=data.get("krn"),
-            ti=data.get("ti"),
-            kcv=data.get("kcv"),
-        )
-
 
 #: "Read the last TID from the store" (as opposed to a last TID the caller read already).
 UNREAD = -1
