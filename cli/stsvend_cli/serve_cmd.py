@@ -8,28 +8,56 @@ __all__ = ["serve"]
 
 
 @click.command()
-@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
-@click.option("--port", default=8080, show_default=True, type=click.IntRange(1, 65535),
-              help="Port to listen on.")  # fmt: skip
-@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64),
-              help="Worker processes (PostgreSQL only: SQLite has one writer).")  # fmt: skip
-def serve(host: str, port: int, workers: int) -> None:
+@click.option("--host", default=None, help="Address to listen on [server_host: 127.0.0.1].")
+@click.option("--port", default=None, type=click.IntRange(1, 65535),
+              help="Port to listen on [server_port: 8080].")  # fmt: skip
+@click.option("--workers", default=None, type=click.IntRange(1, 64),
+              help="Worker processes, PostgreSQL only: SQLite has one writer "
+                   "[server_workers: 1].")  # fmt: skip
+def serve(host: str | None, port: int | None, workers: int | None) -> None:
     """Run the sale-point server: vendors' terminals buy tokens over HTTP.
 
-    The store, keystore and configuration are the CLI's own (STSVEND_* and the TOML file).
-    Needs the server extra: pip install 'stsvend[server]'.
+    The store, keystore and configuration are the CLI's own (STSVEND_* and the TOML file, which
+    also give the defaults of the options, and TLS: tls_cert, tls_key, tls_client_ca for mutual
+    TLS).  Needs the server extra: pip install 'stsvend[server]'.
     """
+    import ssl
+
     from stsvend.config import load_config
     from stsvend.errors import InputError
     from stsvend.store.engine import is_sqlite
 
     config = load_config()
+    host = config.server_host if host is None else host
+    port = config.server_port if port is None else port
+    workers = config.server_workers if workers is None else workers
     if workers > 1 and is_sqlite(config.database_url):
         raise InputError("SQLite serves one worker: use --workers 1, or PostgreSQL for more")
+    tls: dict[str, object] = {}
+    if config.tls_cert:
+        tls = {"ssl_certfile": config.tls_cert, "ssl_keyfile": config.tls_key}
+        _check_readable(config.tls_cert, "tls_cert")
+        _check_readable(config.tls_key, "tls_key")
+    if config.tls_client_ca:
+        _check_readable(config.tls_client_ca, "tls_client_ca")
+        tls.update(ssl_ca_certs=config.tls_client_ca, ssl_cert_reqs=ssl.CERT_REQUIRED)
     try:
         import uvicorn
     except ImportError:
         raise InputError("the server is not installed: pip install 'stsvend[server]'") from None
-    click.echo(f"stsvend sale-point server on http://{host}:{port} ({workers} worker(s))")
-    uvicorn.run("stsvend.server.asgi:app", factory=True, host=host, port=port,
-                workers=workers, log_level="warning", timeout_graceful_shutdown=30)  # fmt: skip
+    scheme = "https" if tls else "http"
+    mutual = " with client certificates" if config.tls_client_ca else ""
+    click.echo(f"stsvend sale-point server on {scheme}://{host}:{port}{mutual} "
+               f"({workers} worker(s))")  # fmt: skip
+    uvicorn.run("stsvend.server.asgi:app", factory=True, host=host, port=port, workers=workers,
+                log_level="warning", timeout_graceful_shutdown=30, **tls)  # type: ignore[arg-type]  # fmt: skip
+
+
+def _check_readable(path: str, setting: str) -> None:
+    from stsvend.config import ConfigError
+
+    try:
+        with open(path, "rb") as fh:
+            fh.read(1)
+    except OSError as exc:
+        raise ConfigError(f"{setting}: cannot read {path}: {exc.strerror}") from None

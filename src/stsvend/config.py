@@ -88,6 +88,15 @@ class Config:
     #: text) and this many hours old; anything larger or older is a refund case.
     reversal_max_amount: str = "1000.00"
     reversal_max_age_hours: int = 24
+    #: The sale-point server (``stsvend serve``): where it listens, how many worker processes.
+    server_host: str = "127.0.0.1"
+    server_port: int = 8080
+    server_workers: int = 1
+    #: TLS: the server's certificate and key (PEM files; both or neither), and the CA whose
+    #: client certificates a terminal must show (mutual TLS; empty: none asked).
+    tls_cert: str = ""
+    tls_key: str = ""
+    tls_client_ca: str = ""
     #: (setting, where its value came from: ``STSVEND_<NAME>`` or the file's path), for each
     #: setting the file or the environment gave.
     sources: tuple[tuple[str, str], ...] = ()
@@ -107,7 +116,13 @@ class Config:
 
 
 # name in the TOML file / environment → (attribute, converter)
-_INT_FIELDS = {"log_seal_seconds", "key_warning_days", "reversal_max_age_hours"}
+_INT_FIELDS = {
+    "log_seal_seconds",
+    "key_warning_days",
+    "reversal_max_age_hours",
+    "server_port",
+    "server_workers",
+}
 _STR_FIELDS = {
     "database_url",
     "terminal",
@@ -119,6 +134,10 @@ _STR_FIELDS = {
     "max_vend",
     "daily_limit",
     "reversal_max_amount",
+    "server_host",
+    "tls_cert",
+    "tls_key",
+    "tls_client_ca",
 }
 
 
@@ -127,6 +146,8 @@ _INT_RANGES = {
     "log_seal_seconds": (0, 86_400),
     "key_warning_days": (0, 3_650),
     "reversal_max_age_hours": (0, 24 * 366),
+    "server_port": (1, 65_535),
+    "server_workers": (1, 64),
 }
 _MONEY_FIELDS = ("min_vend", "max_vend", "daily_limit")
 
@@ -174,8 +195,14 @@ def _read_toml(path: Path) -> dict[str, Any]:
 
 
 def _check(config: Config) -> None:
-    """Refuse a currency or default vend limit that no sale could use, now, not at a sale."""
+    """Refuse a currency or default vend limit that no sale could use, or half a TLS setting,
+    now, not at a sale or at the server's start."""
     from stsvend.vending.money import Money
+
+    if bool(config.tls_cert) != bool(config.tls_key):
+        raise ConfigError("tls_cert and tls_key go together: give both or neither")
+    if config.tls_client_ca and not config.tls_cert:
+        raise ConfigError("tls_client_ca (mutual TLS) needs tls_cert and tls_key")
 
     for name in ("currency", *_MONEY_FIELDS):
         try:

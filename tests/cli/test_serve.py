@@ -5,9 +5,11 @@ from __future__ import annotations
 import json
 import signal
 import socket
+import ssl
 import subprocess
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -24,19 +26,22 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-@pytest.fixture
-def server(cli: Cli) -> Iterator[tuple[str, Cli]]:
+@contextmanager
+def _serving(cli: Cli, scheme: str = "http", client: httpx.Client | None = None,
+             **env: str) -> Iterator[str]:  # fmt: skip
+    """``stsvend serve`` as a process on a free loopback port, until the block ends."""
     port = _free_port()
     proc = subprocess.Popen(
-        [*STSVEND, "serve", "--port", str(port)], env=cli.base_env(None),
+        [*STSVEND, "serve", "--port", str(port)], env={**cli.base_env(None), **env},
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
-    base = f"http://127.0.0.1:{port}"
+    base = f"{scheme}://127.0.0.1:{port}"
+    probe = client or httpx.Client()
     try:
         deadline = time.monotonic() + 60
         while True:
             try:
-                if httpx.get(f"{base}/v1/health", timeout=2).status_code == 200:
+                if probe.get(f"{base}/v1/health", timeout=2).status_code == 200:
                     break
             except httpx.TransportError:
                 pass
@@ -44,8 +49,9 @@ def server(cli: Cli) -> Iterator[tuple[str, Cli]]:
                 out, err = proc.communicate(timeout=5)
                 pytest.fail(f"the server did not start: {out}\n{err}")
             time.sleep(0.2)
-        yield base, cli
+        yield base
     finally:
+        probe.close()  # an open keep-alive connection would hold the graceful shutdown
         proc.send_signal(signal.SIGTERM)
         try:
             proc.wait(timeout=30)
@@ -55,6 +61,12 @@ def server(cli: Cli) -> Iterator[tuple[str, Cli]]:
     # uvicorn finishes the requests in flight, then ends by the signal it was sent.
     assert proc.returncode in (0, -signal.SIGTERM), proc.returncode
     assert "Traceback" not in (proc.stderr.read() if proc.stderr else "")
+
+
+@pytest.fixture
+def server(cli: Cli) -> Iterator[tuple[str, Cli]]:
+    with _serving(cli) as base:
+        yield base, cli
 
 
 def test_health_openapi_and_a_terminal_reading_its_float(server: tuple[str, Cli]) -> None:
@@ -106,3 +118,65 @@ def test_sqlite_serves_one_worker(cli: Cli) -> None:
         pytest.skip("a PostgreSQL store may have several workers")
     refused = cli.run("serve", "--workers", "2", role=None)
     assert refused.returncode == 3 and "SQLite serves one worker" in refused.stderr
+
+
+def _pki(folder: Path) -> dict[str, str]:
+    """A CA, a server certificate for 127.0.0.1 and a client certificate, made with openssl."""
+
+    def run(*args: str) -> None:
+        subprocess.run(["openssl", *args], check=True, capture_output=True, cwd=folder)
+
+    run("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.pem",
+        "-days", "2", "-subj", "/CN=stsvend test CA")  # fmt: skip
+    (folder / "san.ext").write_text("subjectAltName=IP:127.0.0.1\n")
+    for name in ("server", "client"):
+        run("req", "-newkey", "rsa:2048", "-nodes", "-keyout", f"{name}.key", "-out",
+            f"{name}.csr", "-subj", f"/CN={name}")  # fmt: skip
+        extra = ["-extfile", "san.ext"] if name == "server" else []
+        run("x509", "-req", "-in", f"{name}.csr", "-CA", "ca.pem", "-CAkey", "ca.key",
+            "-CAcreateserial", "-out", f"{name}.pem", "-days", "2", *extra)  # fmt: skip
+    return {n: str(folder / n) for n in ("ca.pem", "server.pem", "server.key", "client.pem",
+                                          "client.key")}  # fmt: skip
+
+
+def _client(pki: dict[str, str], *, cert: bool = False) -> httpx.Client:
+    trust = ssl.create_default_context(cafile=pki["ca.pem"])
+    if cert:
+        trust.load_cert_chain(pki["client.pem"], pki["client.key"])
+    return httpx.Client(verify=trust)
+
+
+def test_tls_and_mutual_tls(cli: Cli, tmp_path: Path) -> None:
+    pki = _pki(tmp_path)
+    key = cli.json("terminals", "rotate", "SHOP1", "TILL-1", role="admin")["key"]
+    auth = {"Authorization": f"Bearer {key}"}
+    tls = {"STSVEND_TLS_CERT": pki["server.pem"], "STSVEND_TLS_KEY": pki["server.key"]}
+    trusting = _client(pki)
+    with _serving(cli, "https", trusting, **tls) as base:
+        assert trusting.get(f"{base}/v1/vendor", headers=auth).json()["code"] == "SHOP1"
+        with pytest.raises(httpx.ConnectError):  # a client that does not trust the CA
+            httpx.get(f"{base}/v1/health")
+    mutual = {**tls, "STSVEND_TLS_CLIENT_CA": pki["ca.pem"]}
+    with_cert = _client(pki, cert=True)
+    with _serving(cli, "https", with_cert, **mutual) as base:
+        assert with_cert.get(f"{base}/v1/vendor", headers=auth).status_code == 200
+        with _client(pki) as no_cert, pytest.raises(httpx.TransportError):
+            no_cert.get(f"{base}/v1/health")  # no client certificate: no connection
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"STSVEND_TLS_CERT": "/nonexistent/cert.pem"}, "tls_cert and tls_key go together"),
+        ({"STSVEND_TLS_CLIENT_CA": "/nonexistent/ca.pem"}, "needs tls_cert"),
+        ({"STSVEND_TLS_CERT": "/nonexistent/c.pem", "STSVEND_TLS_KEY": "/nonexistent/k.pem"},
+         "cannot read /nonexistent/c.pem"),
+        ({"STSVEND_SERVER_PORT": "70000"}, "server_port"),
+    ],
+)  # fmt: skip
+def test_server_settings_are_checked_before_it_starts(
+    cli: Cli, env: dict[str, str], message: str
+) -> None:
+    refused = cli.run("serve", role=None, **env)
+    assert refused.returncode == 8, (refused.returncode, refused.stderr)
+    assert message in refused.stderr and "Traceback" not in refused.stderr
