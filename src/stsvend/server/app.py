@@ -12,7 +12,9 @@ Endpoints:
 * ``GET /v1/health`` — ``{"status": "ok"}`` when the database answers, else 503; no credentials,
   nothing else revealed;
 * ``GET /v1/openapi.json`` — the API's description (kept in ``docs/openapi.json`` too);
-* ``GET /v1/vendor`` — the calling terminal's vendor and its float.
+* ``GET /v1/vendor`` — the calling terminal's vendor and its float;
+* the sale-point operations of :mod:`stsvend.server.sales_routes` (meter lookup, trial,
+  purchase, fetch result, reprint).
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from starlette.routing import Route
 
 from stsvend.errors import StsError
 from stsvend.server.problems import MEDIA_TYPE, internal_problem, problem, problem_of
+from stsvend.server.sales_routes import SALE_ROUTES
 from stsvend.services.context import Services
 from stsvend.services.results import as_doc
 from stsvend.services.terminals import TerminalIdentity, Unauthenticated, authenticate, vendor_float
@@ -120,6 +123,10 @@ def create_app(svc: Services) -> Starlette:
             Route("/v1/health", health, methods=["GET"]),
             Route("/v1/openapi.json", openapi, methods=["GET"]),
             Route("/v1/vendor", _terminal_endpoint(svc, vendor), methods=["GET"]),
+            *(
+                Route(path, _terminal_endpoint(svc, handler), methods=[method])
+                for path, (method, handler) in SALE_ROUTES(svc).items()
+            ),
         ],
     )
 
