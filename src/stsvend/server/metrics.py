@@ -121,10 +121,9 @@ class Registry:
         """One observation of a histogram: every bucket it falls in, the sum and the count."""
         base = _labels(labels)
         with self._lock:
-            for bound in (*BUCKETS, float("inf")):
-                if value <= bound:
-                    key = (family, "_bucket", (*base, ("le", _number(bound))))
-                    self._samples[key] = self._samples.get(key, 0.0) + 1
+            for bound in (*BUCKETS, float("inf")):  # every bucket is published, even at 0
+                key = (family, "_bucket", (*base, ("le", _number(bound))))
+                self._samples[key] = self._samples.get(key, 0.0) + (value <= bound)
             for suffix, by in (("_sum", value), ("_count", 1.0)):
                 self._samples[(family, suffix, base)] = (
                     self._samples.get((family, suffix, base), 0.0) + by)  # fmt: skip
@@ -237,9 +236,9 @@ def _number(value: float) -> str:
 REGISTRY = Registry()
 
 
-def count(event: str, by: int = 1, **labels: str) -> None:
-    """Count a business event (:data:`EVENTS` names them and their labels); a wrong event or
-    label is a programming error, raised at once."""
+def count(event: str, by: int = 1, /, **labels: str) -> None:
+    """Count ``by`` business events (:data:`EVENTS` names them and their labels); a wrong event
+    or label is a programming error, raised at once."""
     family, names = EVENTS.get(event, ("", ()))
     if not family:
         raise ValueError(f"no such event {event!r}: one of {sorted(EVENTS)}")
