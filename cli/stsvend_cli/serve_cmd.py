@@ -71,10 +71,9 @@ def _log_config() -> dict[str, Any]:
     config = copy.deepcopy(LOGGING_CONFIG)
     config["formatters"]["json_lines"] = {"format": "%(message)s"}
     config["formatters"]["stsvend"] = {"format": "%(levelname)s %(name)s: %(message)s"}
-    config["handlers"]["access_json"] = {"class": "logging.StreamHandler",
-                                         "formatter": "json_lines", "stream": "ext://sys.stderr"}  # fmt: skip
-    config["handlers"]["stsvend"] = {"class": "logging.StreamHandler", "formatter": "stsvend",
-                                     "stream": "ext://sys.stderr"}  # fmt: skip
+    for handler, formatter in (("access_json", "json_lines"), ("stsvend", "stsvend")):
+        config["handlers"][handler] = {"class": "logging.StreamHandler", "formatter": formatter,
+                                       "stream": "ext://sys.stderr"}  # fmt: skip
     config["loggers"]["stsvend.server.access"] = {"handlers": ["access_json"], "level": "INFO",
                                                   "propagate": False}  # fmt: skip
     config["loggers"]["stsvend.server"] = {"handlers": ["stsvend"], "level": "WARNING",

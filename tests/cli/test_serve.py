@@ -10,6 +10,7 @@ import subprocess
 import tempfile
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -192,34 +193,54 @@ def test_server_settings_are_checked_before_it_starts(
     assert message in refused.stderr and "Traceback" not in refused.stderr
 
 
-def test_access_log_lines_on_stderr_and_metrics_over_the_workers(cli: Cli) -> None:
+def test_access_log_lines_on_stderr_and_metrics_over_the_workers(cli: Cli, tmp_path: Path) -> None:
     """The served process writes one JSON line per request on standard error (never a key) and
     answers GET /metrics to its token; on PostgreSQL two workers' counts add up."""
     key = cli.json("terminals", "rotate", "SHOP1", "TILL-1", role="admin")["key"]
     token = "scrape-token-for-the-serve-test"
     workers = 2 if cli.database_url else 1
+    auth = {"Authorization": f"Bearer {key}"}
     stderr: list[str] = []
-    with _serving(
-        cli, env={"STSVEND_METRICS_TOKEN": token}, stderr=stderr, workers=workers
-    ) as base:
-        auth = {"Authorization": f"Bearer {key}"}
-        for n in range(6):  # a connection each: the workers share them out
+    env = {"STSVEND_METRICS_TOKEN": token, "TMPDIR": str(tmp_path)}  # the workers' metrics folder
+    sent = 0
+    with (
+        _serving(cli, env=env, stderr=stderr, workers=workers) as base,
+        ThreadPoolExecutor(6) as pool,
+    ):
+
+        def vend_info(n: int) -> None:
             answer = httpx.get(f"{base}/v1/vendor", headers={**auth, "X-Request-Id": f"t-{n}"})
             assert (answer.status_code, answer.headers["x-request-id"]) == (200, f"t-{n}")
+
+        # Rounds of concurrent connections, until each worker has answered some (and so
+        # written its counts' file).
+        for _ in range(20):
+            list(pool.map(vend_info, range(sent, sent + 6)))
+            sent += 6
+            time.sleep(1.5)
+            if len(list(tmp_path.glob("stsvend-metrics-*/metrics-*.json"))) == workers or (
+                workers == 1
+            ):
+                break
+        assert len(list(tmp_path.glob("stsvend-metrics-*/metrics-*.json"))) == (
+            workers if workers > 1 else 0
+        )
         assert httpx.get(f"{base}/metrics").status_code == 401
-        line = 'stsvend_http_requests_total{operation="/v1/vendor",outcome="2xx"} 6'
+        line = f'stsvend_http_requests_total{{operation="/v1/vendor",outcome="2xx"}} {sent}'
+        seen = 0
         deadline = time.monotonic() + 20
-        while True:  # every scrape, whichever worker answers, sees all six (within a second)
+        while seen < 4 and time.monotonic() < deadline:  # each scrape: any worker, the whole
             scraped = httpx.get(f"{base}/metrics", headers={"Authorization": f"Bearer {token}"})
             assert scraped.status_code == 200, scraped.text
-            if line in scraped.text.splitlines() or time.monotonic() > deadline:
-                break
-            time.sleep(0.2)
-        assert line in scraped.text.splitlines(), scraped.text
+            seen = seen + 1 if line in scraped.text.splitlines() else 0
+            time.sleep(0.1)
+        assert seen == 4, scraped.text
         assert "stsvend_vendor_float_minor{currency=" in scraped.text
+    assert list(tmp_path.glob("stsvend-metrics-*")) == []  # removed when the server stopped
     lines = [json.loads(x) for x in stderr[0].splitlines() if x.startswith("{")]
+    assert len({x["pid"] for x in lines}) == workers
     mine = [x for x in lines if x["request_id"].startswith("t-")]
-    assert sorted(x["request_id"] for x in mine) == [f"t-{n}" for n in range(6)]
+    assert sorted(x["request_id"] for x in mine) == sorted(f"t-{n}" for n in range(sent))
     assert {(x["path"], x["status"], x["vendor"], x["outcome"]) for x in mine} == {
         ("/v1/vendor", 200, "SHOP1", "2xx")}  # fmt: skip
     assert mine[0]["terminal"] == key.split("_")[1]

@@ -279,7 +279,7 @@ class AccessLog:
                 "path": _safe_path(scope.get("path", "")), "operation": operation,
                 "status": status, "duration_ms": round(seconds * 1000, 2),
                 "client": client[0] if client else None, "terminal": note.terminal,
-                "vendor": note.vendor, "outcome": outcome,
+                "vendor": note.vendor, "outcome": outcome, "pid": os.getpid(),
             }, ensure_ascii=False))  # fmt: skip
 
 
