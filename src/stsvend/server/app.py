@@ -34,11 +34,13 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from stsvend.errors import StsError
+from stsvend.server.limits import RateLimited
+from stsvend.server.ops import admit, install_ops
 from stsvend.server.problems import MEDIA_TYPE, internal_problem, problem, problem_of
 from stsvend.server.sales_routes import SALE_ROUTES
 from stsvend.services.context import Services
 from stsvend.services.results import as_doc
-from stsvend.services.terminals import TerminalIdentity, Unauthenticated, authenticate, vendor_float
+from stsvend.services.terminals import TerminalIdentity, vendor_float
 from stsvend.store.errors import StorageError
 
 __all__ = ["MAX_BODY_BYTES", "create_app", "openapi_document"]
@@ -64,6 +66,8 @@ def _refusal(error: StsError) -> Response:
     if isinstance(error, StorageError) and status >= 500:
         status, body = problem_of(error.code, "the database cannot be used now: ask again", 503)
     extra = {"WWW-Authenticate": "Bearer"} if status == 401 else {}
+    if isinstance(error, RateLimited):
+        extra["Retry-After"] = str(error.retry_after)
     return _problem_response(status, body, **extra)
 
 
@@ -75,10 +79,7 @@ def _terminal_endpoint(svc: Services, handler: Handler) -> Callable[[Request], A
 
     async def endpoint(request: Request) -> Response:
         try:
-            scheme, _, key = request.headers.get("authorization", "").partition(" ")
-            if scheme.lower() != "bearer" or not key:
-                raise Unauthenticated()
-            who = await run_in_threadpool(authenticate, svc, key.strip())
+            who = await admit(svc, request)  # limits and the failed-authentication throttle
             return await handler(request, who)
         except StsError as error:
             return _refusal(error)
@@ -136,6 +137,7 @@ def create_app(svc: Services) -> Starlette:
     async def not_allowed(_request: Request, _exc: Exception) -> Response:
         return _problem_response(*problem_of("input", "this endpoint takes another method", 405))
 
+    install_ops(app, svc)  # access log, request ids, rate limits, GET /metrics
     app.add_exception_handler(404, not_found)
     app.add_exception_handler(405, not_allowed)
     return app
