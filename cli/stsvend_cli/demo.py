@@ -170,13 +170,15 @@ def _claim(svc: Any) -> None:
         write_identity,
     )
     from stsvend.store.models import Operator
+    from stsvend.store.repos.operators import NO_PIN
     from stsvend.store.repos.settings import get_setting
 
     with svc.store.transaction() as conn:
         if not is_demo_store(conn):
             identity = read_identity(conn)
-            others = [n for (n,) in conn.execute(select(Operator.username))
-                      if not n.startswith("demo-")]  # fmt: skip
+            # A terminal's operator row (no PIN) is not a person's: the demo server makes one.
+            people = select(Operator.username).where(Operator.pin_hash != NO_PIN)
+            others = [n for (n,) in conn.execute(people) if not n.startswith("demo-")]
             if identity is not None or others or get_setting(conn, "keyset_mode") == "production":
                 who = f" for {identity.utility_name}" if identity else ""
                 raise KeystoreModeError(

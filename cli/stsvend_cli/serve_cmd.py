@@ -27,7 +27,9 @@ def serve(host: str | None, port: int | None, workers: int | None) -> None:
 
     The store, keystore and configuration are the CLI's own (STSVEND_* and the TOML file, which
     also give the defaults of the options, and TLS: tls_cert, tls_key, tls_client_ca for mutual
-    TLS).  Needs the server extra: pip install 'stsvend[server]'.
+    TLS).  On a fresh machine it serves the TEST demo: the demo store, a TEST vendor DEMO and
+    its terminal TILL-1, whose key it prints.  Needs the server extra: pip install
+    'stsvend[server]'.
     """
     import ssl
 
@@ -54,6 +56,12 @@ def serve(host: str | None, port: int | None, workers: int | None) -> None:
     except ImportError:
         raise InputError("the server is not installed: pip install 'stsvend[server]'") from None
     scheme = "https" if tls else "http"
+    from stsvend_cli import demo_server
+
+    if demo_server.wants_demo(config):
+        shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+        for line in demo_server.banner(demo_server.prepare(config), f"{scheme}://{shown}:{port}"):
+            click.echo(line)
     mutual = " with client certificates" if config.tls_client_ca else ""
     click.echo(f"stsvend sale-point server on {scheme}://{host}:{port}{mutual} "
                f"({workers} worker(s))")  # fmt: skip
