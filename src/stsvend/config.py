@@ -97,6 +97,14 @@ class Config:
     tls_cert: str = ""
     tls_key: str = ""
     tls_client_ca: str = ""
+    #: A sale-point client (``vend --server``): the file holding the terminal's key (mode 0600;
+    #: the key itself only from the environment, ``STSVEND_TERMINAL_KEY``, never this file's
+    #: settings), the CA that signed the server's certificate (empty: the system's), and the
+    #: client certificate and key for mutual TLS (both or neither).
+    terminal_key_file: str = ""
+    server_ca: str = ""
+    client_cert: str = ""
+    client_key: str = ""
     #: (setting, where its value came from: ``STSVEND_<NAME>`` or the file's path), for each
     #: setting the file or the environment gave.
     sources: tuple[tuple[str, str], ...] = ()
@@ -138,6 +146,10 @@ _STR_FIELDS = {
     "tls_cert",
     "tls_key",
     "tls_client_ca",
+    "terminal_key_file",
+    "server_ca",
+    "client_cert",
+    "client_key",
 }
 
 
@@ -203,6 +215,8 @@ def _check(config: Config) -> None:
         raise ConfigError("tls_cert and tls_key go together: give both or neither")
     if config.tls_client_ca and not config.tls_cert:
         raise ConfigError("tls_client_ca (mutual TLS) needs tls_cert and tls_key")
+    if bool(config.client_cert) != bool(config.client_key):
+        raise ConfigError("client_cert and client_key go together: give both or neither")
 
     for name in ("currency", *_MONEY_FIELDS):
         try:
@@ -232,6 +246,9 @@ def load_config(env: Mapping[str, str] | None = None, *, config_file: Path | Non
             continue
         if name in {"kek", "key_encryption_key"}:
             raise ConfigError(f"{path}: the key-encryption key is taken only from STSVEND_KEK")
+        if name == "terminal_key":
+            raise ConfigError(f"{path}: a terminal key is taken only from STSVEND_TERMINAL_KEY "
+                              "or the file terminal_key_file names")  # fmt: skip
         if name not in _INT_FIELDS | _STR_FIELDS:
             raise ConfigError(f"{path}: unknown setting {name!r}")
         values[name] = _convert(name, value, str(path))
