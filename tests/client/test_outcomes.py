@@ -7,6 +7,7 @@ import logging
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
 
@@ -244,3 +245,11 @@ def test_the_key_is_never_logged(caplog: pytest.LogCaptureFixture) -> None:
         api.purchase("01000000017", "50.00", purchase_id="p-12")
     assert "again in" in caplog.text  # the retry was logged …
     assert KEY[4:16] not in caplog.text and KEY[-32:] not in caplog.text  # … without the key
+
+
+def test_tls_files_that_cannot_be_read_are_configuration_errors(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="CA file"):
+        SalePointClient("https://127.0.0.1:1", KEY, verify=str(tmp_path / "none.pem"))
+    with pytest.raises(ConfigError, match="client certificate"):
+        SalePointClient("https://127.0.0.1:1", KEY, cert=(str(tmp_path / "c.pem"),
+                                                           str(tmp_path / "k.pem")))  # fmt: skip

@@ -22,6 +22,7 @@ from __future__ import annotations
 import logging
 import re
 import secrets
+import ssl
 import time
 from collections.abc import Callable
 from decimal import Decimal
@@ -74,14 +75,16 @@ class SalePointClient:
     """A client of the sale-point API for one terminal.
 
     ``key`` is the terminal's key (``stv_…``; never logged).  ``timeout`` bounds each attempt,
-    ``budget`` a whole call; ``verify`` and ``cert`` are httpx's (a CA bundle path or an
-    :class:`ssl.SSLContext`; a client certificate for mutual TLS).  ``outbox`` is the SQLite
-    file of the advices (None: kept in memory, lost with the process).  ``clock`` and
-    ``sleep`` are for tests.
+    ``budget`` a whole call.  ``verify`` checks the server's certificate: True (the CAs httpx
+    trusts, certifi's), a CA file's path, an :class:`ssl.SSLContext`, or False (tests only);
+    ``cert`` is the client certificate for mutual TLS, a PEM path or a (certificate, key) pair.
+    ``outbox`` is the SQLite file of the advices (None: kept in memory, lost with the process).
+    ``clock`` and ``sleep`` are for tests.
     """
 
     def __init__(self, base_url: str, key: str, *, timeout: float = 2.0, budget: float = 5.0,
-                 verify: Any = True, cert: Any = None, outbox: str | Path | None = None,
+                 verify: bool | str | ssl.SSLContext = True,
+                 cert: str | tuple[str, str] | None = None, outbox: str | Path | None = None,
                  max_attempts: int = 3, clock: Callable[[], float] = time.monotonic,
                  sleep: Callable[[float], None] = time.sleep) -> None:  # fmt: skip
         if not KEY_PATTERN.fullmatch(key.strip()):
@@ -94,7 +97,7 @@ class SalePointClient:
         self._clock = clock
         self._sleep = sleep
         self._http = httpx.Client(
-            base_url=base_url.rstrip("/"), verify=verify, cert=cert, timeout=timeout,
+            base_url=base_url.rstrip("/"), verify=_tls(verify, cert), timeout=timeout,
             headers={"Authorization": f"Bearer {key.strip()}", "Accept": "application/json"},
         )  # fmt: skip
         self.outbox = Outbox(outbox)
@@ -290,6 +293,33 @@ class SalePointClient:
             if advice.state == "pending":
                 break  # no answer, or a key it refuses: the rest waits for the next call
         return done
+
+
+def _tls(verify: bool | str | ssl.SSLContext, cert: str | tuple[str, str] | None,
+         ) -> bool | ssl.SSLContext:  # fmt: skip
+    """The TLS context of ``verify`` and ``cert`` (a file that cannot be read: ConfigError)."""
+    if isinstance(verify, ssl.SSLContext):
+        context = verify
+    elif verify is True and cert is None:
+        return True
+    else:
+        import certifi  # httpx's own CAs, so that a client certificate changes nothing else
+
+        try:
+            context = ssl.create_default_context(
+                cafile=verify if isinstance(verify, str) else certifi.where())
+        except (OSError, ssl.SSLError) as exc:
+            raise ConfigError(f"the server's CA file {verify}: {_say(exc)}") from None
+        if verify is False:
+            context.check_hostname = False
+            context.verify_mode = ssl.CERT_NONE
+    if cert is not None:
+        chain, key = (cert, None) if isinstance(cert, str) else cert
+        try:
+            context.load_cert_chain(chain, key)
+        except (OSError, ssl.SSLError) as exc:
+            raise ConfigError(f"the client certificate {chain}: {_say(exc)}") from None
+    return context
 
 
 def _purchase_id(value: str) -> str:
