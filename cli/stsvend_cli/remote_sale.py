@@ -21,8 +21,11 @@ import click
 if TYPE_CHECKING:
     from stsvend.client import SalePointClient
     from stsvend.config import Config
+    from stsvend.services.receipt_model import SaleReceipt
+    from stsvend_cli.receipt_out import Delivery
 
-__all__ = ["ENV_TERMINAL_KEY", "OUTBOX_FILE", "remote_vend", "terminal_key"]
+__all__ = ["ENV_TERMINAL_KEY", "OUTBOX_FILE", "open_client", "remote_reprint", "remote_vend",
+           "terminal_key"]
 
 ENV_TERMINAL_KEY = "STSVEND_TERMINAL_KEY"
 #: The advices still to send, in the data directory.
@@ -95,4 +98,31 @@ def remote_vend(server: str, drn: str, amount: str, request_id: str | None,
         except StsError as exc:  # the sale stands; the outbox keeps the advice if it can
             click.echo(f"note: the server did not take the confirmation: {exc.message}",
                        err=True)  # fmt: skip
-    out.send(bought.receipt)
+    _send(out, bought.receipt, server, reprint=False)
+
+
+def remote_reprint(server: str, receipt: str, printer: str | None, pdf: str | None,
+                   as_json: bool) -> None:  # fmt: skip
+    """A copy of ``receipt`` (a number, or ``last``) from ``server``, shown and printed."""
+    from stsvend.plaintext import parse_whole
+    from stsvend_cli.common import emit, load_config
+    from stsvend_cli.receipt import print_receipt
+    from stsvend_cli.receipt_out import Delivery
+
+    number = None if receipt == "last" else parse_whole(receipt, "RECEIPT", 1, 10**18 - 1)
+    config = load_config()
+    out = Delivery(printer, pdf)
+    with open_client(server, config) as api:
+        copy = api.reprint(number)
+    emit(copy.raw if as_json else copy.receipt, as_json, print_receipt)
+    _send(out, copy.receipt, server, reprint=True)
+
+
+def _send(out: Delivery, receipt: SaleReceipt, server: str, *, reprint: bool) -> None:
+    """Print and write the receipt; a failure says to reprint it from the server."""
+    from stsvend_cli.receipt_out import ReceiptNotPrinted
+
+    try:
+        out.send(receipt, reprint=reprint)
+    except ReceiptNotPrinted as exc:
+        raise ReceiptNotPrinted(f"{exc.message} (reprint with --server {server})") from None

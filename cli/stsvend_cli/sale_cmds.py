@@ -47,6 +47,13 @@ _request_id = click.option(
 )
 
 
+_server = click.option(
+    "--server", default=None, metavar="URL",
+    help="Through this sale-point server (https://…), as the terminal whose key "
+         "STSVEND_TERMINAL_KEY or terminal_key_file holds; no local store or keys.",
+)  # fmt: skip
+
+
 def _required(value: int | None) -> int:
     assert value is not None  # the argument has a default or is required by click
     return value
@@ -66,11 +73,7 @@ def _tenths(text: str) -> int:
 @click.argument("drn")
 @click.argument("amount")
 @_request_id
-@click.option(
-    "--server", default=None, metavar="URL",
-    help="Sell through this sale-point server (https://…) as the terminal whose key "
-         "STSVEND_TERMINAL_KEY or terminal_key_file holds; no local store or keys.",
-)  # fmt: skip
+@_server
 @receipt_options
 @json_option
 @operator_options
@@ -140,14 +143,30 @@ def trial(
 
 @click.command()
 @click.argument("receipt")
+@_server
 @receipt_options
 @json_option
-@with_session(keys=False, action="reprint")
+@operator_options
 def reprint(
+    receipt: str, server: str | None, printer: str | None, pdf: str | None, as_json: bool,
+    operator: str | None, pin_env: str,
+) -> None:  # fmt: skip
+    """Print a receipt again, exactly as issued, marked COPY (on the terminal, and on the
+    printer or as a PDF if asked).  With --server, a receipt of this terminal's vendor from the
+    sale-point server (RECEIPT a number, or `last`)."""
+    if server is not None:
+        from stsvend_cli.remote_sale import remote_reprint
+
+        remote_reprint(server, receipt, printer, pdf, as_json)
+        return
+    here: Callable[..., None] = _reprint_here
+    here(receipt, printer, pdf, as_json, operator=operator, pin_env=pin_env)
+
+
+@with_session(keys=False, action="reprint")
+def _reprint_here(
     sess: Session, receipt: str, printer: str | None, pdf: str | None, as_json: bool
 ) -> None:
-    """Print a receipt again, exactly as issued, marked COPY (on the terminal, and on the
-    printer or as a PDF if asked)."""
     from stsvend.services.receipts import reprint as do_reprint
 
     out = Delivery(printer, pdf)

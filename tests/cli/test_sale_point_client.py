@@ -128,3 +128,14 @@ def test_the_client_over_mutual_tls(cli: Cli, tmp_path: Path) -> None:
         shown = cli.run("vend", M[2], "5", "--server", base, role=None,
                         STSVEND_TERMINAL_KEY=key, STSVEND_SERVER_CA=pki["ca.pem"])  # fmt: skip
         assert shown.returncode == 8 and "did not answer" in shown.stderr  # no certificate
+
+
+def test_reprint_with_server_is_the_copy(served: Served) -> None:
+    base, cli, key = served
+    sold = cli.json("vend", M[2], "20.00", "--server", base, role=None,
+                    STSVEND_TERMINAL_KEY=key)  # fmt: skip
+    copy = cli.json("reprint", "last", "--server", base, role=None, STSVEND_TERMINAL_KEY=key)
+    assert (copy["receipt"], copy["copy"], copy["mark"]) == (sold["receipt"], True, "COPY")
+    shown = cli.ok("reprint", str(sold["receipt"]), "--server", base, role=None,
+                   STSVEND_TERMINAL_KEY=key)  # fmt: skip
+    assert "COPY" in shown

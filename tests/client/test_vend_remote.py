@@ -100,3 +100,20 @@ def test_no_answer_names_the_id_to_ask_again_with(tmp_path: Path) -> None:
                                   STSVEND_TERMINAL_KEY=KEY)  # fmt: skip
     assert (code, out) == (8, "")
     assert "--request-id till-1-0007" in err and "Do not sell again" in err
+
+
+def test_reprint_through_the_server(tmp_path: Path) -> None:
+    copy = receipt_doc("p-1") | {"copy": True, "mark": "COPY"}
+    with scripted(Step(200, copy, path="GET /v1/receipts/last"),
+                  Step(200, copy, path="GET /v1/receipts/7")) as (url, script):
+        code, out, err = _stsvend(tmp_path, "reprint", "last", "--server", url,
+                                  STSVEND_TERMINAL_KEY=KEY)  # fmt: skip
+        assert code == 0, err
+        assert "COPY" in out and "2222 2222 2222 2222 2222" in out
+        code, out, err = _stsvend(tmp_path, "reprint", "7", "--server", url, "--json",
+                                  STSVEND_TERMINAL_KEY=KEY)  # fmt: skip
+        assert code == 0 and json.loads(out)["copy"] is True
+        code, _out, err = _stsvend(tmp_path, "reprint", "seven", "--server", url,
+                                   STSVEND_TERMINAL_KEY=KEY)  # fmt: skip
+    assert code == 3 and "RECEIPT must be a whole number" in err
+    assert len(script.asked) == 2
