@@ -117,3 +117,10 @@ def test_reprint_through_the_server(tmp_path: Path) -> None:
                                    STSVEND_TERMINAL_KEY=KEY)  # fmt: skip
     assert code == 3 and "RECEIPT must be a whole number" in err
     assert len(script.asked) == 2
+
+
+def test_no_option_takes_the_key_on_the_command_line(tmp_path: Path) -> None:
+    for command in ("vend", "reprint"):
+        code, out, _err = _stsvend(tmp_path, command, "--help")
+        assert code == 0 and "--server" in out
+        assert "--key" not in out and "--terminal-key" not in out
