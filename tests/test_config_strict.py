@@ -60,3 +60,32 @@ def test_the_cli_says_so_with_exit_8(tmp_path: Path, body: bytes) -> None:
     assert out.code == EXIT_CONFIG != INTERNAL, out
     assert out.stderr.startswith("error: ") and "internal error" not in out.stderr
     assert "log_seal_seconds" in out.stderr or "UTF-8" in out.stderr, out.stderr
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [(b"server_rate_per_second = -1\n", "0 to 1000000"), (b"server_rate_burst = 0\n", "1 to"),
+     (b"server_auth_failures = 0\n", "1 to"), (b"server_auth_window_seconds = 86401\n", "1 to"),
+     (b"server_rate_per_second = 2.5\n", "whole number"),
+     (b'metrics_token = "short-secret"\n', "at least 16 characters"),
+     (b'metrics_token = "sha256:abc"\n', "at least 16 characters"),
+     (b"metrics_token = 1234567890123456789\n", "got a secret")],
+)  # fmt: skip
+def test_the_servers_limits_and_metrics_token_are_checked(
+    tmp_path: Path, body: bytes, message: str
+) -> None:
+    with pytest.raises(ConfigError, match=message) as refused:
+        _load(tmp_path, body)
+    assert "short-secret" not in str(refused.value) and "1234567890123456789" not in str(
+        refused.value
+    )
+
+
+def test_the_metrics_token_is_kept_but_never_shown(tmp_path: Path) -> None:
+    digest = "sha256:" + "ab" * 32
+    cfg = _load(tmp_path, f'metrics_token = "{digest}"\nserver_rate_per_second = 0\n'.encode())
+    assert (cfg.metrics_token, cfg.server_rate_per_second) == (digest, 0)  # type: ignore[attr-defined]
+    assert digest not in repr(cfg)
+    plain = _load(tmp_path, b"", STSVEND_METRICS_TOKEN="a-scrape-secret-of-length")
+    assert plain.metrics_token == "a-scrape-secret-of-length"  # type: ignore[attr-defined]
+    assert "a-scrape-secret" not in repr(plain)

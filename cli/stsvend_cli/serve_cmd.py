@@ -2,6 +2,14 @@
 
 from __future__ import annotations
 
+import copy
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
 import click
 
 __all__ = ["serve"]
@@ -49,8 +57,44 @@ def serve(host: str | None, port: int | None, workers: int | None) -> None:
     mutual = " with client certificates" if config.tls_client_ca else ""
     click.echo(f"stsvend sale-point server on {scheme}://{host}:{port}{mutual} "
                f"({workers} worker(s))")  # fmt: skip
-    uvicorn.run("stsvend.server.asgi:app", factory=True, host=host, port=port, workers=workers,
-                log_level="warning", timeout_graceful_shutdown=30, **tls)  # type: ignore[arg-type]  # fmt: skip
+    with _metrics_dir(workers):
+        uvicorn.run("stsvend.server.asgi:app", factory=True, host=host, port=port,
+                    workers=workers, log_config=_log_config(), log_level="warning",
+                    access_log=False, timeout_graceful_shutdown=30, **tls)  # type: ignore[arg-type]  # fmt: skip
+
+
+def _log_config() -> dict[str, Any]:
+    """uvicorn's logging, plus the server's own on standard error: the access log as JSON lines
+    (its messages are JSON documents), and warnings and errors of ``stsvend.server``."""
+    from uvicorn.config import LOGGING_CONFIG
+
+    config = copy.deepcopy(LOGGING_CONFIG)
+    config["formatters"]["json_lines"] = {"format": "%(message)s"}
+    config["formatters"]["stsvend"] = {"format": "%(levelname)s %(name)s: %(message)s"}
+    for handler, formatter in (("access_json", "json_lines"), ("stsvend", "stsvend")):
+        config["handlers"][handler] = {"class": "logging.StreamHandler", "formatter": formatter,
+                                       "stream": "ext://sys.stderr"}  # fmt: skip
+    config["loggers"]["stsvend.server.access"] = {"handlers": ["access_json"], "level": "INFO",
+                                                  "propagate": False}  # fmt: skip
+    config["loggers"]["stsvend.server"] = {"handlers": ["stsvend"], "level": "WARNING",
+                                           "propagate": False}  # fmt: skip
+    return config
+
+
+@contextmanager
+def _metrics_dir(workers: int) -> Iterator[None]:
+    """With several workers, a fresh folder where each writes its metrics for the others
+    (stsvend.server.metrics); removed when the server ends."""
+    if workers < 2:
+        yield
+        return
+    folder = tempfile.mkdtemp(prefix="stsvend-metrics-")
+    os.environ["STSVEND_METRICS_DIR"] = folder
+    try:
+        yield
+    finally:
+        os.environ.pop("STSVEND_METRICS_DIR", None)
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def _check_readable(path: str, setting: str) -> None:

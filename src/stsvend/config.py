@@ -11,7 +11,8 @@ Where each setting comes from, lowest priority first:
    ``STSVEND_TERMINAL``, ``STSVEND_TIMEZONE``, ``STSVEND_UTILITY_NAME``, ``STSVEND_TAX_NUMBER``,
    ``STSVEND_CURRENCY``, ``STSVEND_LOG_SEAL_SECONDS``, ``STSVEND_MIN_VEND``,
    ``STSVEND_MAX_VEND``, ``STSVEND_DAILY_LIMIT``, ``STSVEND_KEY_WARNING_DAYS``,
-   ``STSVEND_REVERSAL_MAX_AMOUNT``, ``STSVEND_REVERSAL_MAX_AGE_HOURS``).
+   ``STSVEND_REVERSAL_MAX_AMOUNT``, ``STSVEND_REVERSAL_MAX_AGE_HOURS``, and the server's:
+   ``STSVEND_SERVER_…``, ``STSVEND_TLS_…``, ``STSVEND_METRICS_TOKEN``).
 
 The key-encryption key is never read from the file: only ``STSVEND_KEK``, ``STSVEND_KEK_FILE``
 or ``STSVEND_KEK_PASSPHRASE`` give it, so that a configuration file can be shared without
@@ -34,6 +35,7 @@ says where each value that was given came from, so that the refusal can name it.
 from __future__ import annotations
 
 import os
+import re
 import socket
 import tomllib
 from collections.abc import Mapping
@@ -41,7 +43,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from attrs import evolve, frozen
+from attrs import evolve, field, frozen
 
 from stsvend.errors import StsError
 
@@ -97,9 +99,19 @@ class Config:
     tls_cert: str = ""
     tls_key: str = ""
     tls_client_ca: str = ""
+    #: The server's limits (per worker process): requests a second per terminal key and the
+    #: burst a key may save up (rate 0: no limit), and the failed authentications an address
+    #: may make in a window of that many seconds before it must wait for the window's end.
+    server_rate_per_second: int = 50
+    server_rate_burst: int = 100
+    server_auth_failures: int = 20
+    server_auth_window_seconds: int = 60
+    #: The bearer secret that ``GET /metrics`` asks for, or ``sha256:<64 hex digits>`` of it
+    #: (empty: no metrics endpoint).  Never shown in the configuration's repr.
+    metrics_token: str = field(default="", repr=False)
     #: A sale-point client (``vend --server``): the file holding the terminal's key (mode 0600;
     #: the key itself only from the environment, ``STSVEND_TERMINAL_KEY``, never this file's
-    #: settings), the CA that signed the server's certificate (empty: the system's), and the
+    #: settings), the CA that signed the server's certificate (empty: httpx's, certifi's), and the
     #: client certificate and key for mutual TLS (both or neither).
     terminal_key_file: str = ""
     server_ca: str = ""
@@ -130,6 +142,10 @@ _INT_FIELDS = {
     "reversal_max_age_hours",
     "server_port",
     "server_workers",
+    "server_rate_per_second",
+    "server_rate_burst",
+    "server_auth_failures",
+    "server_auth_window_seconds",
 }
 _STR_FIELDS = {
     "database_url",
@@ -146,6 +162,7 @@ _STR_FIELDS = {
     "tls_cert",
     "tls_key",
     "tls_client_ca",
+    "metrics_token",
     "terminal_key_file",
     "server_ca",
     "client_cert",
@@ -160,8 +177,13 @@ _INT_RANGES = {
     "reversal_max_age_hours": (0, 24 * 366),
     "server_port": (1, 65_535),
     "server_workers": (1, 64),
+    "server_rate_per_second": (0, 1_000_000),
+    "server_rate_burst": (1, 1_000_000),
+    "server_auth_failures": (1, 1_000_000),
+    "server_auth_window_seconds": (1, 86_400),
 }
 _MONEY_FIELDS = ("min_vend", "max_vend", "daily_limit")
+_METRICS_DIGEST = re.compile(r"sha256:[0-9a-fA-F]{64}")
 
 
 def _convert(name: str, value: Any, source: str) -> Any:
@@ -179,7 +201,8 @@ def _convert(name: str, value: Any, source: str) -> Any:
             raise ConfigError(f"{name} in {source} must be {low} to {high}, got {value}")
         return value
     if not isinstance(value, str) or not value.strip():
-        raise ConfigError(f"{name} in {source} must be a non-empty string, got {value!r}")
+        shown = "a secret" if name == "metrics_token" else repr(value)
+        raise ConfigError(f"{name} in {source} must be a non-empty string, got {shown}")
     if "\x00" in value:
         raise ConfigError(f"{name} in {source} holds a NUL character")
     return value.strip()
@@ -215,6 +238,10 @@ def _check(config: Config) -> None:
         raise ConfigError("tls_cert and tls_key go together: give both or neither")
     if config.tls_client_ca and not config.tls_cert:
         raise ConfigError("tls_client_ca (mutual TLS) needs tls_cert and tls_key")
+    token = config.metrics_token
+    if token and not (_METRICS_DIGEST.fullmatch(token) or len(token) >= 16):
+        # The value itself is never repeated in the message.
+        raise ConfigError("metrics_token: at least 16 characters, or sha256:<64 hex digits>")
     if bool(config.client_cert) != bool(config.client_key):
         raise ConfigError("client_cert and client_key go together: give both or neither")
 

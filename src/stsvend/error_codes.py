@@ -104,6 +104,7 @@ _ROWS: tuple[tuple[str, Outcome, int, str], ...] = (
     ("emergency_credit", _R, 409, "emergency credit is not available"),
     ("engineering", _R, 409, "the engineering token rules refuse it"),
     ("insufficient_funds", _R, 402, "the vendor's float and credit limit cannot cover the sale"),
+    ("rate_limited", _R, 429, "too many requests from a terminal key or address: ask again later"),
     # storage and configuration
     ("storage", _S, 503, "the database cannot be reached or used"),
     ("config", _S, 500, "the configuration is invalid"),

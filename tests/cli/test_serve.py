@@ -7,8 +7,10 @@ import signal
 import socket
 import ssl
 import subprocess
+import tempfile
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -27,13 +29,16 @@ def _free_port() -> int:
 
 
 @contextmanager
-def _serving(cli: Cli, scheme: str = "http", client: httpx.Client | None = None,
-             **env: str) -> Iterator[str]:  # fmt: skip
-    """``stsvend serve`` as a process on a free loopback port, until the block ends."""
+def _serving(cli: Cli, scheme: str = "http", client: httpx.Client | None = None, *,
+             env: dict[str, str] | None = None, stderr: list[str] | None = None,
+             workers: int = 1) -> Iterator[str]:  # fmt: skip
+    """``stsvend serve`` as a process on a free loopback port, until the block ends; its
+    standard error (a file: the access log must never fill a pipe) goes to ``stderr``."""
     port = _free_port()
+    errors = tempfile.TemporaryFile("w+", encoding="utf-8")  # noqa: SIM115  # read, closed below
     proc = subprocess.Popen(
-        [*STSVEND, "serve", "--port", str(port)], env={**cli.base_env(None), **env},
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        [*STSVEND, "serve", "--port", str(port), "--workers", str(workers)],
+        env={**cli.base_env(None), **(env or {})}, stdout=subprocess.PIPE, stderr=errors, text=True,
     )  # fmt: skip
     base = f"{scheme}://127.0.0.1:{port}"
     probe = client or httpx.Client()
@@ -46,8 +51,9 @@ def _serving(cli: Cli, scheme: str = "http", client: httpx.Client | None = None,
             except httpx.TransportError:
                 pass
             if proc.poll() is not None or time.monotonic() > deadline:
-                out, err = proc.communicate(timeout=5)
-                pytest.fail(f"the server did not start: {out}\n{err}")
+                out, _ = proc.communicate(timeout=5)
+                errors.seek(0)
+                pytest.fail(f"the server did not start: {out}\n{errors.read()}")
             time.sleep(0.2)
         yield base
     finally:
@@ -60,7 +66,12 @@ def _serving(cli: Cli, scheme: str = "http", client: httpx.Client | None = None,
             raise
     # uvicorn finishes the requests in flight, then ends by the signal it was sent.
     assert proc.returncode in (0, -signal.SIGTERM), proc.returncode
-    assert "Traceback" not in (proc.stderr.read() if proc.stderr else "")
+    errors.seek(0)
+    text = errors.read()
+    errors.close()
+    assert "Traceback" not in text
+    if stderr is not None:
+        stderr.append(text)
 
 
 @pytest.fixture
@@ -152,13 +163,13 @@ def test_tls_and_mutual_tls(cli: Cli, tmp_path: Path) -> None:
     auth = {"Authorization": f"Bearer {key}"}
     tls = {"STSVEND_TLS_CERT": pki["server.pem"], "STSVEND_TLS_KEY": pki["server.key"]}
     trusting = _client(pki)
-    with _serving(cli, "https", trusting, **tls) as base:
+    with _serving(cli, "https", trusting, env=tls) as base:
         assert trusting.get(f"{base}/v1/vendor", headers=auth).json()["code"] == "SHOP1"
         with pytest.raises(httpx.ConnectError):  # a client that does not trust the CA
             httpx.get(f"{base}/v1/health")
     mutual = {**tls, "STSVEND_TLS_CLIENT_CA": pki["ca.pem"]}
     with_cert = _client(pki, cert=True)
-    with _serving(cli, "https", with_cert, **mutual) as base:
+    with _serving(cli, "https", with_cert, env=mutual) as base:
         assert with_cert.get(f"{base}/v1/vendor", headers=auth).status_code == 200
         with _client(pki) as no_cert, pytest.raises(httpx.TransportError):
             no_cert.get(f"{base}/v1/health")  # no client certificate: no connection
@@ -180,3 +191,58 @@ def test_server_settings_are_checked_before_it_starts(
     refused = cli.run("serve", role=None, **env)
     assert refused.returncode == 8, (refused.returncode, refused.stderr)
     assert message in refused.stderr and "Traceback" not in refused.stderr
+
+
+def test_access_log_lines_on_stderr_and_metrics_over_the_workers(cli: Cli, tmp_path: Path) -> None:
+    """The served process writes one JSON line per request on standard error (never a key) and
+    answers GET /metrics to its token; on PostgreSQL two workers' counts add up."""
+    key = cli.json("terminals", "rotate", "SHOP1", "TILL-1", role="admin")["key"]
+    token = "scrape-token-for-the-serve-test"
+    workers = 2 if cli.database_url else 1
+    auth = {"Authorization": f"Bearer {key}"}
+    stderr: list[str] = []
+    env = {"STSVEND_METRICS_TOKEN": token, "TMPDIR": str(tmp_path)}  # the workers' metrics folder
+    sent = 0
+    with (
+        _serving(cli, env=env, stderr=stderr, workers=workers) as base,
+        ThreadPoolExecutor(6) as pool,
+    ):
+
+        def vend_info(n: int) -> None:
+            answer = httpx.get(f"{base}/v1/vendor", headers={**auth, "X-Request-Id": f"t-{n}"})
+            assert (answer.status_code, answer.headers["x-request-id"]) == (200, f"t-{n}")
+
+        # Rounds of concurrent connections, until each worker has answered some (and so
+        # written its counts' file).
+        for _ in range(20):
+            list(pool.map(vend_info, range(sent, sent + 6)))
+            sent += 6
+            time.sleep(1.5)
+            if len(list(tmp_path.glob("stsvend-metrics-*/metrics-*.json"))) == workers or (
+                workers == 1
+            ):
+                break
+        assert len(list(tmp_path.glob("stsvend-metrics-*/metrics-*.json"))) == (
+            workers if workers > 1 else 0
+        )
+        assert httpx.get(f"{base}/metrics").status_code == 401
+        line = f'stsvend_http_requests_total{{operation="/v1/vendor",outcome="2xx"}} {sent}'
+        seen = 0
+        deadline = time.monotonic() + 20
+        while seen < 4 and time.monotonic() < deadline:  # each scrape: any worker, the whole
+            scraped = httpx.get(f"{base}/metrics", headers={"Authorization": f"Bearer {token}"})
+            assert scraped.status_code == 200, scraped.text
+            seen = seen + 1 if line in scraped.text.splitlines() else 0
+            time.sleep(0.1)
+        assert seen == 4, scraped.text
+        assert "stsvend_vendor_float_minor{currency=" in scraped.text
+    assert list(tmp_path.glob("stsvend-metrics-*")) == []  # removed when the server stopped
+    lines = [json.loads(x) for x in stderr[0].splitlines() if x.startswith("{")]
+    assert len({x["pid"] for x in lines}) == workers
+    mine = [x for x in lines if x["request_id"].startswith("t-")]
+    assert sorted(x["request_id"] for x in mine) == sorted(f"t-{n}" for n in range(sent))
+    assert {(x["path"], x["status"], x["vendor"], x["outcome"]) for x in mine} == {
+        ("/v1/vendor", 200, "SHOP1", "2xx")}  # fmt: skip
+    assert mine[0]["terminal"] == key.split("_")[1]
+    assert any(x["path"] == "/metrics" and x["status"] == 401 for x in lines)
+    assert key not in stderr[0] and key.split("_")[2] not in stderr[0] and token not in stderr[0]

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
 
 from stsvend.store import models
 from stsvend.store.base import Base
@@ -117,3 +117,44 @@ def test_postgres_urls_use_psycopg3() -> None:
 def test_an_unreachable_database_is_a_storage_error() -> None:
     with pytest.raises(StorageError, match="cannot use the database"):
         Store.open("postgresql://nobody@127.0.0.1:1/none")
+
+
+def _terminal_before_0008(url: str) -> None:
+    engine = make_engine(url)
+    try:
+        upgrade(engine, "0007")
+        with engine.begin() as conn:
+            conn.exec_driver_sql(
+                "INSERT INTO vendor (id, code, name, currency, commission_bp, credit_limit, "
+                "active, test, created_at) VALUES (1, 'SHOP1', 'Shop', 'ZAR', 0, 0, true, true, "
+                "'2026-12-01 08:00:00+00:00')"
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO terminal (vendor_id, code, role, key_prefix, key_hash, active, "
+                    "created_at, key_set_at) VALUES (1, 'TILL-1', 'clerk', '0123456789ab', :h, "
+                    "true, '2026-12-01 08:00:00+00:00', '2026-12-01 08:00:00+00:00')"
+                ),
+                {"h": bytes(32)},
+            )
+        upgrade(engine)
+        with engine.connect() as conn:
+            row = conn.exec_driver_sql(
+                "SELECT o.username, o.role, o.pin_hash FROM terminal t JOIN operator o "
+                "ON o.id = t.operator_id"
+            ).one()
+        assert tuple(row) == ("SHOP1/TILL-1", "clerk", "!terminal")
+        check(engine)
+    finally:
+        engine.dispose()
+
+
+def test_sqlite_0008_gives_an_existing_terminal_its_operator_row(tmp_path: Path) -> None:
+    _terminal_before_0008(f"sqlite:///{tmp_path / 'old.db'}")
+
+
+@requires_postgres
+@pytest.mark.postgres
+def test_postgres_0008_gives_an_existing_terminal_its_operator_row() -> None:
+    with temporary_database() as url:
+        _terminal_before_0008(url)

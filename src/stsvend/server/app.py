@@ -12,7 +12,9 @@ Endpoints:
 * ``GET /v1/health`` — ``{"status": "ok"}`` when the database answers, else 503; no credentials,
   nothing else revealed;
 * ``GET /v1/openapi.json`` — the API's description (kept in ``docs/openapi.json`` too);
-* ``GET /v1/vendor`` — the calling terminal's vendor and its float.
+* ``GET /v1/vendor`` — the calling terminal's vendor and its float;
+* the sale-point operations of :mod:`stsvend.server.sales_routes` (meter lookup, trial,
+  purchase, fetch result, reprint).
 """
 
 from __future__ import annotations
@@ -32,10 +34,13 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from stsvend.errors import StsError
+from stsvend.server.limits import RateLimited
+from stsvend.server.ops import admit, install_ops
 from stsvend.server.problems import MEDIA_TYPE, internal_problem, problem, problem_of
+from stsvend.server.sales_routes import SALE_ROUTES
 from stsvend.services.context import Services
 from stsvend.services.results import as_doc
-from stsvend.services.terminals import TerminalIdentity, Unauthenticated, authenticate, vendor_float
+from stsvend.services.terminals import TerminalIdentity, vendor_float
 from stsvend.store.errors import StorageError
 
 __all__ = ["MAX_BODY_BYTES", "create_app", "openapi_document"]
@@ -61,6 +66,8 @@ def _refusal(error: StsError) -> Response:
     if isinstance(error, StorageError) and status >= 500:
         status, body = problem_of(error.code, "the database cannot be used now: ask again", 503)
     extra = {"WWW-Authenticate": "Bearer"} if status == 401 else {}
+    if isinstance(error, RateLimited):
+        extra["Retry-After"] = str(error.retry_after)
     return _problem_response(status, body, **extra)
 
 
@@ -72,10 +79,7 @@ def _terminal_endpoint(svc: Services, handler: Handler) -> Callable[[Request], A
 
     async def endpoint(request: Request) -> Response:
         try:
-            scheme, _, key = request.headers.get("authorization", "").partition(" ")
-            if scheme.lower() != "bearer" or not key:
-                raise Unauthenticated()
-            who = await run_in_threadpool(authenticate, svc, key.strip())
+            who = await admit(svc, request)  # limits and the failed-authentication throttle
             return await handler(request, who)
         except StsError as error:
             return _refusal(error)
@@ -120,6 +124,10 @@ def create_app(svc: Services) -> Starlette:
             Route("/v1/health", health, methods=["GET"]),
             Route("/v1/openapi.json", openapi, methods=["GET"]),
             Route("/v1/vendor", _terminal_endpoint(svc, vendor), methods=["GET"]),
+            *(
+                Route(path, _terminal_endpoint(svc, handler), methods=[method])
+                for path, (method, handler) in SALE_ROUTES(svc).items()
+            ),
         ],
     )
 
@@ -129,6 +137,7 @@ def create_app(svc: Services) -> Starlette:
     async def not_allowed(_request: Request, _exc: Exception) -> Response:
         return _problem_response(*problem_of("input", "this endpoint takes another method", 405))
 
+    install_ops(app, svc)  # access log, request ids, rate limits, GET /metrics
     app.add_exception_handler(404, not_found)
     app.add_exception_handler(405, not_allowed)
     return app

@@ -197,13 +197,14 @@ def replay(
     meter_id: int | None,
     digest: str,
     *,
+    scope: int,
     any_meter: bool = False,
 ) -> SaleReceipt | None:
     """The stored answer to an earlier request with this id, marked replayed, or None.
 
     The same id with different content is refused (:func:`check_replay`), never replayed.
     """
-    sale = find_sale(conn, request_id)
+    sale = find_sale(conn, request_id, scope=scope)
     if sale is None:
         return None
     check_replay(
@@ -224,9 +225,11 @@ def with_replay(
     drn: str | None,
     digest: str,
     work: Callable[[], SaleReceipt],
+    *,
+    scope: int,
 ) -> SaleReceipt:
-    """Run ``work``; if a concurrent request with the same id won the race, return its answer
-    (or refuse, if that request was a different one)."""
+    """Run ``work``; if a concurrent request with the same id (in ``scope``) won the race,
+    return its answer (or refuse, if that request was a different one)."""
     try:
         return work()
     except ConflictError:
@@ -237,7 +240,8 @@ def with_replay(
                     meter_id = get_meter(conn, normalise_drn(drn)).id
                 except RecordNotFoundError:
                     meter_id = None
-            stored = replay(conn, request_id, kind, meter_id, digest, any_meter=drn is None)
+            stored = replay(conn, request_id, kind, meter_id, digest, scope=scope,
+                            any_meter=drn is None)  # fmt: skip
         if stored is None:
             raise
         return stored
@@ -257,7 +261,7 @@ def issue_once(
     A replay and a refused reuse of the id are both in the operation log.
     """
     try:
-        out = with_replay(svc, request_id, kind, drn, digest, work)
+        out = with_replay(svc, request_id, kind, drn, digest, work, scope=actor.request_scope)
     except IdempotencyMismatch as exc:
         with svc.store.transaction() as conn:
             log_operation(

@@ -62,13 +62,24 @@ def utc_now() -> datetime:
 
 @frozen
 class Actor:
-    """Who acts: an authenticated operator at a terminal, in a shift (if one is open)."""
+    """Who acts: an authenticated operator at a terminal, in a shift (if one is open).
+
+    ``vendor_id``: the vendor whose terminal acts (a sale-point sale); its request ids are the
+    vendor's own (:attr:`request_scope`).  None: the store's own counter.
+    """
 
     operator_id: int
     username: str
     role: str
     terminal: str
     shift_id: int | None = None
+    vendor_id: int | None = None
+
+    @property
+    def request_scope(self) -> int:
+        """Where the actor's request ids are unique: 0 for the store's counters, else the
+        vendor's id."""
+        return 0 if self.vendor_id is None else self.vendor_id
 
 
 class Services:

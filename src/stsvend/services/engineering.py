@@ -76,7 +76,8 @@ def engineering_token(
         now = svc.now()
         with svc.store.transaction() as conn:
             ctx = load_meter(conn, meter)
-            stored = replay(conn, request_id, "engineering", ctx.meter.id, digest)
+            stored = replay(conn, request_id, "engineering", ctx.meter.id, digest,
+                                 scope=actor.request_scope)  # fmt: skip
             if stored is not None:
                 return stored
             request = check_engineering(
@@ -143,7 +144,8 @@ def issue_test_token(
         with svc.store.transaction() as conn:
             meter = None if number is None else load_meter(conn, number).meter
             meter_id = None if meter is None else meter.id
-            stored = replay(conn, request_id, "test", meter_id, digest)
+            stored = replay(conn, request_id, "test", meter_id, digest,
+                                 scope=actor.request_scope)  # fmt: skip
             if stored is not None:
                 return stored
             identity = (

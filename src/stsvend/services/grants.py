@@ -58,7 +58,8 @@ def emergency_credit(
         now = svc.now()
         with svc.store.transaction() as conn:
             ctx = load_meter(conn, meter)
-            stored = replay(conn, request_id, "emergency", ctx.meter.id, digest)
+            stored = replay(conn, request_id, "emergency", ctx.meter.id, digest,
+                                 scope=actor.request_scope)  # fmt: skip
             if stored is not None:
                 return stored
             check_meter_can_receive(
@@ -146,7 +147,8 @@ def free_issue(
         now = svc.now()
         with svc.store.transaction() as conn:
             ctx = load_meter(conn, meter)
-            stored = replay(conn, request_id, "free_issue", ctx.meter.id, digest)
+            stored = replay(conn, request_id, "free_issue", ctx.meter.id, digest,
+                                 scope=actor.request_scope)  # fmt: skip
             if stored is not None:
                 return stored
             account = open_account(conn, ctx.meter)

@@ -38,6 +38,7 @@ from stsvend.services.receipt_model import (
     KeyDataDoc,
     MeterDoc,
     MonthCounters,
+    SalePoint,
     SaleReceipt,
     StateBefore,
     TokenEntry,
@@ -99,6 +100,7 @@ def _receipt(doc: Mapping[str, Any]) -> SaleReceipt:
     # is missing on the others).
     get = doc.get
     meter, money, before, target = get("meter"), get("money"), get("state_before"), get("target")
+    point = get("sale_point")
     return SaleReceipt(
         kind=doc["kind"],
         request_id=doc["request_id"],
@@ -139,6 +141,7 @@ def _receipt(doc: Mapping[str, Any]) -> SaleReceipt:
         copy=get("copy"),
         mark=get("mark"),
         reversed_by=get("reversed_by"),
+        sale_point=None if point is None else SalePoint(**point),
     )  # fmt: skip
 
 

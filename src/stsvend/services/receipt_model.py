@@ -35,6 +35,7 @@ __all__ = [
     "LineKind",
     "MeterDoc",
     "MonthCounters",
+    "SalePoint",
     "SaleReceipt",
     "StateBefore",
     "TokenEntry",
@@ -283,6 +284,8 @@ class SaleReceipt:
     mark: str | None = attrs.field(default=None, metadata=_OPTIONAL)
     #: A reprint of a reversed sale: the reversal's receipt number.
     reversed_by: int | None = attrs.field(default=None, metadata=_OPTIONAL)
+    #: A sale through a vendor's terminal: the vendor, tender, commission and float.
+    sale_point: SalePoint | None = attrs.field(default=None, metadata=_OPTIONAL)
 
     @property
     def number(self) -> int:
@@ -291,6 +294,23 @@ class SaleReceipt:
         if self.receipt is None:
             raise ValueError("this answer is not recorded yet: it has no receipt number")
         return self.receipt
+
+
+@frozen
+class SalePoint:
+    """What a sale through a vendor's terminal adds to its receipt."""
+
+    #: The vendor's code.
+    vendor: str
+    #: How the customer paid the vendor (cash, card, mobile, bank, voucher).
+    tender: str
+    #: The currency of ``commission`` and ``float_left``.
+    currency: str
+    #: The vendor's commission on this sale, minor units (credited to its float).
+    commission: int
+    #: The vendor's float just after this sale, minor units (as this sale's transaction saw
+    #: it: another terminal's sale at the same moment may not be counted yet).
+    float_left: int
 
 
 @frozen

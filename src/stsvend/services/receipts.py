@@ -172,7 +172,8 @@ def reverse(
     def work() -> SaleReceipt:
         now = svc.now()
         with svc.store.transaction() as conn:
-            stored = replay(conn, request_id, "reversal", None, digest, any_meter=True)
+            stored = replay(conn, request_id, "reversal", None, digest,
+                                 scope=actor.request_scope, any_meter=True)  # fmt: skip
             if stored is not None:
                 return stored
             original = get_sale(conn, number)
@@ -181,7 +182,8 @@ def reverse(
             ctx = load_meter(conn, meter_drn(conn, original.meter_id))
             # Under the meter's lock: a request with the same id that got here first has
             # committed by now, and is answered as a replay rather than refused as reversed.
-            stored = replay(conn, request_id, "reversal", None, digest, any_meter=True)
+            stored = replay(conn, request_id, "reversal", None, digest,
+                                 scope=actor.request_scope, any_meter=True)  # fmt: skip
             if stored is not None:
                 return stored
             original = get_sale(conn, number, lock=True)

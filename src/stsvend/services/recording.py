@@ -132,6 +132,8 @@ def record_sale(
     """
     values = {
         "request_id": request_id,
+        "scope": actor.request_scope,
+        "vendor_id": actor.vendor_id,
         "request_digest": digest,
         "kind": kind,
         "meter_id": meter_id,

@@ -8,7 +8,10 @@ prefix and compares the hashes in constant time; a revoked key, a terminal of an
 vendor, or any key that does not match gets the same ``unauthenticated`` answer.
 
 A terminal acts in one role of the one role table (:class:`~stsvend.vending.roles.Role`):
-``clerk`` for sales, ``supervisor``, or ``engineer`` for engineering tokens.
+``clerk`` for sales, ``supervisor``, or ``engineer`` for engineering tokens.  Its sales name an
+operator row of its own, ``VENDOR/TERMINAL`` (:data:`NO_PIN`: no one can log in as it), and
+fall in its open batch (a shift at the terminal ``VENDOR/TERMINAL``), opened by the first sale
+after the last batch closed (:func:`terminal_actor`).
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from stsvend.errors import InputError, StsError
 from stsvend.services.auth import authorize
 from stsvend.services.context import Actor, Services
 from stsvend.store.errors import DuplicateRecordError, RecordNotFoundError
+from stsvend.store.repos import operators as ops
 from stsvend.store.repos import vendors as repo
 from stsvend.store.repos.oplog import log_operation
 from stsvend.vending.roles import Action, Role
@@ -33,6 +37,7 @@ if TYPE_CHECKING:
     from stsvend.services.vendors import VendorInfo
 
 __all__ = [
+    "NO_PIN",
     "TERMINAL_ROLES",
     "NewTerminalKey",
     "TerminalIdentity",
@@ -44,9 +49,14 @@ __all__ = [
     "list_terminals",
     "revoke_terminal",
     "rotate_key",
+    "terminal_actor",
     "vendor_float",
 ]
 
+#: What a terminal operator row holds as its PIN hash: no PIN's hash, so no PIN matches it.
+NO_PIN = ops.NO_PIN
+#: The longest ``VENDOR/TERMINAL`` (an operator's name).
+_NAME_MAX = 40
 #: The roles a terminal may act in.
 TERMINAL_ROLES = (Role.CLERK, Role.SUPERVISOR, Role.ENGINEER)
 _KEY = re.compile(r"stv_([0-9a-f]{12})_([0-9a-f]{32})")
@@ -97,6 +107,15 @@ class TerminalIdentity:
     role: Role
     prefix: str
     test: bool
+    #: The operator row the terminal's sales name, and its open batch (shift), if any.
+    operator_id: int = 0
+    operator: str = ""
+    shift_id: int | None = None
+
+    @property
+    def place(self) -> str:
+        """``VENDOR/TERMINAL``: the terminal as receipts and logs name it."""
+        return f"{self.vendor}/{self.terminal}"
 
 
 def key_hash(key: str) -> bytes:
@@ -150,14 +169,22 @@ def add_terminal(
     prefix, key = _new_key(svc)
     with svc.store.transaction() as conn:
         owner = repo.get_vendor(conn, _code(vendor, "vendor"))
+        name = f"{owner.code}/{code}"
+        if len(name) > _NAME_MAX:
+            raise InputError(
+                f"vendor code and terminal code together are at most {_NAME_MAX - 1} characters: "
+                f"{owner.code}'s terminals take codes of {_NAME_MAX - 1 - len(owner.code)} or fewer"
+            )
         try:
             repo.get_terminal(conn, owner.id, code)
         except RecordNotFoundError:
             pass
         else:
             raise DuplicateRecordError(f"vendor {owner.code} has a terminal {code} already")
+        operator = ops.add_operator(conn, name, acting.value, NO_PIN, svc.now())
         repo.add_terminal(conn, svc.now(), vendor_id=owner.id, code=code, role=acting.value,
-                          key_prefix=prefix, key_hash=key_hash(key))  # fmt: skip
+                          operator_id=operator.id, key_prefix=prefix,
+                          key_hash=key_hash(key))  # fmt: skip
         _oplog(svc, conn, actor, "terminals.add", f"{owner.code}/{code}", role=acting.value,
                prefix=prefix)  # fmt: skip
     return NewTerminalKey(owner.code, code, acting.value, prefix, key)
@@ -204,17 +231,34 @@ def authenticate(svc: Services, key: str) -> TerminalIdentity:
     found = _KEY.fullmatch(key) if isinstance(key, str) else None
     given = key_hash(key if found else "stv_invalid")
     with svc.store.transaction() as conn:
-        row = repo.terminal_by_prefix(conn, found.group(1)) if found else None
-        stored = row.key_hash if row is not None else bytes(32)
-        # Compared even when nothing was found, so the answer takes the same time.
-        same = hmac.compare_digest(given, bytes(stored))
-        if row is None or not same or not row.active:
-            raise Unauthenticated()
-        owner = repo.vendor_by_id(conn, row.vendor_id)
-    if owner is None or not owner.active:
+        login = repo.terminal_login(conn, found.group(1)) if found else None
+    stored = login.terminal.key_hash if login is not None else bytes(32)
+    # Compared even when nothing was found, so the answer takes the same time.
+    same = hmac.compare_digest(given, bytes(stored))
+    if login is None or not same or not login.terminal.active or not login.vendor_active:
         raise Unauthenticated()
-    return TerminalIdentity(owner.id, owner.code, row.id, row.code, Role(row.role),
-                            row.key_prefix, owner.test)  # fmt: skip
+    row = login.terminal
+    if row.operator_id is None or login.operator is None:
+        raise Unauthenticated()  # not reachable after migration 0008, which gives each one
+    return TerminalIdentity(row.vendor_id, login.vendor_code, row.id, row.code, Role(row.role),
+                            row.key_prefix, login.vendor_test, row.operator_id, login.operator,
+                            login.shift_id)  # fmt: skip
+
+
+def terminal_actor(svc: Services, who: TerminalIdentity) -> Actor:
+    """The actor a terminal's requests run as: its operator row, in its open batch (a shift
+    opened now, and logged, when the last one was closed)."""
+    shift_id = who.shift_id
+    if shift_id is None:
+        with svc.store.transaction() as conn:
+            shift = ops.open_shift_of(conn, who.operator_id, who.place)
+            if shift is None:
+                shift = ops.open_shift(conn, who.operator_id, who.place, svc.now())
+                log_operation(conn, at=svc.now(), operator=who.operator, terminal=who.place,
+                              action="shift.start", target=str(shift.id))  # fmt: skip
+            shift_id = shift.id
+    return Actor(who.operator_id, who.operator, who.role.value, who.place, shift_id,
+                 vendor_id=who.vendor_id)  # fmt: skip
 
 
 def vendor_float(svc: Services, who: TerminalIdentity) -> VendorInfo:

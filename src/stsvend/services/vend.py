@@ -11,6 +11,11 @@ its credit under the new key.  Emergency credit and free issue are in
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import Protocol
+
+from sqlalchemy.engine import Connection
+
 from stsvend import sts
 from stsvend.errors import InputError
 from stsvend.services.auth import authorize, require_shift
@@ -42,7 +47,7 @@ from stsvend.services.documents import (
 )
 from stsvend.services.grants import emergency_credit, free_issue
 from stsvend.services.issue import UNREAD, Issued, issue_for_meter
-from stsvend.services.receipt_model import SaleReceipt, TrialResult
+from stsvend.services.receipt_model import SalePoint, SaleReceipt, TrialResult
 from stsvend.services.recording import key_change_first, receipt_header, record_sale
 from stsvend.services.tariffs import load_tariff
 from stsvend.store.repos import accounts as acc
@@ -56,7 +61,32 @@ from stsvend.vending.roles import Action
 from stsvend.vending.sale import SaleBreakdown, amount_for_units, compute_sale
 from stsvend.vending.tokenspec import TokenPurpose, credit_spec
 
-__all__ = ["UNIT_NAMES", "emergency_credit", "free_issue", "sale_ledger", "trial", "vend"]
+__all__ = [
+    "UNIT_NAMES",
+    "FloatDebit",
+    "emergency_credit",
+    "free_issue",
+    "sale_ledger",
+    "trial",
+    "vend",
+]
+
+
+class FloatDebit(Protocol):
+    """A sale through a vendor's terminal: how the customer paid, and the float debit staged in
+    the sale's own transaction (:mod:`stsvend.services.sale_point`)."""
+
+    @property
+    def tender(self) -> str: ...
+
+    def price(self, conn: Connection, *, amount: int, resource: int) -> SalePoint:
+        """The commission and the float after the sale (before the receipt is made)."""
+        ...
+
+    def stage(self, conn: Connection, point: SalePoint, *, sale_id: int, amount: int,
+              at: datetime, recorded_by: str) -> None:  # fmt: skip
+        """Stage the float's debit and ledger lines of the recorded sale ``sale_id``."""
+        ...
 
 
 def sale_ledger(sale: SaleBreakdown) -> list[tuple[str, int, int]]:
@@ -71,17 +101,28 @@ def sale_ledger(sale: SaleBreakdown) -> list[tuple[str, int, int]]:
 
 
 def vend(
-    svc: Services, actor: Actor, drn: str, amount: str | Money, *, request_id: str | None = None
+    svc: Services,
+    actor: Actor,
+    drn: str,
+    amount: str | Money,
+    *,
+    request_id: str | None = None,
+    float_debit: FloatDebit | None = None,
 ) -> SaleReceipt:
-    """Sell credit for ``amount`` (major units as text, or Money) to the meter's account."""
+    """Sell credit for ``amount`` (major units as text, or Money) to the meter's account.
+
+    ``float_debit``: a sale through a vendor's terminal, paid from the vendor's float.
+    """
     authorize(svc, actor, Action.VEND)
     require_shift(actor)
     currency = svc.config.currency
     money = money_of(amount, currency)
     request_id = request_id_of(svc, request_id)
     meter = normalise_drn(drn)
-    digest = request_digest("credit", request_content(
-        actor, meter=meter, amount=money.minor, currency=money.currency))  # fmt: skip
+    content = request_content(actor, meter=meter, amount=money.minor, currency=money.currency)
+    if float_debit is not None:
+        content["tender"] = float_debit.tender
+    digest = request_digest("credit", content)
 
     def work() -> SaleReceipt:
         now = svc.now()
@@ -89,11 +130,12 @@ def vend(
         month_key = cal.month_key(now)
         with svc.store.transaction() as conn:
             # One statement locks the meter and reads everything below (see snapshot.py).
-            snap = vend_snapshot(conn, meter, request_id=request_id,
+            snap = vend_snapshot(conn, meter, request_id=request_id, scope=actor.request_scope,
                                  day=cal.local(now).date(), month=month_key)  # fmt: skip
             ctx = meter_context(snap.meter, snap.key_change)
             if snap.replay_id is not None:
-                stored = replay(conn, request_id, "credit", ctx.meter.id, digest)
+                stored = replay(conn, request_id, "credit", ctx.meter.id, digest,
+                                 scope=actor.request_scope)  # fmt: skip
                 assert stored is not None
                 return stored
             check_meter_can_receive(
@@ -131,6 +173,9 @@ def vend(
                 month_after.free_units_issued, month.free_issue_units))  # fmt: skip
             acc.update_account(conn, account.id, credit_balance=after.credit_balance,
                                debt=after.debt, emergency_debt=after.emergency_debt)  # fmt: skip
+            point = None
+            if float_debit is not None:
+                point = float_debit.price(conn, amount=money.minor, resource=ctx.meter.resource)
             result = SaleReceipt(
                 **receipt_header(svc, actor, "credit", request_id, now),
                 meter=meter_doc(ctx),
@@ -147,8 +192,9 @@ def vend(
                 # Numbered now when the id is taken beforehand: the answer is made once.
                 receipt=snap.next_sale_id,
                 replayed=False,
+                sale_point=point,
             )
-            return record_sale(
+            out = record_sale(
                 svc, conn, actor, kind="credit", request_id=request_id, digest=digest, now=now,
                 result=result, meter_id=ctx.meter.id, meter_drn=ctx.meter.drn,
                 logged=credit, account_id=account.id,
@@ -157,6 +203,10 @@ def vend(
                 heads=None if snap.head is None else {ctx.meter.drn: snap.head},
                 sale_id=snap.next_sale_id,
             )  # fmt: skip
+            if float_debit is not None and point is not None:
+                float_debit.stage(conn, point, sale_id=out.number, amount=money.minor, at=now,
+                                  recorded_by=actor.username)  # fmt: skip
+            return out
 
     return issue_once(svc, actor, request_id, "credit", meter, digest, work)
 

@@ -5,8 +5,9 @@ process memory, so that any number of processes may vend at once:
 
 * a TID is issued once per (meter, base date): ``uq_token_log_meter`` over
   (meter, base_date, tid), and ``meter_tid`` holds the last TID, updated under a row lock;
-* a client request id is used once: ``uq_sale_request_id`` (with the digest of the request's
-  content, so that a repeat with other content is refused, not replayed);
+* a client request id is used once in its scope (the store's counters, or one vendor):
+  ``uq_sale_scope_request_id`` (with the digest of the request's content, so that a repeat
+  with other content is refused, not replayed);
 * a reversal reverses one sale once: ``uq_sale_reversal_of``;
 * a bulk key change touches a meter once: ``uq_key_change_job_id`` over (job_id, meter_id);
 * one open shift per operator and terminal, one open key change per meter (partial indexes).
@@ -261,9 +262,17 @@ class Sale(Base):
     """
 
     __tablename__ = "sale"
-    __table_args__ = (Index("ix_sale_meter_day", "meter_id", "local_day"),)
+    __table_args__ = (
+        Index("ix_sale_meter_day", "meter_id", "local_day"),
+        UniqueConstraint("scope", "request_id"),
+    )
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    request_id: Mapped[str] = mapped_column(String(64), unique=True)
+    #: Whose request ids these are: 0 for the store's own counters, else the vendor's id (a
+    #: vendor's purchase ids are its own; two vendors may use the same one).
+    scope: Mapped[int] = mapped_column(Integer, default=0)
+    request_id: Mapped[str] = mapped_column(String(64))
+    #: The vendor whose terminal made the sale (None: a sale at the store's own counter).
+    vendor_id: Mapped[int | None] = mapped_column(ForeignKey("vendor.id"), nullable=True)
     #: SHA-256 (hex) of the request's canonical content (stsvend.vending.requests); a repeat
     #: under the same id replays only with the same digest.  NULL: stored before digests.
     request_digest: Mapped[str | None] = mapped_column(String(64), nullable=True)

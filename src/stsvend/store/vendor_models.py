@@ -106,6 +106,8 @@ class Terminal(Base):
     code: Mapped[str] = mapped_column(String(32))
     #: The operator role its sales act as (clerk, supervisor, engineer).
     role: Mapped[str] = mapped_column(String(16))
+    #: The operator row its sales name (``VENDOR/TERMINAL``, never a person's login).
+    operator_id: Mapped[int | None] = mapped_column(ForeignKey("operator.id"), nullable=True)
     #: The key's public part (it names the key in logs and finds the row).
     key_prefix: Mapped[str] = mapped_column(String(16), unique=True)
     #: SHA-256 of the whole key (domain-separated); the key itself is never stored.

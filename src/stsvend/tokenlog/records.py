@@ -36,6 +36,7 @@ __all__ = [
     "OP_FIELDS",
     "SALE_EVENT",
     "SALE_FIELDS",
+    "SALE_POINT_FIELDS",
     "op_chain",
     "op_mac",
     "sale_digest",
@@ -67,6 +68,9 @@ SALE_FIELDS: tuple[str, ...] = (
     "test",
     "result",
 )
+#: The columns of a sale-point sale the digest covers too (a sale at the store's own counter,
+#: scope 0 and no vendor, is digested without them, as it was before they existed).
+SALE_POINT_FIELDS: tuple[str, ...] = ("scope", "vendor_id")
 #: Every column of a ledger line the digest covers (its sale is the digest's own).
 LEDGER_FIELDS: tuple[str, ...] = ("account_id", "entry", "amount", "units")
 #: Every column of an operation-log entry its MAC covers (besides its MACs and row id).
@@ -114,6 +118,8 @@ def _dumps(value: Any) -> bytes:
 def sale_digest(sale: Mapping[str, Any], ledger: Sequence[Mapping[str, Any]]) -> bytes:
     """SHA-256 of the sale's columns and its ledger lines (in the order they were written)."""
     body = [_render(sale, SALE_FIELDS), [_render(line, LEDGER_FIELDS) for line in ledger]]
+    if sale.get("scope") or sale.get("vendor_id") is not None:
+        body.append(_render(sale, SALE_POINT_FIELDS))
     return hashlib.sha256(_SALE_DOMAIN + _dumps(body)).digest()
 
 

@@ -37,7 +37,14 @@ from stsvend.tokenlog.audit import (
 )
 from stsvend.tokenlog.chain import FIELDS, LogEntry, LogKey, SealHead
 from stsvend.tokenlog.oplog import read_boundary
-from stsvend.tokenlog.records import LEDGER_FIELDS, OP_FIELDS, SALE_EVENT, SALE_FIELDS, op_mac
+from stsvend.tokenlog.records import (
+    LEDGER_FIELDS,
+    OP_FIELDS,
+    SALE_EVENT,
+    SALE_FIELDS,
+    SALE_POINT_FIELDS,
+    op_mac,
+)
 from stsvend.tokenlog.verify import (
     Finding,
     Link,
@@ -218,7 +225,7 @@ def _check_sales(
     conn: Connection, recorded: dict[int, RecordRow], boundary: int
 ) -> tuple[int, list[Finding], int]:
     """Merge the sales (by id) with their ledger lines and the chains' records of them."""
-    columns = [getattr(Sale, name) for name in SALE_FIELDS]
+    columns = [getattr(Sale, name) for name in (*SALE_FIELDS, *SALE_POINT_FIELDS)]
     sales = _grouped(_stream(conn, select(*columns).order_by(Sale.id)), "id")
     findings: list[Finding] = []
     count = before = 0

@@ -62,7 +62,8 @@ def key_change_meter(
         now = svc.now()
         with svc.store.transaction() as conn:
             ctx = load_meter(conn, meter)
-            stored = replay(conn, request_id, "key_change", ctx.meter.id, digest)
+            stored = replay(conn, request_id, "key_change", ctx.meter.id, digest,
+                                 scope=actor.request_scope)  # fmt: skip
             if stored is not None:
                 return stored
             if ctx.key_change is not None:

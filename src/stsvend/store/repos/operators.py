@@ -24,6 +24,7 @@ from stsvend.store.errors import DuplicateRecordError, RecordNotFoundError
 from stsvend.store.models import Operator, Shift
 
 __all__ = [
+    "NO_PIN",
     "OperatorRecord",
     "ShiftRecord",
     "add_operator",
@@ -127,8 +128,14 @@ def get_operator_by_id(conn: Connection, operator_id: int) -> OperatorRecord:
     return _op(row)
 
 
+#: What a terminal's operator row holds as its PIN hash: no PIN's hash, so no PIN matches it.
+NO_PIN = "!terminal"
+
+
 def list_operators(conn: Connection) -> list[OperatorRecord]:
-    return [_op(r) for r in conn.execute(select(*_OP_COLUMNS).order_by(Operator.username))]
+    """The people (a terminal's operator row, which has no PIN, is not listed)."""
+    stmt = select(*_OP_COLUMNS).where(Operator.pin_hash != NO_PIN)
+    return [_op(r) for r in conn.execute(stmt.order_by(Operator.username))]
 
 
 def count_operators(conn: Connection) -> int:

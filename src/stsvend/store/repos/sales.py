@@ -25,6 +25,7 @@ __all__ = [
     "find_sale",
     "get_sale",
     "insert_sale",
+    "last_sale_of_scope",
     "ledger_rows",
     "reversal_of",
     "sale_row",
@@ -53,6 +54,7 @@ class SaleRecord:
     test: bool
     result: dict[str, Any]
     request_digest: str | None = None
+    scope: int = 0
 
 
 _COLUMNS = (
@@ -73,10 +75,13 @@ _COLUMNS = (
     Sale.test,
     Sale.result,
     Sale.request_digest,
+    Sale.scope,
 )
 
 
-_BY_REQUEST = select(*_COLUMNS).where(Sale.request_id == bindparam("r"))
+_BY_REQUEST = select(*_COLUMNS).where(
+    Sale.scope == bindparam("s"), Sale.request_id == bindparam("r")
+)
 _INSERT = insert(Sale).returning(Sale.id)
 _LEDGER = insert(LedgerEntry)
 _DAY_TOTAL = select(func.coalesce(func.sum(Sale.amount), 0)).where(
@@ -84,8 +89,9 @@ _DAY_TOTAL = select(func.coalesce(func.sum(Sale.amount), 0)).where(
 )
 
 
-def find_sale(conn: Connection, request_id: str) -> SaleRecord | None:
-    row = conn.execute(_BY_REQUEST, {"r": request_id}).first()
+def find_sale(conn: Connection, request_id: str, *, scope: int) -> SaleRecord | None:
+    """The sale of ``request_id`` in ``scope`` (0: the store's counters; a vendor's id)."""
+    row = conn.execute(_BY_REQUEST, {"s": scope, "r": request_id}).first()
     return None if row is None else SaleRecord(*row)
 
 
@@ -97,12 +103,21 @@ def get_sale(conn: Connection, sale_id: int, *, lock: bool = False) -> SaleRecor
     return SaleRecord(*row)
 
 
+def last_sale_of_scope(conn: Connection, scope: int, *, terminal: str) -> SaleRecord | None:
+    """The last sale made at ``terminal`` in request scope ``scope`` (a vendor's id)."""
+    stmt = select(*_COLUMNS).where(Sale.scope == scope, Sale.terminal == terminal)
+    row = conn.execute(stmt.order_by(Sale.id.desc()).limit(1)).first()
+    return None if row is None else SaleRecord(*row)
+
+
 def reversal_of(conn: Connection, sale_id: int) -> SaleRecord | None:
     row = conn.execute(select(*_COLUMNS).where(Sale.reversal_of == sale_id)).first()
     return None if row is None else SaleRecord(*row)
 
 
 _SALE_DEFAULTS: dict[str, Any] = {
+    "scope": 0,
+    "vendor_id": None,
     "meter_id": None,
     "account_id": None,
     "shift_id": None,

@@ -23,7 +23,7 @@ statement after the lock sees everything committed before the lock was granted.
 ...     _ = add_meter(conn, sts.MeterIdentity.parse(None, "01234567897"), 0,
 ...                   sts.KeyData(sgc=123456, ti=1, krn=1, key_type=2, base_date=2014), "02",
 ...                   datetime(2026, 1, 1, tzinfo=UTC))
-...     snap = vend_snapshot(conn, "01234567897", request_id="r1", day=date(2026, 1, 1),
+...     snap = vend_snapshot(conn, "01234567897", request_id="r1", scope=0, day=date(2026, 1, 1),
 ...                          month="2026-01")
 >>> snap.meter.drn, snap.account, snap.last_tid, snap.head, snap.day_total, snap.replay_id
 ('01234567897', None, None, None, 0, None)
@@ -84,7 +84,11 @@ _DAY_TOTAL = (
     .where(Sale.meter_id == Meter.id, Sale.local_day == bindparam("day"), Sale.kind == "credit")
     .scalar_subquery()
 )
-_REPLAY = select(Sale.id).where(Sale.request_id == bindparam("rid")).scalar_subquery()
+_REPLAY = (
+    select(Sale.id)
+    .where(Sale.scope == bindparam("scope"), Sale.request_id == bindparam("rid"))
+    .scalar_subquery()
+)
 
 _SNAPSHOT = (
     select(
@@ -196,10 +200,11 @@ def _postgres_snapshot(conn: Connection, params: dict[str, Any]) -> Mapping[str,
 
 
 def vend_snapshot(
-    conn: Connection, drn: str, *, request_id: str, day: date, month: str
+    conn: Connection, drn: str, *, request_id: str, scope: int, day: date, month: str
 ) -> VendSnapshot:
-    """Lock the meter and read what a vend needs (raises RecordNotFoundError)."""
-    params = {"drn": drn, "rid": request_id, "day": day, "month": month}
+    """Lock the meter and read what a vend needs (raises RecordNotFoundError); ``scope`` is
+    the request id's (0: the store's counters, else the vendor's id)."""
+    params = {"drn": drn, "rid": request_id, "scope": scope, "day": day, "month": month}
     if conn.dialect.name == "postgresql":
         row = _postgres_snapshot(conn, params)
         if row is None:

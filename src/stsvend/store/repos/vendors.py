@@ -27,10 +27,11 @@ from datetime import datetime
 from typing import Any
 
 from attrs import frozen
-from sqlalchemy import bindparam, delete, func, insert, select, update
+from sqlalchemy import and_, bindparam, delete, func, insert, select, update
 from sqlalchemy.engine import Connection
 
 from stsvend.store.errors import RecordNotFoundError
+from stsvend.store.models import Operator, Shift
 from stsvend.store.vendor_models import (
     Terminal,
     Vendor,
@@ -43,6 +44,7 @@ from stsvend.vending.floats import FLOAT_SLOTS, floors
 
 __all__ = [
     "LedgerLine",
+    "TerminalLogin",
     "TerminalRecord",
     "VendorRecord",
     "add_terminal",
@@ -55,12 +57,14 @@ __all__ = [
     "list_terminals",
     "list_vendors",
     "lock_slots",
+    "sale_terms",
     "set_commission",
     "set_slots",
     "set_terminal",
     "stage_debit",
     "stage_ledger",
     "terminal_by_prefix",
+    "terminal_login",
     "update_vendor",
     "vendor_by_id",
 ]
@@ -86,6 +90,7 @@ class TerminalRecord:
     vendor_id: int
     code: str
     role: str
+    operator_id: int | None
     key_prefix: str
     key_hash: bytes
     active: bool
@@ -266,10 +271,11 @@ def ledger_lines(
 
 
 def add_terminal(conn: Connection, now: datetime, *, vendor_id: int, code: str, role: str,
-                 key_prefix: str, key_hash: bytes) -> TerminalRecord:  # fmt: skip
+                 operator_id: int, key_prefix: str, key_hash: bytes) -> TerminalRecord:  # fmt: skip
     values: dict[str, Any] = dict(
-        vendor_id=vendor_id, code=code, role=role, key_prefix=key_prefix, key_hash=key_hash,
-        active=True, created_at=now, key_set_at=now, revoked_at=None,
+        vendor_id=vendor_id, code=code, role=role, operator_id=operator_id,
+        key_prefix=key_prefix, key_hash=key_hash, active=True, created_at=now, key_set_at=now,
+        revoked_at=None,
     )  # fmt: skip
     terminal_id = conn.execute(insert(Terminal).values(**values).returning(Terminal.id))
     return TerminalRecord(id=int(terminal_id.scalar_one()), **values)
@@ -296,3 +302,63 @@ def list_terminals(conn: Connection, vendor_id: int) -> list[TerminalRecord]:
 
 def set_terminal(conn: Connection, terminal_id: int, **values: Any) -> None:
     conn.execute(update(Terminal).where(Terminal.id == terminal_id).values(**values))
+
+
+@frozen
+class TerminalLogin:
+    """What authenticating a key reads, in one statement: the terminal, its vendor, the
+    operator row it acts as and its open batch (shift), if any."""
+
+    terminal: TerminalRecord
+    vendor_code: str
+    vendor_active: bool
+    vendor_test: bool
+    operator: str | None
+    shift_id: int | None
+
+
+_LOGIN = (
+    select(
+        *_TERMINAL_COLUMNS, Vendor.code, Vendor.active, Vendor.test, Operator.username, Shift.id
+    )
+    .select_from(Terminal)
+    .join(Vendor, Vendor.id == Terminal.vendor_id)
+    .outerjoin(Operator, Operator.id == Terminal.operator_id)
+    # A terminal's operator row only ever has shifts at its own terminal.
+    .outerjoin(Shift, and_(Shift.operator_id == Terminal.operator_id, Shift.closed_at.is_(None)))
+    .where(Terminal.key_prefix == bindparam("p"))
+)
+
+
+def terminal_login(conn: Connection, prefix: str) -> TerminalLogin | None:
+    """The terminal whose key has ``prefix``, with its vendor, operator and open batch."""
+    row = conn.execute(_LOGIN, {"p": prefix}).first()
+    if row is None:
+        return None
+    width = len(_TERMINAL_COLUMNS)
+    code, active, test, username, shift_id = row[width:]
+    return TerminalLogin(TerminalRecord(*row[:width]), code, active, test, username, shift_id)
+
+
+_RATE = (
+    select(VendorCommission.commission_bp)
+    .where(VendorCommission.vendor_id == Vendor.id, VendorCommission.resource == bindparam("r"))
+    .scalar_subquery()
+)
+_FLOAT = (
+    select(func.coalesce(func.sum(VendorFloat.balance), 0))
+    .where(VendorFloat.vendor_id == Vendor.id)
+    .scalar_subquery()
+)
+_TERMS = select(*_VENDOR_COLUMNS, func.coalesce(_RATE, Vendor.commission_bp), _FLOAT).where(
+    Vendor.id == bindparam("v")
+)
+
+
+def sale_terms(conn: Connection, vendor_id: int, resource: int) -> tuple[VendorRecord, int, int]:
+    """The vendor, its commission on ``resource`` (basis points) and its float, in one read."""
+    row = conn.execute(_TERMS, {"v": vendor_id, "r": resource}).first()
+    if row is None:
+        raise RecordNotFoundError(f"no vendor {vendor_id}")
+    width = len(_VENDOR_COLUMNS)
+    return VendorRecord(*row[:width]), int(row[width]), int(row[width + 1])

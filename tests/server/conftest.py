@@ -1,0 +1,136 @@
+"""A real ``stsvend serve`` per test module, on SQLite (one worker) and on PostgreSQL (two
+workers, a database of its own), over a base installation with vendors and terminals.
+
+The base is :func:`tests.cli.conftest.build` (meters M1-M6, accounts on M1-M4, an issued key
+change on M4, vendor SHOP1 with terminal TILL-1) plus: SHOP1's float of R 1 000, its terminals
+TILL-2 (clerk) and ENG-1 (engineer), and vendor SHOP2 (float R 100) with terminal POS-1.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from contextlib import ExitStack
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from attrs import frozen
+
+from tests.cli.conftest import STSVEND, Cli, build
+from tests.store.pgdb import ENV as PG_ENV
+from tests.store.pgdb import temporary_database
+
+BACKENDS = ("sqlite", "postgresql")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@frozen
+class Served:
+    """A running server: its address, its installation and the terminals' keys."""
+
+    base: str
+    cli: Cli
+    #: ``VENDOR/TERMINAL`` → its key.
+    keys: dict[str, str]
+    proc: subprocess.Popen[str]
+
+    def call(self, method: str, path: str, terminal: str | None = "SHOP1/TILL-1",
+             **kwargs: Any) -> httpx.Response:  # fmt: skip
+        headers = dict(kwargs.pop("headers", {}))
+        if terminal is not None:
+            headers["Authorization"] = f"Bearer {self.keys[terminal]}"
+        return httpx.request(method, f"{self.base}{path}", headers=headers, timeout=30, **kwargs)
+
+
+def _provision(cli: Cli) -> dict[str, str]:
+    from stsvend.config import load_config
+    from stsvend.services import auth, pin, terminals, vendors
+    from stsvend.services.bootstrap import open_services
+    from tests.cli.conftest import PINS
+
+    env = cli.base_env(None)
+    cost, pin._LOG2_N = pin._LOG2_N, 10
+    svc = open_services(load_config(env), env=env)
+    try:
+        admin = auth.login(svc, "admin", PINS["admin"])
+        boss = auth.login(svc, "supervisor", PINS["supervisor"])
+        keys = {"SHOP1/TILL-1": terminals.rotate_key(svc, admin, "SHOP1", "TILL-1").key}
+        keys["SHOP1/TILL-2"] = terminals.add_terminal(svc, admin, "SHOP1", "TILL-2").key
+        keys["SHOP1/ENG-1"] = terminals.add_terminal(svc, admin, "SHOP1", "ENG-1",
+                                                     role="engineer").key  # fmt: skip
+        vendors.deposit(svc, boss, "SHOP1", "1000", reference="BANK-1")
+        vendors.add_vendor(svc, admin, "SHOP2", name="Agent two", commission="1")
+        keys["SHOP2/POS-1"] = terminals.add_terminal(svc, admin, "SHOP2", "POS-1").key
+        vendors.deposit(svc, boss, "SHOP2", "100", reference="BANK-2")
+    finally:
+        svc.store.dispose()
+        pin._LOG2_N = cost
+    return keys
+
+
+def start_server(
+    cli: Cli, workers: int, port: int | None = None, **env: str
+) -> tuple[subprocess.Popen[str], str]:
+    """``stsvend serve`` on a free port (or ``port``); returns the process and its address once
+    it answers its health check."""
+    port = port or free_port()
+    proc = subprocess.Popen(
+        [*STSVEND, "serve", "--port", str(port), "--workers", str(workers)],
+        env={**cli.base_env(None), **env}, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        text=True,
+    )  # fmt: skip
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            if httpx.get(f"{base}/v1/health", timeout=2).status_code == 200:
+                return proc, base
+        except httpx.TransportError:
+            pass
+        if proc.poll() is not None or time.monotonic() > deadline:
+            proc.kill()
+            _out, err = proc.communicate(timeout=5)
+            pytest.fail(f"the server did not start: {err}")
+        time.sleep(0.2)
+
+
+def stop_server(proc: subprocess.Popen[str]) -> str:
+    """SIGTERM (graceful: requests in flight finish); the server's stderr."""
+    proc.send_signal(signal.SIGTERM)
+    try:
+        _out, err = proc.communicate(timeout=30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        raise
+    return err
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def served(request: pytest.FixtureRequest,
+           tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:  # fmt: skip
+    with ExitStack() as stack:
+        url = None
+        if request.param == "postgresql":
+            if not os.environ.get(PG_ENV):
+                pytest.skip(f"{PG_ENV} is not set (no PostgreSQL server for tests)")
+            url = stack.enter_context(temporary_database("stsvend_srv"))
+        root: Path = tmp_path_factory.mktemp(f"server-{request.param}")
+        cli = build(Cli(root / "data", url))
+        keys = _provision(cli)
+        proc, base = start_server(cli, 2 if url else 1)
+        try:
+            yield Served(base, cli, keys, proc)
+        finally:
+            err = stop_server(proc)
+            assert "Traceback" not in err, err[-3000:]
