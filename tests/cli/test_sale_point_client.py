@@ -39,7 +39,7 @@ def test_a_purchase_its_replay_and_its_fetch(served: Served, tmp_path: Path) -> 
     assert isinstance(bought, Purchase) and bought.replayed is False
     assert bought.purchase_id == "till-1-0001" and bought.receipt.kind == "credit"
     assert bought.units and bought.units > 0 and bought.tokens[0].digits
-    assert (bought.vendor, bought.terminal, bought.tender) == ("SHOP1", "TILL-1", "cash")
+    assert (bought.vendor, bought.terminal, bought.tender) == ("SHOP1", "SHOP1/TILL-1", "cash")
     assert bought.commission == 125  # 2.5 % of 50.00
     assert bought.float_left == 25_000 - 5_000 + 125 == float_now
     for repeat in (again, fetched):
@@ -55,6 +55,9 @@ def test_the_same_id_for_another_purchase_is_refused(served: Served, tmp_path: P
     assert (caught.value.code, caught.value.status) == ("idempotency_mismatch", 409)
 
 
+# Strict: once the advice endpoints are served, this passes and the mark must go.
+@pytest.mark.xfail(strict=True, raises=ServerRefused,
+                   reason="POST /v1/purchases/{id}/confirm and /reverse are not served yet")
 def test_confirm_and_reverse_through_the_outbox(served: Served, tmp_path: Path) -> None:
     with _client(served, tmp_path) as api:
         bought = api.purchase(M[3], "40.00")
@@ -99,7 +102,7 @@ def test_vend_with_server_prints_the_local_receipt(served: Served) -> None:
     doc = json.loads(cli.ok("vend", M[2], "50.00", "--server", base, "--request-id",
                             "till-1-0003", "--json", role=None,
                             STSVEND_TERMINAL_KEY=key))  # fmt: skip
-    assert doc["replayed"] is True and doc["sale_point"]["purchase_id"] == "till-1-0003"
+    assert doc["replayed"] is True and doc["request_id"] == "till-1-0003"
     digits = doc["tokens"][-1]["digits"]
     assert " ".join(digits[i:i + 4] for i in range(0, 20, 4)) in sold.stdout
     poor = cli.run("vend", M[2], "900.00", "--server", base, role=None,
@@ -121,7 +124,7 @@ def test_the_client_over_mutual_tls(cli: Cli, tmp_path: Path) -> None:
 
     probe = ssl.create_default_context(cafile=pki["ca.pem"])
     probe.load_cert_chain(pki["client.pem"], pki["client.key"])
-    with _serving(cli, "https", httpx.Client(verify=probe), **tls) as base:
+    with _serving(cli, "https", httpx.Client(verify=probe), env=tls) as base:
         with SalePointClient(base, key, verify=pki["ca.pem"],
                              cert=(pki["client.pem"], pki["client.key"])) as api:  # fmt: skip
             assert api.vendor()["code"] == "SHOP1"

@@ -79,7 +79,8 @@ def receipt_doc(purchase_id: str, *, replayed: bool = False, number: int = 7) ->
     """A purchase's answer as the server gives it: a credit receipt with a key change."""
     return {
         "kind": "credit", "request_id": purchase_id, "at": "2026-01-01T08:00:00+00:00",
-        "local_time": "2026-01-01T10:00:00+02:00", "operator": "TILL-1", "terminal": "TILL-1",
+        "local_time": "2026-01-01T10:00:00+02:00", "operator": "SHOP1/TILL-1",
+        "terminal": "SHOP1/TILL-1",
         "test": True, "utility": "City Power", "tax_number": "VAT-4012345678",
         "meter": {"drn": "01000000017", "iin": "600727", "resource": "electricity",
                   "sgc": "123456", "krn": 1, "ti": 1, "key_type": 2, "ea": "07",
@@ -97,8 +98,8 @@ def receipt_doc(purchase_id: str, *, replayed: bool = False, number: int = 7) ->
                              "price": "1.500000"}],
                   "tax": 652, "tax_bp": 1500, "carried_forward": 0},
         "receipt": number, "replayed": replayed,
-        "sale_point": {"vendor": "SHOP1", "terminal": "TILL-1", "purchase_id": purchase_id,
-                       "tender": "cash", "commission": 150, "float_left": 20_000},
+        "sale_point": {"vendor": "SHOP1", "tender": "cash", "currency": "ZAR",
+                       "commission": 150, "float_left": 20_000},
     }  # fmt: skip
 
 

@@ -1,7 +1,7 @@
 """The sale-point server's answers, typed: frozen values built from the JSON bodies.
 
-A purchase's body is the sale's receipt document (the CLI's ``vend --json``) with the
-``sale_point`` part: it is read by the one receipt codec
+A purchase's body is the sale's receipt document (the CLI's ``vend --json``) with its
+``sale_point`` part (vendor, tender, commission, float left): it is read by the one receipt codec
 (:func:`stsvend.services.receipt_codec.decode`), so the receipt a client holds is the very
 :class:`~stsvend.services.receipt_model.SaleReceipt` a local sale returns, and the CLI renders
 both the same way.  Every answer keeps its raw document (``raw``) too.
@@ -14,8 +14,8 @@ both the same way.  Every answer keeps its raw document (``raw``) too.
 ...                    "purpose": "sale"},
 ...                   {"label": "Key change 1 of 2", "digits": "2" * 20, "class": 2,
 ...                    "subclass": 3, "purpose": "key_change"}],
-...        "replayed": False, "sale_point": {"vendor": "SHOP1", "terminal": "TILL-1",
-...        "purchase_id": "p-1", "tender": "cash", "commission": 150, "float_left": 20000}}
+...        "replayed": False, "sale_point": {"vendor": "SHOP1", "tender": "cash",
+...        "currency": "ZAR", "commission": 150, "float_left": 20000}}
 >>> bought = Purchase.from_doc(doc)
 >>> bought.purchase_id, bought.number, bought.units, bought.commission, bought.replayed
 ('p-1', 7, 330, 150, False)
@@ -48,23 +48,15 @@ def _raw(value: Mapping[str, Any]) -> dict[str, Any]:
 
 @frozen
 class Purchase:
-    """A purchase as the server recorded it (also a copy of a receipt, ``copy`` True)."""
+    """A purchase as the server recorded it (also a copy of a receipt, ``receipt.copy``)."""
 
     #: The client's purchase id (the receipt's request id).
     purchase_id: str
-    #: The receipt, typed as a local sale's.
+    #: The receipt, typed as a local sale's (its ``sale_point``: vendor, tender, commission,
+    #: float left).
     receipt: SaleReceipt
     #: True: the server answered a repeat of this id with its stored answer (nothing sold again).
     replayed: bool
-    #: The vendor and terminal that sold it.
-    vendor: str | None
-    terminal: str | None
-    #: How it was paid (cash, card …).
-    tender: str | None
-    #: The vendor's commission on it, minor units.
-    commission: int | None
-    #: The vendor's float after it, minor units.
-    float_left: int | None
     #: The body as sent.
     raw: dict[str, Any] = attrs.field(converter=_raw, eq=False, repr=False)
 
@@ -77,20 +69,36 @@ class Purchase:
             receipt = decode(doc)
         except StoredAnswerError as exc:
             raise AnswerError(exc.message) from None
-        point = doc.get("sale_point") or {}
-        if not isinstance(point, Mapping):
-            raise AnswerError("the sale_point part of a receipt is a JSON object")
-        return cls(
-            purchase_id=str(point.get("purchase_id") or receipt.request_id),
-            receipt=receipt,
-            replayed=bool(doc.get("replayed")),
-            vendor=point.get("vendor"),
-            terminal=point.get("terminal"),
-            tender=point.get("tender"),
-            commission=point.get("commission"),
-            float_left=point.get("float_left"),
-            raw=doc,
-        )
+        return cls(receipt.request_id, receipt, bool(receipt.replayed), raw=doc)
+
+    @property
+    def vendor(self) -> str | None:
+        """The vendor that sold it (None: not a sale-point sale)."""
+        point = self.receipt.sale_point
+        return None if point is None else point.vendor
+
+    @property
+    def terminal(self) -> str:
+        """The terminal that sold it (``VENDOR/TERMINAL``)."""
+        return self.receipt.terminal
+
+    @property
+    def tender(self) -> str | None:
+        """How the customer paid (cash, card, mobile …)."""
+        point = self.receipt.sale_point
+        return None if point is None else point.tender
+
+    @property
+    def commission(self) -> int | None:
+        """The vendor's commission on it, minor units."""
+        point = self.receipt.sale_point
+        return None if point is None else point.commission
+
+    @property
+    def float_left(self) -> int | None:
+        """The vendor's float just after it, minor units."""
+        point = self.receipt.sale_point
+        return None if point is None else point.float_left
 
     @property
     def number(self) -> int:
