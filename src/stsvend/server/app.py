@@ -34,6 +34,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from stsvend.errors import StsError
+from stsvend.server import metrics
 from stsvend.server.limits import RateLimited
 from stsvend.server.ops import admit, install_ops
 from stsvend.server.problems import MEDIA_TYPE, internal_problem, problem, problem_of
@@ -63,6 +64,7 @@ def _problem_response(status: int, body: dict[str, Any], **headers: str) -> Resp
 
 def _refusal(error: StsError) -> Response:
     status, body = problem(error)
+    metrics.count("refusal", code=error.code)
     if isinstance(error, StorageError) and status >= 500:
         status, body = problem_of(error.code, "the database cannot be used now: ask again", 503)
     extra = {"WWW-Authenticate": "Bearer"} if status == 401 else {}

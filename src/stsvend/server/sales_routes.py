@@ -18,6 +18,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from stsvend.errors import InputError
+from stsvend.server import metrics
 from stsvend.services import sale_point
 from stsvend.services.context import Services
 from stsvend.services.results import as_doc
@@ -76,6 +77,7 @@ def _routes(svc: Services) -> dict[str, tuple[str, Handler]]:
                 amount=body["amount"], tender=body.get("tender", "cash"),
             )
         )  # fmt: skip
+        metrics.count("replay" if receipt.replayed else "vend", vendor=who.vendor)
         return _json(as_doc(receipt), 200 if receipt.replayed else 201)
 
     async def fetch(request: Request, who: TerminalIdentity) -> Response:
