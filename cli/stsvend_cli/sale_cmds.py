@@ -7,6 +7,7 @@ the receipt first issued and never issues again (what a client does after a time
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import click
@@ -16,6 +17,7 @@ from stsvend_cli.common import (
     console,
     emit,
     json_option,
+    operator_options,
     table,
     units,
     whole,
@@ -45,6 +47,13 @@ _request_id = click.option(
 )
 
 
+_server = click.option(
+    "--server", default=None, metavar="URL",
+    help="Through this sale-point server (https://…), as the terminal whose key "
+         "STSVEND_TERMINAL_KEY or terminal_key_file holds; no local store or keys.",
+)  # fmt: skip
+
+
 def _required(value: int | None) -> int:
     assert value is not None  # the argument has a default or is required by click
     return value
@@ -64,18 +73,35 @@ def _tenths(text: str) -> int:
 @click.argument("drn")
 @click.argument("amount")
 @_request_id
+@_server
 @receipt_options
 @json_option
-@with_session(action="vend")
+@operator_options
 def vend(
-    sess: Session, drn: str, amount: str, request_id: str | None, printer: str | None,
-    pdf: str | None, as_json: bool,
+    drn: str, amount: str, request_id: str | None, server: str | None, printer: str | None,
+    pdf: str | None, as_json: bool, operator: str | None, pin_env: str,
 ) -> None:  # fmt: skip
     """Sell credit for AMOUNT (such as 100.00) to meter DRN and print the receipt.
 
     If the printer fails after the sale, the sale stands: reprint it (exit 10), never sell
-    again.
+    again.  With --server the sale is made by the server (docs/client.md); if it does not
+    answer, run the command again with the --request-id it names, never with a new one.
     """
+    if server is not None:
+        from stsvend_cli.remote_sale import remote_vend
+
+        remote_vend(server, drn, amount, request_id, printer, pdf, as_json, operator)
+        return
+    # with_session's wrapper takes the operator options and passes the session first.
+    here: Callable[..., None] = _vend_here
+    here(drn, amount, request_id, printer, pdf, as_json, operator=operator, pin_env=pin_env)
+
+
+@with_session(action="vend")
+def _vend_here(
+    sess: Session, drn: str, amount: str, request_id: str | None, printer: str | None,
+    pdf: str | None, as_json: bool,
+) -> None:  # fmt: skip
     from stsvend.services.vend import vend as do_vend
 
     out = Delivery(printer, pdf)
@@ -117,14 +143,30 @@ def trial(
 
 @click.command()
 @click.argument("receipt")
+@_server
 @receipt_options
 @json_option
-@with_session(keys=False, action="reprint")
+@operator_options
 def reprint(
+    receipt: str, server: str | None, printer: str | None, pdf: str | None, as_json: bool,
+    operator: str | None, pin_env: str,
+) -> None:  # fmt: skip
+    """Print a receipt again, exactly as issued, marked COPY (on the terminal, and on the
+    printer or as a PDF if asked).  With --server, a receipt of this terminal's vendor from the
+    sale-point server (RECEIPT a number, or `last`)."""
+    if server is not None:
+        from stsvend_cli.remote_sale import remote_reprint
+
+        remote_reprint(server, receipt, printer, pdf, as_json)
+        return
+    here: Callable[..., None] = _reprint_here
+    here(receipt, printer, pdf, as_json, operator=operator, pin_env=pin_env)
+
+
+@with_session(keys=False, action="reprint")
+def _reprint_here(
     sess: Session, receipt: str, printer: str | None, pdf: str | None, as_json: bool
 ) -> None:
-    """Print a receipt again, exactly as issued, marked COPY (on the terminal, and on the
-    printer or as a PDF if asked)."""
     from stsvend.services.receipts import reprint as do_reprint
 
     out = Delivery(printer, pdf)

@@ -109,6 +109,14 @@ class Config:
     #: The bearer secret that ``GET /metrics`` asks for, or ``sha256:<64 hex digits>`` of it
     #: (empty: no metrics endpoint).  Never shown in the configuration's repr.
     metrics_token: str = field(default="", repr=False)
+    #: A sale-point client (``vend --server``): the file holding the terminal's key (mode 0600;
+    #: the key itself only from the environment, ``STSVEND_TERMINAL_KEY``, never this file's
+    #: settings), the CA that signed the server's certificate (empty: httpx's, certifi's), and the
+    #: client certificate and key for mutual TLS (both or neither).
+    terminal_key_file: str = ""
+    server_ca: str = ""
+    client_cert: str = ""
+    client_key: str = ""
     #: (setting, where its value came from: ``STSVEND_<NAME>`` or the file's path), for each
     #: setting the file or the environment gave.
     sources: tuple[tuple[str, str], ...] = ()
@@ -155,6 +163,10 @@ _STR_FIELDS = {
     "tls_key",
     "tls_client_ca",
     "metrics_token",
+    "terminal_key_file",
+    "server_ca",
+    "client_cert",
+    "client_key",
 }
 
 
@@ -230,6 +242,8 @@ def _check(config: Config) -> None:
     if token and not (_METRICS_DIGEST.fullmatch(token) or len(token) >= 16):
         # The value itself is never repeated in the message.
         raise ConfigError("metrics_token: at least 16 characters, or sha256:<64 hex digits>")
+    if bool(config.client_cert) != bool(config.client_key):
+        raise ConfigError("client_cert and client_key go together: give both or neither")
 
     for name in ("currency", *_MONEY_FIELDS):
         try:
@@ -259,6 +273,9 @@ def load_config(env: Mapping[str, str] | None = None, *, config_file: Path | Non
             continue
         if name in {"kek", "key_encryption_key"}:
             raise ConfigError(f"{path}: the key-encryption key is taken only from STSVEND_KEK")
+        if name == "terminal_key":
+            raise ConfigError(f"{path}: a terminal key is taken only from STSVEND_TERMINAL_KEY "
+                              "or the file terminal_key_file names")  # fmt: skip
         if name not in _INT_FIELDS | _STR_FIELDS:
             raise ConfigError(f"{path}: unknown setting {name!r}")
         values[name] = _convert(name, value, str(path))

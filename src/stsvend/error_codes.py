@@ -110,6 +110,9 @@ _ROWS: tuple[tuple[str, Outcome, int, str], ...] = (
     ("config", _S, 500, "the configuration is invalid"),
     ("time_zone", _S, 500, "the time zone is unknown or contradicts the store"),
     ("output_file", _S, 500, "an output file cannot be written"),
+    # a sale-point client (stsvend.client): the server did not answer
+    ("unavailable", _S, 503, "the sale-point server cannot be reached; nothing was done"),
+    ("outcome_unknown", _S, 504, "the server did not answer: fetch the purchase by its id"),
     # idempotency
     ("idempotency_mismatch", Outcome.IDEMPOTENCY, 409, "a request id reused for another request"),
     # the sale is done, its receipt is not
