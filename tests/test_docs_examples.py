@@ -197,5 +197,5 @@ def test_the_data_example_parses(example: Example) -> None:
 def test_examples_not_run_are_few_and_said_why() -> None:
     skipped = [e for e in EXAMPLES if e.mark.startswith("not run: ")]
     assert all(e.mark.removeprefix("not run: ").startswith(NOT_RUN_REASONS) for e in skipped)
-    assert len(skipped) <= 8, [e.id for e in skipped]
+    assert len(skipped) <= 9, [e.id for e in skipped]
     assert len(RUN) >= 20, len(RUN)
