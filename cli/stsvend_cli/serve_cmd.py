@@ -50,7 +50,9 @@ def serve(host: str | None, port: int | None, workers: int | None) -> None:
         _check_readable(config.tls_key, "tls_key")
     if config.tls_client_ca:
         _check_readable(config.tls_client_ca, "tls_client_ca")
-        tls.update(ssl_ca_certs=config.tls_client_ca, ssl_cert_reqs=ssl.CERT_REQUIRED)
+        # uvicorn's own protocol does not hand the client's certificate to the application.
+        tls.update(ssl_ca_certs=config.tls_client_ca, ssl_cert_reqs=ssl.CERT_REQUIRED,
+                   http="stsvend.server.tls_protocol:ClientCertProtocol")  # fmt: skip
     try:
         import uvicorn
     except ImportError:

@@ -218,6 +218,34 @@ def terminals_revoke(sess: Session, vendor: str, terminal: str, as_json: bool) -
     ))  # fmt: skip
 
 
+@terminals.command("bind")
+@click.argument("vendor")
+@click.argument("terminal")
+@click.option("--cert", "cert", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="The terminal's TLS client certificate (PEM).")  # fmt: skip
+@click.option("--unbind", is_flag=True, help="Admit the terminal with any client certificate.")
+@json_option
+@with_session(keys=False, action="vendors.manage")
+def terminals_bind(sess: Session, vendor: str, terminal: str, cert: str | None, unbind: bool,
+                   as_json: bool) -> None:  # fmt: skip
+    """Bind a terminal to its TLS client certificate: with mutual TLS, its key then works only
+    over a connection showing that certificate (admin)."""
+    from pathlib import Path
+
+    from stsvend.errors import InputError
+    from stsvend.services.terminals import bind_certificate
+
+    if (cert is None) == (not unbind):
+        raise InputError("give --cert FILE, or --unbind")
+    pem = None if cert is None else Path(cert).read_text("ascii", errors="replace")
+    info = _as_doc(bind_certificate(sess.svc, sess.actor, vendor, terminal, pem=pem))
+    emit(info, as_json, lambda t: click.echo(
+        f"Terminal {t['vendor']}/{t['terminal']}: "
+        + (f"bound to the certificate SHA-256 {t['cert_sha256']}" if t["cert_sha256"]
+           else "admitted with any client certificate")
+    ))  # fmt: skip
+
+
 @terminals.command("list")
 @click.argument("vendor")
 @json_option

@@ -140,20 +140,20 @@ def _pki(folder: Path) -> dict[str, str]:
     run("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.pem",
         "-days", "2", "-subj", "/CN=stsvend test CA")  # fmt: skip
     (folder / "san.ext").write_text("subjectAltName=IP:127.0.0.1\n")
-    for name in ("server", "client"):
+    for name in ("server", "client", "other"):
         run("req", "-newkey", "rsa:2048", "-nodes", "-keyout", f"{name}.key", "-out",
             f"{name}.csr", "-subj", f"/CN={name}")  # fmt: skip
         extra = ["-extfile", "san.ext"] if name == "server" else []
         run("x509", "-req", "-in", f"{name}.csr", "-CA", "ca.pem", "-CAkey", "ca.key",
             "-CAcreateserial", "-out", f"{name}.pem", "-days", "2", *extra)  # fmt: skip
     return {n: str(folder / n) for n in ("ca.pem", "server.pem", "server.key", "client.pem",
-                                          "client.key")}  # fmt: skip
+                                          "client.key", "other.pem", "other.key")}  # fmt: skip
 
 
-def _client(pki: dict[str, str], *, cert: bool = False) -> httpx.Client:
+def _client(pki: dict[str, str], *, cert: bool = False, name: str = "client") -> httpx.Client:
     trust = ssl.create_default_context(cafile=pki["ca.pem"])
     if cert:
-        trust.load_cert_chain(pki["client.pem"], pki["client.key"])
+        trust.load_cert_chain(pki[f"{name}.pem"], pki[f"{name}.key"])
     return httpx.Client(verify=trust)
 
 
@@ -173,6 +173,34 @@ def test_tls_and_mutual_tls(cli: Cli, tmp_path: Path) -> None:
         assert with_cert.get(f"{base}/v1/vendor", headers=auth).status_code == 200
         with _client(pki) as no_cert, pytest.raises(httpx.TransportError):
             no_cert.get(f"{base}/v1/health")  # no client certificate: no connection
+
+
+def test_a_terminal_bound_to_its_certificate_needs_it(cli: Cli, tmp_path: Path) -> None:
+    pki = _pki(tmp_path)
+    key = cli.json("terminals", "rotate", "SHOP1", "TILL-1", role="admin")["key"]
+    auth = {"Authorization": f"Bearer {key}"}
+    bound = cli.json("terminals", "bind", "SHOP1", "TILL-1", "--cert", pki["client.pem"])
+    assert len(bound["cert_sha256"]) == 64
+    assert cli.operations("terminals.bind")
+    mutual = {"STSVEND_TLS_CERT": pki["server.pem"], "STSVEND_TLS_KEY": pki["server.key"],
+              "STSVEND_TLS_CLIENT_CA": pki["ca.pem"]}  # fmt: skip
+    own, other = _client(pki, cert=True), _client(pki, cert=True, name="other")
+    with _serving(cli, "https", own, env=mutual) as base:
+        assert own.get(f"{base}/v1/vendor", headers=auth).status_code == 200
+        # The same key over a connection with another (CA-signed) certificate: refused.
+        refused = other.get(f"{base}/v1/vendor", headers=auth)
+        assert (refused.status_code, refused.json()["code"]) == (401, "unauthenticated")
+        other.close()
+    # Without mutual TLS no certificate is shown, so a bound terminal is not admitted at all.
+    plain = {k: v for k, v in mutual.items() if k != "STSVEND_TLS_CLIENT_CA"}
+    with _serving(cli, "https", _client(pki), env=plain) as base, _client(pki) as anyone:
+        assert anyone.get(f"{base}/v1/vendor", headers=auth).status_code == 401
+    cli.ok("terminals", "bind", "SHOP1", "TILL-1", "--unbind")
+    assert cli.run("terminals", "bind", "SHOP1", "TILL-1").returncode == 3
+    bad = tmp_path / "bad.pem"
+    bad.write_text("not a certificate")
+    assert "one PEM certificate" in cli.run("terminals", "bind", "SHOP1", "TILL-1",
+                                            "--cert", str(bad)).stderr  # fmt: skip
 
 
 @pytest.mark.parametrize(

@@ -156,7 +156,10 @@ async def admit(svc: Services, request: Request) -> TerminalIdentity:
     try:
         if scheme.lower() != "bearer" or not key:
             raise Unauthenticated()
-        who = await run_in_threadpool(authenticate, svc, key)
+        tls = request.scope.get("extensions", {}).get("tls", {})
+        who = await run_in_threadpool(
+            lambda: authenticate(svc, key, client_cert=tls.get("client_cert_sha256"))
+        )
     except Unauthenticated:
         ops.failed(address, "terminal", note.terminal)
         raise

@@ -45,6 +45,7 @@ __all__ = [
     "Unauthenticated",
     "add_terminal",
     "authenticate",
+    "bind_certificate",
     "key_hash",
     "list_terminals",
     "revoke_terminal",
@@ -94,6 +95,8 @@ class TerminalInfo:
     created_at: str
     key_set_at: str
     revoked_at: str | None
+    #: The SHA-256 (hex) of the client certificate the terminal is bound to (None: not bound).
+    cert_sha256: str | None = None
 
 
 @frozen
@@ -151,6 +154,7 @@ def _info(vendor: str, row: repo.TerminalRecord) -> TerminalInfo:
     return TerminalInfo(
         vendor, row.code, row.role, row.key_prefix, row.active, row.created_at.isoformat(),
         row.key_set_at.isoformat(), None if row.revoked_at is None else row.revoked_at.isoformat(),
+        row.cert_sha256,
     )  # fmt: skip
 
 
@@ -218,6 +222,31 @@ def revoke_terminal(svc: Services, actor: Actor, vendor: str, terminal: str) -> 
         return _info(owner.code, repo.get_terminal(conn, owner.id, row.code))
 
 
+def bind_certificate(
+    svc: Services, actor: Actor, vendor: str, terminal: str, *, pem: str | None
+) -> TerminalInfo:
+    """Bind the terminal to the TLS client certificate ``pem`` (None: unbind it) (admin).
+
+    A bound terminal is admitted only over a mutual TLS connection that showed that certificate.
+    """
+    import ssl
+
+    authorize(svc, actor, Action.VENDORS_MANAGE)
+    seen = None
+    if pem is not None:
+        try:
+            der = ssl.PEM_cert_to_DER_cert(pem.strip())
+        except ValueError:
+            raise InputError("a client certificate is one PEM certificate") from None
+        seen = hashlib.sha256(der).hexdigest()
+    with svc.store.transaction() as conn:
+        owner = repo.get_vendor(conn, _code(vendor, "vendor"))
+        row = repo.get_terminal(conn, owner.id, _code(terminal, "terminal"))
+        repo.set_terminal(conn, row.id, cert_sha256=seen)
+        _oplog(svc, conn, actor, "terminals.bind", f"{owner.code}/{row.code}", cert_sha256=seen)
+        return _info(owner.code, repo.get_terminal(conn, owner.id, row.code))
+
+
 def list_terminals(svc: Services, actor: Actor, vendor: str) -> tuple[TerminalInfo, ...]:
     authorize(svc, actor, Action.VENDORS_VIEW)
     with svc.store.transaction() as conn:
@@ -225,9 +254,11 @@ def list_terminals(svc: Services, actor: Actor, vendor: str) -> tuple[TerminalIn
         return tuple(_info(owner.code, row) for row in repo.list_terminals(conn, owner.id))
 
 
-def authenticate(svc: Services, key: str) -> TerminalIdentity:
+def authenticate(svc: Services, key: str, *, client_cert: str | None = None) -> TerminalIdentity:
     """The terminal a key belongs to; :class:`Unauthenticated` for anything else (malformed,
-    unknown, revoked, or a vendor no longer active), always with the same message."""
+    unknown, revoked, a vendor no longer active, or a terminal bound to a client certificate
+    that ``client_cert``, the connection's certificate's SHA-256, is not), always with the same
+    message."""
     found = _KEY.fullmatch(key) if isinstance(key, str) else None
     given = key_hash(key if found else "stv_invalid")
     with svc.store.transaction() as conn:
@@ -238,6 +269,9 @@ def authenticate(svc: Services, key: str) -> TerminalIdentity:
     if login is None or not same or not login.terminal.active or not login.vendor_active:
         raise Unauthenticated()
     row = login.terminal
+    bound = row.cert_sha256
+    if bound is not None and not hmac.compare_digest(bound, client_cert or ""):
+        raise Unauthenticated()
     if row.operator_id is None or login.operator is None:
         raise Unauthenticated()  # not reachable after migration 0008, which gives each one
     return TerminalIdentity(row.vendor_id, login.vendor_code, row.id, row.code, Role(row.role),

@@ -116,3 +116,5 @@ class Terminal(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     key_set_at: Mapped[datetime] = mapped_column(UtcDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    #: The SHA-256 (hex) of the TLS client certificate the terminal is bound to (None: any).
+    cert_sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)

@@ -97,6 +97,7 @@ class TerminalRecord:
     created_at: datetime
     key_set_at: datetime
     revoked_at: datetime | None
+    cert_sha256: str | None = None
 
 
 @frozen
@@ -275,7 +276,7 @@ def add_terminal(conn: Connection, now: datetime, *, vendor_id: int, code: str, 
     values: dict[str, Any] = dict(
         vendor_id=vendor_id, code=code, role=role, operator_id=operator_id,
         key_prefix=key_prefix, key_hash=key_hash, active=True, created_at=now, key_set_at=now,
-        revoked_at=None,
+        revoked_at=None, cert_sha256=None,
     )  # fmt: skip
     terminal_id = conn.execute(insert(Terminal).values(**values).returning(Terminal.id))
     return TerminalRecord(id=int(terminal_id.scalar_one()), **values)
