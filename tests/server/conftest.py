@@ -53,7 +53,7 @@ class Served:
         return httpx.request(method, f"{self.base}{path}", headers=headers, timeout=30, **kwargs)
 
 
-def _provision(cli: Cli) -> dict[str, str]:
+def provision(cli: Cli) -> dict[str, str]:
     from stsvend.config import load_config
     from stsvend.services import auth, pin, terminals, vendors
     from stsvend.services.bootstrap import open_services
@@ -127,7 +127,7 @@ def served(request: pytest.FixtureRequest,
             url = stack.enter_context(temporary_database("stsvend_srv"))
         root: Path = tmp_path_factory.mktemp(f"server-{request.param}")
         cli = build(Cli(root / "data", url))
-        keys = _provision(cli)
+        keys = provision(cli)
         proc, base = start_server(cli, 2 if url else 1)
         try:
             yield Served(base, cli, keys, proc)
