@@ -111,19 +111,24 @@ class VendorFloatDebit:
 
     who: TerminalIdentity
     tender: str
+    currency: str
     refill: bool = False
 
-    def price(self, conn: Connection, *, amount: int, resource: int) -> SalePoint:
-        vendor, rate, total = repo.sale_terms(conn, self.who.vendor_id, resource)
+    def price(self, conn: Connection, *, amount: int, resource: int,
+              terms: tuple[int, int] | None) -> SalePoint:  # fmt: skip
+        if terms is None:
+            _vendor, rate, total = repo.sale_terms(conn, self.who.vendor_id, resource)
+        else:
+            rate, total = terms
         paid = commission(amount, rate)
         if self.refill:
-            slots = repo.lock_slots(conn, vendor.id)
+            slots = repo.lock_slots(conn, self.who.vendor_id)
             balances = [b for _, b, _ in slots]
             shared = rebalance(balances, [f for _, _, f in slots],
                                slot=slot_for(self.who.terminal_id), need=amount - paid)  # fmt: skip
-            repo.set_slots(conn, vendor.id, shared)
+            repo.set_slots(conn, self.who.vendor_id, shared)
             total = sum(balances)
-        return SalePoint(vendor.code, self.tender, vendor.currency, paid, total - amount + paid)
+        return SalePoint(self.who.vendor, self.tender, self.currency, paid, total - amount + paid)
 
     def stage(self, conn: Connection, point: SalePoint, *, sale_id: int, amount: int,
               at: datetime, recorded_by: str) -> None:  # fmt: skip
@@ -156,7 +161,7 @@ def purchase(
     try:
         return sell_from_float(lambda refill: vend(
             svc, actor, meter, amount, request_id=purchase_id,
-            float_debit=VendorFloatDebit(who, paid_by, refill)))  # fmt: skip
+            float_debit=VendorFloatDebit(who, paid_by, svc.config.currency, refill)))  # fmt: skip
     except InsufficientFunds:
         with svc.store.transaction() as conn:
             log_operation(conn, at=svc.now(), operator=actor.username, terminal=actor.terminal,

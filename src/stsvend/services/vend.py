@@ -79,8 +79,10 @@ class FloatDebit(Protocol):
     @property
     def tender(self) -> str: ...
 
-    def price(self, conn: Connection, *, amount: int, resource: int) -> SalePoint:
-        """The commission and the float after the sale (before the receipt is made)."""
+    def price(self, conn: Connection, *, amount: int, resource: int,
+              terms: tuple[int, int] | None) -> SalePoint:  # fmt: skip
+        """The commission and the float after the sale (before the receipt is made);
+        ``terms``: the vendor's rate and float as the vend's snapshot read them."""
         ...
 
     def stage(self, conn: Connection, point: SalePoint, *, sale_id: int, amount: int,
@@ -175,7 +177,11 @@ def vend(
                                debt=after.debt, emergency_debt=after.emergency_debt)  # fmt: skip
             point = None
             if float_debit is not None:
-                point = float_debit.price(conn, amount=money.minor, resource=ctx.meter.resource)
+                terms = None
+                if snap.vendor_rate is not None and snap.vendor_float is not None:
+                    terms = (snap.vendor_rate, snap.vendor_float)
+                point = float_debit.price(conn, amount=money.minor, resource=ctx.meter.resource,
+                                          terms=terms)  # fmt: skip
             result = SaleReceipt(
                 **receipt_header(svc, actor, "credit", request_id, now),
                 meter=meter_doc(ctx),

@@ -54,6 +54,7 @@ from stsvend.store.models import (
 from stsvend.store.repos.accounts import AccountRecord, MonthRecord
 from stsvend.store.repos.keychanges import KeyChangeRecord
 from stsvend.store.repos.meters import MeterRecord
+from stsvend.store.vendor_models import Vendor, VendorCommission, VendorFloat
 from stsvend.store.writes import flush
 
 __all__ = ["VendSnapshot", "vend_snapshot"]
@@ -73,6 +74,10 @@ class VendSnapshot:
     replay_id: int | None
     #: PostgreSQL: the id the sale will have (taken from its sequence in the same statement).
     next_sale_id: int | None = None
+    #: A sale through a vendor: its commission on the meter's resource (basis points) and its
+    #: float as this statement saw it (None: no vendor).
+    vendor_rate: int | None = None
+    vendor_float: int | None = None
 
 
 _METER = [c.label(f"m_{c.key}") for c in Meter.__table__.c]
@@ -82,6 +87,19 @@ _ACC = [c.label(f"a_{c.key}") for c in Account.__table__.c]
 _DAY_TOTAL = (
     select(func.coalesce(func.sum(Sale.amount), 0))
     .where(Sale.meter_id == Meter.id, Sale.local_day == bindparam("day"), Sale.kind == "credit")
+    .scalar_subquery()
+)
+# A vendor's terms, read in the same statement (vid 0: no vendor, so both are NULL).
+_VENDOR_RATE = func.coalesce(
+    select(VendorCommission.commission_bp)
+    .where(VendorCommission.vendor_id == bindparam("vid"),
+           VendorCommission.resource == Meter.resource)
+    .scalar_subquery(),
+    select(Vendor.commission_bp).where(Vendor.id == bindparam("vid")).scalar_subquery(),
+)  # fmt: skip
+_VENDOR_FLOAT = (
+    select(func.sum(VendorFloat.balance))
+    .where(VendorFloat.vendor_id == bindparam("vid"))
     .scalar_subquery()
 )
 _REPLAY = (
@@ -105,6 +123,8 @@ _SNAPSHOT = (
         LogHead.mac.label("h_mac"),
         _DAY_TOTAL.label("day_total"),
         _REPLAY.label("replay_id"),
+        _VENDOR_RATE.label("v_rate"),
+        _VENDOR_FLOAT.label("v_float"),
     )
     .select_from(Meter)
     .outerjoin(
@@ -158,6 +178,8 @@ def _record(row: Mapping[str, Any], postgres: bool) -> VendSnapshot:
     return VendSnapshot(
         meter, change, account, month_record, row["t_last"], head, int(row["day_total"]),
         row["replay_id"], int(row["next_sale_id"]) if postgres else None,
+        None if row["v_rate"] is None else int(row["v_rate"]),
+        None if row["v_float"] is None else int(row["v_float"]),
     )  # fmt: skip
 
 
@@ -203,8 +225,10 @@ def vend_snapshot(
     conn: Connection, drn: str, *, request_id: str, scope: int, day: date, month: str
 ) -> VendSnapshot:
     """Lock the meter and read what a vend needs (raises RecordNotFoundError); ``scope`` is
-    the request id's (0: the store's counters, else the vendor's id)."""
-    params = {"drn": drn, "rid": request_id, "scope": scope, "day": day, "month": month}
+    the request id's (0: the store's counters, else the vendor's id, whose commission and
+    float are read too)."""
+    params = {"drn": drn, "rid": request_id, "scope": scope, "vid": scope, "day": day,
+              "month": month}  # fmt: skip
     if conn.dialect.name == "postgresql":
         row = _postgres_snapshot(conn, params)
         if row is None:
