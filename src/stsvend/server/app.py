@@ -35,6 +35,7 @@ from starlette.routing import Route
 
 from stsvend.errors import StsError
 from stsvend.server import metrics
+from stsvend.server.batch_routes import BATCH_ROUTES
 from stsvend.server.limits import RateLimited
 from stsvend.server.ops import admit, install_ops
 from stsvend.server.problems import MEDIA_TYPE, internal_problem, problem, problem_of
@@ -128,7 +129,7 @@ def create_app(svc: Services) -> Starlette:
             Route("/v1/vendor", _terminal_endpoint(svc, vendor), methods=["GET"]),
             *(
                 Route(path, _terminal_endpoint(svc, handler), methods=[method])
-                for path, (method, handler) in SALE_ROUTES(svc).items()
+                for path, (method, handler) in {**SALE_ROUTES(svc), **BATCH_ROUTES(svc)}.items()
             ),
         ],
     )

@@ -8,7 +8,7 @@ from typing import Any
 from attrs import frozen
 
 from stsvend.errors import InputError
-from stsvend.services.auth import authorize
+from stsvend.services.auth import authorize, require_shift
 from stsvend.services.common import (
     issue_once,
     key_data_from_dict,
@@ -23,7 +23,7 @@ from stsvend.services.context import Actor, Services
 from stsvend.services.documents import receipt_tokens
 from stsvend.services.keychange.changeset import make_change, note, plan_for
 from stsvend.services.receipt_model import KeyDataDoc, MeterDoc, SaleReceipt
-from stsvend.services.recording import receipt_header, record_sale
+from stsvend.services.recording import key_change_first, receipt_header, record_sale
 from stsvend.store.repos import keychanges as kc
 from stsvend.store.repos.meters import set_key_data
 from stsvend.store.repos.oplog import log_operation
@@ -32,7 +32,7 @@ from stsvend.vending.key_change import KeyChangeEvent, KeyChangeState, next_stat
 from stsvend.vending.requests import request_digest
 from stsvend.vending.roles import Action
 
-__all__ = ["KeyChangeTransition", "cancel", "confirm", "key_change_meter"]
+__all__ = ["KeyChangeTransition", "cancel", "confirm", "issue_key_change", "key_change_meter"]
 
 
 def key_change_meter(
@@ -98,6 +98,48 @@ def key_change_meter(
                 svc, conn, actor, kind="key_change", request_id=request_id, digest=digest,
                 now=now, result=result, meter_id=ctx.meter.id, meter_drn=ctx.meter.drn,
                 logged=issued, reason=row["reason"], note=note(plan),
+            )  # fmt: skip
+
+    return issue_once(svc, actor, request_id, "key_change", meter, digest, work)
+
+
+def issue_key_change(
+    svc: Services, actor: Actor, drn: str, *, request_id: str | None = None
+) -> SaleReceipt:
+    """Hand out the tokens of the meter's open key change on their own, without credit (the
+    customer enters them before any later credit token); the change is then issued.  The
+    tokens were logged when the change was made: this records the handing out."""
+    authorize(svc, actor, Action.KEY_CHANGE)
+    require_shift(actor)
+    request_id = request_id_of(svc, request_id)
+    meter = normalise_drn(drn)
+    digest = request_digest("key_change", request_content(actor, meter=meter, hand_out=True))
+
+    def work() -> SaleReceipt:
+        now = svc.now()
+        with svc.store.transaction() as conn:
+            ctx = load_meter(conn, meter)
+            stored = replay(conn, request_id, "key_change", ctx.meter.id, digest,
+                            scope=actor.request_scope)  # fmt: skip
+            if stored is not None:
+                return stored
+            change = ctx.key_change
+            if change is None:
+                raise KeyChangeError(f"meter {ctx.meter.drn} has no open key change")
+            tokens, notes = key_change_first(conn, ctx, now)
+            result = SaleReceipt(
+                **receipt_header(svc, actor, "key_change", request_id, now),
+                meter=MeterDoc(ctx.meter.drn, ctx.meter.iin, **change.old_key),
+                target=KeyDataDoc(**change.new_key),
+                reason=change.reason,
+                state="issued",
+                tokens=receipt_tokens(tokens),
+                notes=tuple(notes),
+            )  # fmt: skip
+            return record_sale(
+                svc, conn, actor, kind="key_change", request_id=request_id, digest=digest,
+                now=now, result=result, meter_id=ctx.meter.id, meter_drn=ctx.meter.drn,
+                reason=change.reason, note=f"key change {change.id} handed out",
             )  # fmt: skip
 
     return issue_once(svc, actor, request_id, "key_change", meter, digest, work)
