@@ -5,6 +5,7 @@ policy; the float stays its ledger and the chained log verifies."""
 from __future__ import annotations
 
 import json
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -28,7 +29,7 @@ def _float(served: Served, terminal: str = "SHOP1/TILL-1") -> int:
     return value
 
 
-def _confirm(served: Served, purchase_id: str, terminal: str = "SHOP1/TILL-1",
+def _confirm(served: Served, purchase_id: str, terminal: str | None = "SHOP1/TILL-1",
              **kwargs: Any) -> Any:  # fmt: skip
     return served.call("POST", f"/v1/purchases/{purchase_id}/confirm", terminal, **kwargs)
 
@@ -153,7 +154,7 @@ def test_the_window_and_the_daily_cap_are_configured(served: Served) -> None:
         other = Served(base, served.cli, served.keys, strict)
         before = _float(other)
         assert "cap" in _problem(_reverse(other, "w-large"), 409, "reversal")
-        assert "0 minutes" in _problem(_reverse(other, "w-small"), 409, "reversal")
+        assert "within 0 hours" in _problem(_reverse(other, "w-small"), 409, "reversal")
         assert _float(other) == before
     finally:
         assert "Traceback" not in stop_server(strict)
@@ -176,6 +177,8 @@ def test_a_low_float_is_alerted_once_per_crossing(served: Served) -> None:
 
 
 def test_the_statement_is_the_terminals_own_vendors(served: Served) -> None:
+    _buy(served, "st-1", M[4], "30")
+    assert _reverse(served, "st-1").status_code == 200
     answer = served.call("GET", "/v1/statement")
     assert answer.status_code == 200, answer.text
     doc = answer.json()
@@ -183,7 +186,7 @@ def test_the_statement_is_the_terminals_own_vendors(served: Served) -> None:
     assert doc["closing"] == _float(served)
     entries = {line["entry"] for line in doc["lines"]}
     assert {"sale", "commission", "reversal", "commission_reversal"} <= entries
-    reversed_lines = [line for line in doc["lines"] if line["purchase_id"] == "r-1"]
+    reversed_lines = [line for line in doc["lines"] if line["purchase_id"] == "st-1"]
     assert [line["entry"] for line in reversed_lines] == ["sale", "commission", "reversal",
                                                           "commission_reversal"]  # fmt: skip
     assert sum(line["amount"] for line in doc["lines"]) == doc["closing"] - doc["opening"]
@@ -191,13 +194,34 @@ def test_the_statement_is_the_terminals_own_vendors(served: Served) -> None:
     same = served.call("GET", f"/v1/statement?since={day}&until={day}").json()
     assert same == doc
     theirs = served.call("GET", "/v1/statement", "SHOP2/POS-1").json()
-    assert theirs["vendor"] == "SHOP2" and "r-1" not in json.dumps(theirs)
+    assert theirs["vendor"] == "SHOP2" and "st-1" not in json.dumps(theirs)
     for query, why in (("?since=2026-13-01", "a day"), ("?until=yesterday", "a day"),
                        ("?since=2026-01-01&until=2026-03-01", "at most 31 days"),
                        ("?since=2026-02-02&until=2026-02-01", "before the first"),
                        ("?vendor=SHOP2", "unknown parameter"),
                        ("?since=2026-01-01&since=2026-01-02", "once")):  # fmt: skip
         assert why in _problem(served.call("GET", f"/v1/statement{query}"), 422, "input")
+
+
+def test_advices_sent_at_once_are_taken_once(served: Served) -> None:
+    _buy(served, "race-1", M[1], "25")
+    before = _float(served)
+    with ThreadPoolExecutor(4) as pool:
+        answers = list(pool.map(lambda _: _reverse(served, "race-1"), range(4)))
+    assert [a.status_code for a in answers] == [200] * 4, [a.text for a in answers]
+    assert sorted(a.json()["replayed"] for a in answers) == [False, True, True, True]
+    assert len({a.json()["reversal"] for a in answers}) == 1
+    assert _float(served) == before + 2500 - 62
+    # A confirmation and a reversal at once: the first one stands, the other is refused.
+    _buy(served, "race-2", M[1], "25")
+    with ThreadPoolExecutor(2) as pool:
+        confirmed = pool.submit(_confirm, served, "race-2")
+        reversed_ = pool.submit(_reverse, served, "race-2")
+        pair = (confirmed.result().status_code, reversed_.result().status_code)
+    assert pair in {(200, 409), (409, 200)}, pair
+    [(state,)] = served.cli.sql("SELECT a.state FROM sale_advice a JOIN sale s ON s.id = "
+                                "a.sale_id WHERE s.request_id = 'race-2'")  # fmt: skip
+    assert state == ("confirmed" if pair[0] == 200 else "reversed")
 
 
 @pytest.mark.parametrize("terminal", ["SHOP1/TILL-1", "SHOP2/POS-1"])

@@ -127,7 +127,7 @@ def check_reversal_limits(
         raise ReversalError("the sale's issue time is after now: check the clock")
     if now - candidate.issued_at > policy.window:
         seconds = policy.window.total_seconds()
-        within = f"{seconds / 3600:g} hours" if seconds >= 3600 else f"{seconds / 60:g} minutes"
+        within = f"{seconds / 3600:g} hours" if seconds % 3600 == 0 else f"{seconds / 60:g} minutes"
         raise ReversalError(
             f"a sale is reversed within {within} of its issue; this one is older "
             "(handle it as a refund)"
