@@ -8,6 +8,7 @@ printed once, when it is made or rotated, and never again.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import click
@@ -163,6 +164,29 @@ def vendors_statement(sess: Session, code: str, since: str | None, until: str | 
         click.echo(f"Opening {money(s['opening'], cur)}; closing {money(s['closing'], cur)}")
 
     emit(doc, as_json, show)
+
+
+@vendors.command("settlement")
+@click.argument("code")
+@click.option("--day", required=True, metavar="YYYY-MM-DD",
+              help="The day, in the store's time zone.")  # fmt: skip
+@click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Write the CSV to this file (default: standard output).")  # fmt: skip
+@with_session(keys=False, action="vendors.view")
+def vendors_settlement(sess: Session, code: str, day: str, out: Path | None) -> None:
+    """A vendor's settlement file for one day, as CSV: opening, every line, totals, closing
+    (columns in docs/vendors.md)."""
+    from stsvend.services.vendor_statements import settlement, settlement_csv
+
+    text = settlement_csv(settlement(sess.svc, sess.actor, code, day), sess.svc.config.timezone)
+    if out is None:
+        click.echo(text, nl=False)
+        return
+    from stsvend.files import private_output
+
+    with private_output(out) as handle:  # whole or not at all, readable by its owner only
+        handle.write(text)
+    click.echo(f"settlement of {code.strip().upper()} for {day} written to {out}", err=True)
 
 
 @click.group()

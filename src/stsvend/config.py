@@ -11,7 +11,9 @@ Where each setting comes from, lowest priority first:
    ``STSVEND_TERMINAL``, ``STSVEND_TIMEZONE``, ``STSVEND_UTILITY_NAME``, ``STSVEND_TAX_NUMBER``,
    ``STSVEND_CURRENCY``, ``STSVEND_LOG_SEAL_SECONDS``, ``STSVEND_MIN_VEND``,
    ``STSVEND_MAX_VEND``, ``STSVEND_DAILY_LIMIT``, ``STSVEND_KEY_WARNING_DAYS``,
-   ``STSVEND_REVERSAL_MAX_AMOUNT``, ``STSVEND_REVERSAL_MAX_AGE_HOURS``, and the server's:
+   ``STSVEND_REVERSAL_MAX_AMOUNT``, ``STSVEND_REVERSAL_MAX_AGE_HOURS``,
+   ``STSVEND_VENDOR_REVERSAL_WINDOW_MINUTES``, ``STSVEND_VENDOR_REVERSAL_DAILY_CAP``, and the
+   server's:
    ``STSVEND_SERVER_…``, ``STSVEND_TLS_…``, ``STSVEND_METRICS_TOKEN``).
 
 The key-encryption key is never read from the file: only ``STSVEND_KEK``, ``STSVEND_KEK_FILE``
@@ -90,6 +92,11 @@ class Config:
     #: text) and this many hours old; anything larger or older is a refund case.
     reversal_max_amount: str = "1000.00"
     reversal_max_age_hours: int = 24
+    #: A vendor's advice that a sale was not delivered reverses it only this many minutes
+    #: after its issue, and only while the vendor's advices of the local day refund at most
+    #: this much in all (major units, as text; "0": none).
+    vendor_reversal_window_minutes: int = 15
+    vendor_reversal_daily_cap: str = "500.00"
     #: The sale-point server (``stsvend serve``): where it listens, how many worker processes.
     server_host: str = "127.0.0.1"
     server_port: int = 8080
@@ -140,6 +147,7 @@ _INT_FIELDS = {
     "log_seal_seconds",
     "key_warning_days",
     "reversal_max_age_hours",
+    "vendor_reversal_window_minutes",
     "server_port",
     "server_workers",
     "server_rate_per_second",
@@ -158,6 +166,7 @@ _STR_FIELDS = {
     "max_vend",
     "daily_limit",
     "reversal_max_amount",
+    "vendor_reversal_daily_cap",
     "server_host",
     "tls_cert",
     "tls_key",
@@ -175,6 +184,7 @@ _INT_RANGES = {
     "log_seal_seconds": (0, 86_400),
     "key_warning_days": (0, 3_650),
     "reversal_max_age_hours": (0, 24 * 366),
+    "vendor_reversal_window_minutes": (0, 24 * 60),
     "server_port": (1, 65_535),
     "server_workers": (1, 64),
     "server_rate_per_second": (0, 1_000_000),
@@ -182,7 +192,7 @@ _INT_RANGES = {
     "server_auth_failures": (1, 1_000_000),
     "server_auth_window_seconds": (1, 86_400),
 }
-_MONEY_FIELDS = ("min_vend", "max_vend", "daily_limit")
+_MONEY_FIELDS = ("min_vend", "max_vend", "daily_limit", "vendor_reversal_daily_cap")
 _METRICS_DIGEST = re.compile(r"sha256:[0-9a-fA-F]{64}")
 
 

@@ -14,7 +14,8 @@ Endpoints:
 * ``GET /v1/openapi.json`` — the API's description (kept in ``docs/openapi.json`` too);
 * ``GET /v1/vendor`` — the calling terminal's vendor and its float;
 * the sale-point operations of :mod:`stsvend.server.sales_routes` (meter lookup, trial,
-  purchase, fetch result, reprint).
+  purchase, fetch result, reprint);
+* the advices and the statement of :mod:`stsvend.server.advice_routes`.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from starlette.routing import Route
 
 from stsvend.errors import StsError
 from stsvend.server import metrics
+from stsvend.server.advice_routes import ADVICE_ROUTES
 from stsvend.server.batch_routes import BATCH_ROUTES
 from stsvend.server.limits import RateLimited
 from stsvend.server.ops import admit, install_ops
@@ -129,7 +131,9 @@ def create_app(svc: Services) -> Starlette:
             Route("/v1/vendor", _terminal_endpoint(svc, vendor), methods=["GET"]),
             *(
                 Route(path, _terminal_endpoint(svc, handler), methods=[method])
-                for path, (method, handler) in {**SALE_ROUTES(svc), **BATCH_ROUTES(svc)}.items()
+                for path, (method, handler) in (
+                    SALE_ROUTES(svc) | BATCH_ROUTES(svc) | ADVICE_ROUTES(svc)
+                ).items()
             ),
         ],
     )

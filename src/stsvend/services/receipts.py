@@ -10,15 +10,17 @@ token log gets a *reversal* row that marks the token row, and the receipt says s
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import attrs
 from sqlalchemy import select
+from sqlalchemy.engine import Connection
 
 from stsvend.config import ConfigError
 from stsvend.services.auth import authorize, require_shift
 from stsvend.services.common import (
+    MeterContext,
     calendar,
     issue_once,
     load_meter,
@@ -28,7 +30,7 @@ from stsvend.services.common import (
 )
 from stsvend.services.context import Actor, Services
 from stsvend.services.receipt_codec import decode
-from stsvend.services.receipt_model import SaleReceipt
+from stsvend.services.receipt_model import SalePoint, SaleReceipt
 from stsvend.services.recording import receipt_header, record_sale
 from stsvend.store.models import LedgerEntry, Sale, TokenLog
 from stsvend.store.repos import accounts as acc
@@ -44,12 +46,21 @@ from stsvend.tokenlog.chain import LogEntry
 from stsvend.vending.errors import MoneyError, PermissionDenied, ReversalError
 from stsvend.vending.money import Money
 from stsvend.vending.notices import COPY_MARK, REVERSAL_NOTICE
+from stsvend.vending.reasons import normalise_reason
 from stsvend.vending.requests import request_digest
-from stsvend.vending.reversal import ReversalCandidate, ReversalPolicy, check_reversal
+from stsvend.vending.reversal import (
+    ReversalCandidate,
+    ReversalPolicy,
+    check_reversal,
+    check_reversal_limits,
+)
 from stsvend.vending.roles import Action, Role, check_permission, reprint_action
 from stsvend.vending.tokenspec import TokenPurpose
 
-__all__ = ["reprint", "reversal_policy", "reverse"]
+__all__ = ["reprint", "reversal_policy", "reverse", "reverse_sale"]
+
+#: The longest note a token log row keeps.
+_NOTE_MAX = 200
 
 _PURPOSE_OF_KIND = {
     "credit": TokenPurpose.SALE,
@@ -187,98 +198,101 @@ def reverse(
             if stored is not None:
                 return stored
             original = get_sale(conn, number, lock=True)
-            purpose = _PURPOSE_OF_KIND.get(original.kind)
-            if purpose is None:
-                raise ReversalError(f"a {original.kind} receipt cannot be reversed")
-            text = check_reversal(
-                Role.parse(actor.role),
-                reason,
-                ReversalCandidate(
-                    purpose,
-                    original.created_at,
-                    reversed=reversal_of(conn, original.id) is not None,
-                    latest_for_account=_latest_for_account(conn, original.id, original.account_id),
-                    seller_id=original.operator_id,
-                    amount=Money(original.amount, svc.config.currency),
-                ),
-                reverser_id=actor.operator_id,
-                now=now,
-                policy=policy,
-            )
-            sold = decode(original.result)
-            before = sold.state_before
-            if original.account_id is not None:
-                assert before is not None  # a sale's receipt keeps it, and only sales reverse
-                acc.update_account(conn, original.account_id,
-                                   credit_balance=before.account.credit_balance,
-                                   debt=before.account.debt,
-                                   emergency_debt=before.account.emergency_debt)  # fmt: skip
-                month_key = calendar(svc).month_key(original.created_at)
-                month = acc.get_month(conn, original.account_id, month_key)
-                acc.put_month(
-                    conn,
-                    original.account_id,
-                    month_key,
-                    acc.MonthRecord(
-                        before.month.units,
-                        before.month.fixed_charge_paid,
-                        before.month.free_units_issued,
-                        month.free_issue_units,
-                    ),
-                )
-            lines = conn.execute(
-                select(LedgerEntry.entry, LedgerEntry.amount, LedgerEntry.units).where(
-                    LedgerEntry.sale_id == original.id
-                )
-            ).all()
-            tokens = [t for t in sold.tokens if t.purpose is purpose]
-            result = SaleReceipt(
-                **receipt_header(svc, actor, "reversal", request_id, now, test=original.test),
-                reverses=original.id,
-                meter=sold.meter,
-                contract=sold.contract,
-                customer=sold.customer,
-                refund=original.amount,
-                currency=svc.config.currency,
-                units=original.units,
-                unit=sold.unit,
-                reason=text,
-                # The reversed tokens are named, never handed out again: no digits.
-                tokens=tuple(attrs.evolve(t, digits=None) for t in tokens),
-                notes=(REVERSAL_NOTICE,),
-            )
-            seqs = []
-            for token in tokens:
-                row = conn.execute(
-                    select(TokenLog.seq).where(
-                        TokenLog.meter == ctx.meter.drn,
-                        TokenLog.base_date == token.base_date,
-                        TokenLog.tid == token.tid,
-                    )
-                ).first()
-                seqs.append(None if row is None else row.seq)
-
-            def marks(sale_id: int) -> list[LogEntry]:
-                return [
-                    LogEntry(
-                        chain=ctx.meter.drn, seq=0, at=now, event="reversal",
-                        purpose=purpose.value, request_id=request_id, operator=actor.username,
-                        terminal=actor.terminal, test=original.test, sale_id=sale_id,
-                        meter=ctx.meter.drn, token_class=token.token_class,
-                        subclass=token.subclass, base_date=token.base_date,
-                        amount=token.amount, sgc=token.sgc, krn=token.krn,
-                        ti=token.ti, kcv=token.kcv, ref_seq=seq, note=text,
-                    )
-                    for token, seq in zip(tokens, seqs, strict=True)
-                ]  # fmt: skip
-
-            return record_sale(
-                svc, conn, actor, kind="reversal", request_id=request_id, digest=digest,
-                now=now, result=result, meter_id=original.meter_id, meter_drn=ctx.meter.drn,
-                marks=marks, account_id=original.account_id, amount=-original.amount,
-                units=-original.units, tax=-(0 if sold.money is None else sold.money.tax),
-                ledger=[(entry, -amount, -units) for entry, amount, units in lines],
-                reason=text, reversal_of=original.id, test=original.test,
-            )  # fmt: skip
+            return reverse_sale(svc, conn, actor, original, ctx, reason, request_id=request_id,
+                                digest=digest, now=now, policy=policy,
+                                separate_duties=True)  # fmt: skip
 
     return issue_once(svc, actor, request_id, "reversal", None, digest, work)
+
+
+def reverse_sale(
+    svc: Services, conn: Connection, actor: Actor, original: SaleRecord, ctx: MeterContext,
+    reason: object, *, request_id: str, digest: str, now: datetime, policy: ReversalPolicy,
+    separate_duties: bool, mark_prefix: str = "", sale_point: SalePoint | None = None,
+) -> SaleReceipt:  # fmt: skip
+    """Reverse ``original`` in ``conn``'s transaction: the meter locked (``ctx``) and the sale
+    row too.  Refunds the money, puts the account and month back, marks the tokens reversed in
+    the token log and records the reversal as a sale of its own (in the chained log).
+
+    ``separate_duties`` True (a reversal at the counter): the actor needs the right to reverse
+    and must not be the seller (:func:`~stsvend.vending.reversal.check_reversal`).  False (a
+    vendor's advice that its own sale was not delivered): only the rules every reversal keeps
+    (:func:`~stsvend.vending.reversal.check_reversal_limits`), the caller having checked who
+    may ask.  ``mark_prefix`` starts the token log mark's note; ``sale_point`` goes on the
+    receipt.
+    """
+    purpose = _PURPOSE_OF_KIND.get(original.kind)
+    if purpose is None:
+        raise ReversalError(f"a {original.kind} receipt cannot be reversed")
+    candidate = ReversalCandidate(
+        purpose, original.created_at, reversed=reversal_of(conn, original.id) is not None,
+        latest_for_account=_latest_for_account(conn, original.id, original.account_id),
+        seller_id=original.operator_id, amount=Money(original.amount, svc.config.currency),
+    )  # fmt: skip
+    if separate_duties:
+        text = check_reversal(Role.parse(actor.role), reason, candidate,
+                              reverser_id=actor.operator_id, now=now, policy=policy)  # fmt: skip
+    else:
+        text = normalise_reason(reason, what="a reversal", error=ReversalError)
+        check_reversal_limits(candidate, now=now, policy=policy)
+    sold = decode(original.result)
+    before = sold.state_before
+    if original.account_id is not None:
+        assert before is not None  # a sale's receipt keeps it, and only sales reverse
+        acc.update_account(conn, original.account_id,
+                           credit_balance=before.account.credit_balance,
+                           debt=before.account.debt,
+                           emergency_debt=before.account.emergency_debt)  # fmt: skip
+        month_key = calendar(svc).month_key(original.created_at)
+        month = acc.get_month(conn, original.account_id, month_key)
+        acc.put_month(conn, original.account_id, month_key, acc.MonthRecord(
+            before.month.units, before.month.fixed_charge_paid, before.month.free_units_issued,
+            month.free_issue_units))  # fmt: skip
+    lines = conn.execute(
+        select(LedgerEntry.entry, LedgerEntry.amount, LedgerEntry.units).where(
+            LedgerEntry.sale_id == original.id
+        )
+    ).all()
+    tokens = [t for t in sold.tokens if t.purpose is purpose]
+    result = SaleReceipt(
+        **receipt_header(svc, actor, "reversal", request_id, now, test=original.test),
+        reverses=original.id, meter=sold.meter, contract=sold.contract, customer=sold.customer,
+        refund=original.amount, currency=svc.config.currency, units=original.units,
+        unit=sold.unit, reason=text,
+        # The reversed tokens are named, never handed out again: no digits.
+        tokens=tuple(attrs.evolve(t, digits=None) for t in tokens),
+        notes=(REVERSAL_NOTICE,), sale_point=sale_point,
+    )  # fmt: skip
+    seqs = []
+    for token in tokens:
+        row = conn.execute(
+            select(TokenLog.seq).where(
+                TokenLog.meter == ctx.meter.drn,
+                TokenLog.base_date == token.base_date,
+                TokenLog.tid == token.tid,
+            )
+        ).first()
+        seqs.append(None if row is None else row.seq)
+    note = (mark_prefix + text)[:_NOTE_MAX]
+
+    def marks(sale_id: int) -> list[LogEntry]:
+        return [
+            LogEntry(
+                chain=ctx.meter.drn, seq=0, at=now, event="reversal", purpose=purpose.value,
+                request_id=request_id, operator=actor.username, terminal=actor.terminal,
+                test=original.test, sale_id=sale_id, meter=ctx.meter.drn,
+                token_class=token.token_class, subclass=token.subclass,
+                base_date=token.base_date, amount=token.amount, sgc=token.sgc, krn=token.krn,
+                ti=token.ti, kcv=token.kcv, ref_seq=seq, note=note,
+            )
+            for token, seq in zip(tokens, seqs, strict=True)
+        ]  # fmt: skip
+
+    return record_sale(
+        svc, conn, actor, kind="reversal", request_id=request_id, digest=digest,
+        now=now, result=result, meter_id=original.meter_id, meter_drn=ctx.meter.drn,
+        marks=marks, account_id=original.account_id, amount=-original.amount,
+        units=-original.units, tax=-(0 if sold.money is None else sold.money.tax),
+        ledger=[(entry, -amount, -units) for entry, amount, units in lines],
+        reason=text, reversal_of=original.id, test=original.test,
+    )  # fmt: skip

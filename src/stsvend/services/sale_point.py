@@ -12,7 +12,8 @@ receipt or purchase of another vendor is answered as not found, never as forbidd
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections.abc import Callable
+from datetime import UTC, datetime
 
 import attrs
 from attrs import frozen
@@ -48,6 +49,7 @@ from stsvend.vending.meters import MeterStatus
 from stsvend.vending.notices import COPY_MARK
 
 __all__ = [
+    "LOW_FLOAT",
     "TENDERS",
     "MeterLookup",
     "NeverSeen",
@@ -59,6 +61,8 @@ __all__ = [
     "trial",
 ]
 
+#: The operation log's action for a sale that took a vendor's float to or below its low mark.
+LOW_FLOAT = "vendors.low_float"
 #: How a customer may pay the vendor.
 TENDERS = ("cash", "card", "mobile", "bank", "voucher")
 
@@ -98,6 +102,10 @@ class MeterLookup:
     tariff: str | None
 
 
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
 @frozen
 class VendorFloatDebit:
     """The float side of a purchase (see :class:`~stsvend.services.vend.FloatDebit`).
@@ -113,13 +121,16 @@ class VendorFloatDebit:
     tender: str
     currency: str
     refill: bool = False
+    #: The services' clock (a low-float alert's time).
+    clock: Callable[[], datetime] = _utc_now
 
     def price(self, conn: Connection, *, amount: int, resource: int,
-              terms: tuple[int, int] | None) -> SalePoint:  # fmt: skip
+              terms: tuple[int, int, int | None] | None) -> SalePoint:  # fmt: skip
         if terms is None:
-            _vendor, rate, total = repo.sale_terms(conn, self.who.vendor_id, resource)
+            vendor, rate, total = repo.sale_terms(conn, self.who.vendor_id, resource)
+            low = vendor.low_float
         else:
-            rate, total = terms
+            rate, total, low = terms
         paid = commission(amount, rate)
         if self.refill:
             slots = repo.lock_slots(conn, self.who.vendor_id)
@@ -128,7 +139,10 @@ class VendorFloatDebit:
                                slot=slot_for(self.who.terminal_id), need=amount - paid)  # fmt: skip
             repo.set_slots(conn, self.who.vendor_id, shared)
             total = sum(balances)
-        return SalePoint(self.who.vendor, self.tender, self.currency, paid, total - amount + paid)
+        left = total - amount + paid
+        if low is not None and left <= low < total:
+            _low_float(conn, self.who, low, self.currency, left, self.clock())
+        return SalePoint(self.who.vendor, self.tender, self.currency, paid, left)
 
     def stage(self, conn: Connection, point: SalePoint, *, sale_id: int, amount: int,
               at: datetime, recorded_by: str) -> None:  # fmt: skip
@@ -138,6 +152,15 @@ class VendorFloatDebit:
         if point.commission:
             lines.append(("commission", point.commission, sale_id, None))
         repo.stage_ledger(conn, self.who.vendor_id, at, lines, recorded_by)
+
+
+def _low_float(conn: Connection, who: TerminalIdentity, low: int, currency: str, left: int,
+               at: datetime) -> None:  # fmt: skip
+    """The alert that this sale takes the vendor's float to or below its low mark: one row of
+    the operation log, in the sale's transaction (no sale, no alert)."""
+    log_operation(conn, at=at, operator=who.operator, terminal=who.place,
+                  action=LOW_FLOAT, target=who.vendor,
+                  detail={"float": left, "low_float": low, "currency": currency})  # fmt: skip
 
 
 def _tender(text: str) -> str:
@@ -161,7 +184,8 @@ def purchase(
     try:
         return sell_from_float(lambda refill: vend(
             svc, actor, meter, amount, request_id=purchase_id,
-            float_debit=VendorFloatDebit(who, paid_by, svc.config.currency, refill)))  # fmt: skip
+            float_debit=VendorFloatDebit(who, paid_by, svc.config.currency, refill,
+                                         svc.now)))  # fmt: skip
     except InsufficientFunds:
         with svc.store.transaction() as conn:
             log_operation(conn, at=svc.now(), operator=actor.username, terminal=actor.terminal,
@@ -247,4 +271,3 @@ def fetch(svc: Services, who: TerminalIdentity, purchase_id: str) -> SaleReceipt
     if sale is None:
         raise NeverSeen(f"no purchase {request_id!r} was ever received from this vendor")
     return attrs.evolve(decode(sale.result), receipt=sale.id, replayed=True)
-

@@ -80,9 +80,10 @@ class FloatDebit(Protocol):
     def tender(self) -> str: ...
 
     def price(self, conn: Connection, *, amount: int, resource: int,
-              terms: tuple[int, int] | None) -> SalePoint:  # fmt: skip
+              terms: tuple[int, int, int | None] | None) -> SalePoint:  # fmt: skip
         """The commission and the float after the sale (before the receipt is made);
-        ``terms``: the vendor's rate and float as the vend's snapshot read them."""
+        ``terms``: the vendor's rate, float and low-float mark as the vend's snapshot read
+        them."""
         ...
 
     def stage(self, conn: Connection, point: SalePoint, *, sale_id: int, amount: int,
@@ -179,7 +180,7 @@ def vend(
             if float_debit is not None:
                 terms = None
                 if snap.vendor_rate is not None and snap.vendor_float is not None:
-                    terms = (snap.vendor_rate, snap.vendor_float)
+                    terms = (snap.vendor_rate, snap.vendor_float, snap.vendor_low_float)
                 point = float_debit.price(conn, amount=money.minor, resource=ctx.meter.resource,
                                           terms=terms)  # fmt: skip
             result = SaleReceipt(

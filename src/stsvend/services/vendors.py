@@ -32,9 +32,8 @@ True
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Mapping
-from datetime import date, datetime, time
+from datetime import datetime
 from typing import TypeVar
 
 from attrs import frozen
@@ -44,6 +43,12 @@ from stsvend.errors import InputError
 from stsvend.plaintext import parse_fixed
 from stsvend.services.auth import authorize
 from stsvend.services.context import Actor, Services
+from stsvend.services.vendor_statements import (
+    Statement,
+    StatementLine,
+    staff_statement,
+    vendor_code,
+)
 from stsvend.store.errors import DuplicateRecordError, FloatFloorError, RecordNotFoundError
 from stsvend.store.repos import vendors as repo
 from stsvend.store.repos.oplog import log_operation
@@ -79,7 +84,6 @@ __all__ = [
 ]
 
 T = TypeVar("T")
-_CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9-]{0,31}")
 
 
 @frozen
@@ -121,36 +125,6 @@ class FloatMovement:
     float_after: int
 
 
-@frozen
-class StatementLine:
-    at: str
-    #: ``deposit``, ``sale``, ``commission``, ``reversal`` or ``commission_reversal``.
-    entry: str
-    #: Minor units, signed: what the line did to the float.
-    amount: int
-    sale: int | None
-    reference: str | None
-    recorded_by: str
-    #: The float after this line.
-    balance: int
-
-
-@frozen
-class Statement:
-    """A vendor's float over a period: opening balance, every movement, closing balance."""
-
-    vendor: str
-    currency: str
-    #: The first day and the day after the last (None: from the start / to now).
-    since: str | None
-    until: str | None
-    opening: int
-    lines: tuple[StatementLine, ...]
-    #: Totals by entry, in minor units.
-    totals: Mapping[str, int]
-    closing: int
-
-
 def parse_rate(text: str) -> int:
     """A commission rate in percent (``"2.5"``) as basis points; 0 to 100 %.
 
@@ -164,10 +138,7 @@ def parse_rate(text: str) -> int:
 
 
 def _code(text: str) -> str:
-    value = text.strip() if isinstance(text, str) else ""
-    if not _CODE.fullmatch(value):
-        raise InputError("a vendor code is 1-32 letters, digits and dashes, starting with one")
-    return value.upper()
+    return vendor_code(text)
 
 
 def _resource(text: str) -> int:
@@ -308,46 +279,13 @@ def deposit(
                          now.isoformat(), after)  # fmt: skip
 
 
-def _day(text: str | None, what: str) -> date | None:
-    if text is None:
-        return None
-    if not (isinstance(text, str) and re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", text)):
-        raise InputError(f"{what} is a day, YYYY-MM-DD, got {text!r}")
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise InputError(f"{what} is a day, YYYY-MM-DD, got {text!r}") from None
-
-
 def statement(
     svc: Services, actor: Actor, code: str, *, since: str | None = None,
     until: str | None = None,
 ) -> Statement:  # fmt: skip
     """The vendor's float from day ``since`` to day ``until`` (YYYY-MM-DD, both included, in
     the store's time zone; either may be left open)."""
-    authorize(svc, actor, Action.VENDORS_VIEW)
-    first, last = _day(since, "the first day"), _day(until, "the last day")
-    if first is not None and last is not None and last < first:
-        raise InputError("the last day is before the first")
-    since_day, until_day = first, last
-    zone = svc.config.zone
-    start = None if since_day is None else datetime.combine(since_day, time(), zone)
-    end = None
-    if until_day is not None:
-        end = datetime.combine(date.fromordinal(until_day.toordinal() + 1), time(), zone)
-    with svc.store.transaction() as conn:
-        vendor = repo.get_vendor(conn, _code(code))
-        opening, rows = repo.ledger_lines(conn, vendor.id, since=start, until=end)
-    balance, lines, totals = opening, [], dict[str, int]()
-    for row in rows:
-        balance += row.amount
-        totals[row.entry] = totals.get(row.entry, 0) + row.amount
-        lines.append(StatementLine(row.at.isoformat(), row.entry, row.amount, row.sale_id,
-                                   row.reference, row.recorded_by, balance))  # fmt: skip
-    return Statement(vendor.code, vendor.currency,
-                     None if since_day is None else since_day.isoformat(),
-                     None if until_day is None else until_day.isoformat(),
-                     opening, tuple(lines), totals, balance)  # fmt: skip
+    return staff_statement(svc, actor, code, since, until)
 
 
 def stage_sale_debit(

@@ -46,6 +46,7 @@ from stsvend.store.log_models import (
     TokenLog,
 )
 from stsvend.store.vendor_models import (
+    SaleAdvice,
     Terminal,
     Vendor,
     VendorCommission,
@@ -71,6 +72,7 @@ __all__ = [
     "OperationLog",
     "Operator",
     "Sale",
+    "SaleAdvice",
     "SaleRecord",
     "Setting",
     "Shift",

@@ -8,6 +8,8 @@ Kept apart from the business tables of :mod:`stsvend.store.models` (which re-exp
 * ``vendor_ledger`` is insert-only: every movement of a float (deposit, sale, commission,
   reversal) is a line, and a vendor's lines always sum to its slots' balances.
 * ``terminal`` holds a terminal's API key only as a SHA-256 hash beside its public prefix.
+* ``sale_advice`` holds a vendor's advice about one of its purchases: confirmed (the token was
+  delivered) or reversed (it was not); one per sale, the first advice stands.
 """
 
 from __future__ import annotations
@@ -28,8 +30,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from stsvend.store.base import Base, BigId, UtcDateTime
 
-__all__ = ["FLOAT_FLOOR_CHECK", "Terminal", "Vendor", "VendorCommission", "VendorFloat",
-           "VendorLedger"]  # fmt: skip
+__all__ = ["FLOAT_FLOOR_CHECK", "SaleAdvice", "Terminal", "Vendor", "VendorCommission",
+           "VendorFloat", "VendorLedger"]  # fmt: skip
 
 #: The name the database gives the floor check (``ck_`` + table + name, see store/base.py).
 FLOAT_FLOOR_CHECK = "ck_vendor_float_floor"
@@ -118,3 +120,20 @@ class Terminal(Base):
     revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
     #: The SHA-256 (hex) of the TLS client certificate the terminal is bound to (None: any).
     cert_sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)
+
+
+class SaleAdvice(Base):
+    """A vendor's advice about one of its purchases (one per sale: the first one stands)."""
+
+    __tablename__ = "sale_advice"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    sale_id: Mapped[int] = mapped_column(ForeignKey("sale.id"), unique=True)
+    #: ``confirmation`` (the token reached the customer) or ``reversal`` (it did not).
+    kind: Mapped[str] = mapped_column(String(16))
+    #: ``confirmed`` or ``reversed``.
+    state: Mapped[str] = mapped_column(String(16))
+    at: Mapped[datetime] = mapped_column(UtcDateTime)
+    #: The terminal that sent it (``VENDOR/TERMINAL``).
+    terminal: Mapped[str] = mapped_column(String(64))
+    #: A reversal advice's reversal sale (its receipt number).
+    reversal_id: Mapped[int | None] = mapped_column(ForeignKey("sale.id"), nullable=True)

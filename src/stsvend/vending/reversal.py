@@ -126,9 +126,10 @@ def check_reversal_limits(
     if now < candidate.issued_at:
         raise ReversalError("the sale's issue time is after now: check the clock")
     if now - candidate.issued_at > policy.window:
-        hours = policy.window.total_seconds() / 3600
+        seconds = policy.window.total_seconds()
+        within = f"{seconds / 3600:g} hours" if seconds % 3600 == 0 else f"{seconds / 60:g} minutes"
         raise ReversalError(
-            f"a sale is reversed within {hours:g} hours of its issue; this one is older "
+            f"a sale is reversed within {within} of its issue; this one is older "
             "(handle it as a refund)"
         )
     cap = policy.max_amount

@@ -78,6 +78,8 @@ class VendSnapshot:
     #: float as this statement saw it (None: no vendor).
     vendor_rate: int | None = None
     vendor_float: int | None = None
+    #: The vendor's low-float mark (None: no vendor, or no mark).
+    vendor_low_float: int | None = None
 
 
 _METER = [c.label(f"m_{c.key}") for c in Meter.__table__.c]
@@ -125,6 +127,8 @@ _SNAPSHOT = (
         _REPLAY.label("replay_id"),
         _VENDOR_RATE.label("v_rate"),
         _VENDOR_FLOAT.label("v_float"),
+        select(Vendor.low_float).where(Vendor.id == bindparam("vid")).scalar_subquery()
+        .label("v_low"),
     )
     .select_from(Meter)
     .outerjoin(
@@ -180,6 +184,7 @@ def _record(row: Mapping[str, Any], postgres: bool) -> VendSnapshot:
         row["replay_id"], int(row["next_sale_id"]) if postgres else None,
         None if row["v_rate"] is None else int(row["v_rate"]),
         None if row["v_float"] is None else int(row["v_float"]),
+        None if row["v_low"] is None else int(row["v_low"]),
     )  # fmt: skip
 
 

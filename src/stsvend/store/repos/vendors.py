@@ -31,7 +31,7 @@ from sqlalchemy import and_, bindparam, delete, func, insert, select, update
 from sqlalchemy.engine import Connection
 
 from stsvend.store.errors import RecordNotFoundError
-from stsvend.store.models import Operator, Shift
+from stsvend.store.models import Operator, Sale, Shift
 from stsvend.store.vendor_models import (
     Terminal,
     Vendor,
@@ -109,6 +109,8 @@ class LedgerLine:
     sale_id: int | None
     reference: str | None
     recorded_by: str
+    #: The request (purchase) id of the line's sale, if it has one.
+    purchase_id: str | None = None
 
 
 _VENDOR_COLUMNS = [getattr(Vendor, a.name) for a in VendorRecord.__attrs_attrs__]
@@ -253,17 +255,22 @@ def ledger_lines(
     until: datetime | None = None,
 ) -> tuple[int, list[LedgerLine]]:  # fmt: skip
     """The float's balance before ``since`` and the lines from ``since`` to ``until``
-    (excluded), in the order they were written."""
+    (excluded), in the order they were written, each with its sale's request id."""
     before = 0
     if since is not None:
         opening = select(func.coalesce(func.sum(VendorLedger.amount), 0)).where(
             VendorLedger.vendor_id == vendor_id, VendorLedger.at < since
         )
         before = int(conn.execute(opening).scalar_one())
-    stmt = select(
-        VendorLedger.id, VendorLedger.at, VendorLedger.entry, VendorLedger.amount,
-        VendorLedger.sale_id, VendorLedger.reference, VendorLedger.recorded_by,
-    ).where(VendorLedger.vendor_id == vendor_id)  # fmt: skip
+    stmt = (
+        select(
+            VendorLedger.id, VendorLedger.at, VendorLedger.entry, VendorLedger.amount,
+            VendorLedger.sale_id, VendorLedger.reference, VendorLedger.recorded_by,
+            Sale.request_id,
+        )
+        .outerjoin(Sale, Sale.id == VendorLedger.sale_id)
+        .where(VendorLedger.vendor_id == vendor_id)
+    )  # fmt: skip
     if since is not None:
         stmt = stmt.where(VendorLedger.at >= since)
     if until is not None:
