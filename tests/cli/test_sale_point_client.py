@@ -55,26 +55,31 @@ def test_the_same_id_for_another_purchase_is_refused(served: Served, tmp_path: P
     assert (caught.value.code, caught.value.status) == ("idempotency_mismatch", 409)
 
 
-# Strict: once the advice endpoints are served, this passes and the mark must go.
-@pytest.mark.xfail(strict=True, raises=ServerRefused,
-                   reason="POST /v1/purchases/{id}/confirm and /reverse are not served yet")
 def test_confirm_and_reverse_through_the_outbox(served: Served, tmp_path: Path) -> None:
     with _client(served, tmp_path) as api:
+        float_before = api.vendor()["float"]
+        delivered = api.purchase(M[2], "10.00")
+        confirmed = api.confirm(delivered.purchase_id)
         bought = api.purchase(M[3], "40.00")
-        confirmed = api.confirm(bought.purchase_id)
         reversed_ = api.reverse(bought.purchase_id, "customer paid twice")
-        assert api.reverse(bought.purchase_id, "customer paid twice") == reversed_
+        assert api.reverse(bought.purchase_id, "customer paid twice").state == reversed_.state
+        # The first advice stands: a confirmed purchase is not reversed afterwards.
+        with pytest.raises(ServerRefused) as late:
+            api.reverse(delivered.purchase_id, "changed my mind")
         float_now = api.vendor()["float"]
         with pytest.raises(ServerRefused) as caught:
             api.confirm("never-sold")
         states = [(e.purchase_id, e.advice, e.state, e.code) for e in api.advices()]
     assert confirmed.state == "confirmed"
     assert (reversed_.state, reversed_.refund) == ("reversed", 4_000)
-    assert float_now == 25_000  # the sale and its commission given back
+    assert (late.value.code, late.value.status) == ("reversal", 409)
+    # Only the confirmed sale is still taken from the float (less its commission).
+    assert float_now == float_before - 1_000 + (delivered.commission or 0)
     assert (caught.value.code, caught.value.status) == ("not_found", 404)
     assert states == [
-        (bought.purchase_id, "confirmation", "done", None),
+        (delivered.purchase_id, "confirmation", "done", None),
         (bought.purchase_id, "reversal", "done", None),
+        (delivered.purchase_id, "reversal", "failed", "reversal"),
         ("never-sold", "confirmation", "failed", "not_found"),
     ]
 
