@@ -198,6 +198,12 @@ def reverse(
             if stored is not None:
                 return stored
             original = get_sale(conn, number, lock=True)
+            if original.scope != actor.request_scope:
+                # The vendor's float paid for it: only the vendor's own advice gives it back.
+                raise ReversalError(
+                    f"receipt {original.id} is a vendor's sale: the vendor reverses it with its "
+                    "reversal advice, which refunds its float"
+                )
             return reverse_sale(svc, conn, actor, original, ctx, reason, request_id=request_id,
                                 digest=digest, now=now, policy=policy,
                                 separate_duties=True)  # fmt: skip
