@@ -115,13 +115,18 @@ def test_no_valid_key_is_401_problem_json_revealing_nothing(
 
 
 def test_unknown_paths_methods_and_oversized_bodies_are_problems(server: tuple[str, Cli]) -> None:
-    base, _cli = server
+    base, cli = server
     missing = httpx.get(f"{base}/v1/nothing-here")
     assert (missing.status_code, missing.json()["code"]) == (404, "not_found")
     wrong = httpx.post(f"{base}/v1/health")
     assert (wrong.status_code, wrong.json()["code"]) == (405, "input")
     big = httpx.post(f"{base}/v1/vendor", content=b"x" * 20_000)
     assert (big.status_code, big.json()["code"]) == (413, "input")
+    # Sent in chunks, with no length to refuse it by: refused once the limit is passed.
+    key = cli.json("terminals", "rotate", "SHOP1", "TILL-1", role="admin")["key"]
+    chunked = httpx.post(f"{base}/v1/purchases", content=iter([b"{" + b" " * 4096] * 8),
+                         headers={"Authorization": f"Bearer {key}"})  # fmt: skip
+    assert (chunked.status_code, chunked.json()["code"]) == (413, "input")
 
 
 def test_sqlite_serves_one_worker(cli: Cli) -> None:

@@ -29,7 +29,6 @@ from typing import Any
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.middleware import Middleware
-from starlette.middleware.base import BaseHTTPMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -38,6 +37,7 @@ from stsvend.errors import StsError
 from stsvend.server import metrics
 from stsvend.server.advice_routes import ADVICE_ROUTES
 from stsvend.server.batch_routes import BATCH_ROUTES
+from stsvend.server.body_limit import BodyLimit, BodyTooLarge
 from stsvend.server.limits import RateLimited
 from stsvend.server.ops import admit, install_ops
 from stsvend.server.problems import MEDIA_TYPE, internal_problem, problem, problem_of
@@ -70,6 +70,8 @@ def _refusal(error: StsError) -> Response:
     metrics.count("refusal", code=error.code)
     if isinstance(error, StorageError) and status >= 500:
         status, body = problem_of(error.code, "the database cannot be used now: ask again", 503)
+    if isinstance(error, BodyTooLarge):
+        status, body = problem_of(error.code, error.message, 413)
     extra = {"WWW-Authenticate": "Bearer"} if status == 401 else {}
     if isinstance(error, RateLimited):
         extra["Retry-After"] = str(error.retry_after)
@@ -116,15 +118,8 @@ def create_app(svc: Services) -> Starlette:
         info = await run_in_threadpool(vendor_float, svc, who)
         return JSONResponse(as_doc(info))
 
-    async def too_large(request: Request, call_next: Any) -> Response:
-        length = request.headers.get("content-length")
-        if length is not None and (not length.isdigit() or int(length) > MAX_BODY_BYTES):
-            return _problem_response(*problem_of("input", "the request body is too large", 413))
-        response: Response = await call_next(request)
-        return response
-
     app = Starlette(
-        middleware=[Middleware(BaseHTTPMiddleware, dispatch=too_large)],
+        middleware=[Middleware(BodyLimit, limit=MAX_BODY_BYTES)],
         routes=[
             Route("/v1/health", health, methods=["GET"]),
             Route("/v1/openapi.json", openapi, methods=["GET"]),
