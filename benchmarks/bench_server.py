@@ -39,6 +39,8 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 METERS = 10_000
+#: The benchmark's meters: clear of the base installation's (tests/cli/conftest.py).
+FIRST_METERS = range(1000, 1000 + METERS)
 TERMINALS = 50
 SECONDS = float(os.environ.get("SERVER_BENCH_SECONDS", "15"))
 CLOSED_CLIENTS = int(os.environ.get("CLOSED_CLIENTS", "50"))
@@ -48,59 +50,21 @@ OPEN_CONNECTIONS = 64
 SPAWN = multiprocessing.get_context("spawn")
 
 
-def _drn(n: int) -> str:
-    from stsvend import sts
-
-    body = f"01{n:08d}"
-    return body + str(sts.luhn_check_digit(body))
-
-
 def installation(root: Path, url: str | None) -> tuple[Any, list[str]]:
     """The tests' base installation plus the benchmark's meters, vendor float and terminals."""
-    from datetime import UTC, datetime
+    from tests.cli.conftest import Cli, build
+    from tests.server.conftest import admin_and_supervisor
 
-    from sqlalchemy import insert, select
-    from tests.cli.conftest import PINS, Cli, build
-
-    from stsvend.config import load_config
-    from stsvend.services import auth, pin, terminals, vendors
-    from stsvend.services.bootstrap import open_services
-    from stsvend.store.models import Account, Customer, Meter, Tariff
-    from stsvend.tokenlog.writer import open_chains
+    from bench_vend import insert_meters
+    from stsvend.services import terminals, vendors
 
     cli = build(Cli(root / "data", url))
-    env = cli.base_env(None)
-    cost, pin._LOG2_N = pin._LOG2_N, 10
-    svc = open_services(load_config(env), env=env)
-    try:
-        admin = auth.login(svc, "admin", PINS["admin"])
-        boss = auth.login(svc, "supervisor", PINS["supervisor"])
-        now = datetime.now(UTC)
+    with admin_and_supervisor(cli) as (svc, admin, boss):
         with svc.store.transaction() as conn:
-            tariff = conn.execute(select(Tariff.id).where(Tariff.code == "FLAT")).scalar_one()
-            conn.execute(insert(Meter), [
-                {"drn": _drn(1000 + i), "iin": "600727", "resource": 0, "status": "active",
-                 "sgc": 123456, "ti": 1, "krn": 1, "key_type": 2, "ea": "07", "base_date": 2014,
-                 "ken": 255, "dkga": "02", "created_at": now} for i in range(METERS)
-            ])  # fmt: skip
-            conn.execute(insert(Customer), [
-                {"customer_number": f"B{i}", "created_at": now} for i in range(METERS)
-            ])  # fmt: skip
-            open_chains(conn, [_drn(1000 + i) for i in range(METERS)])
-            ids = dict(conn.execute(select(Meter.drn, Meter.id)).all())
-            cids = dict(conn.execute(select(Customer.customer_number, Customer.id)).all())
-            conn.execute(insert(Account), [
-                {"contract_number": f"BK{i}", "customer_id": cids[f"B{i}"],
-                 "meter_id": ids[_drn(1000 + i)], "tariff_id": tariff, "credit_balance": 0,
-                 "debt": 0, "debt_recovery_bp": 0, "emergency_debt": 0, "opened_at": now}
-                for i in range(METERS)
-            ])  # fmt: skip
+            insert_meters(conn, FIRST_METERS, tariff="FLAT")
         keys = [terminals.add_terminal(svc, admin, "SHOP1", f"B-{i}").key
                 for i in range(TERMINALS)]  # fmt: skip
         vendors.deposit(svc, boss, "SHOP1", "100000000", reference="BENCH")
-    finally:
-        svc.store.dispose()
-        pin._LOG2_N = cost
     return cli, keys
 
 
@@ -159,8 +123,14 @@ class Connection:
         return status
 
 
+def drn(n: int) -> str:
+    from tests.cli.conftest import drn as numbered
+
+    return numbered(n)
+
+
 def _purchase(rng: random.Random, seq: str, keys: list[str]) -> tuple[str, bytes]:
-    body = {"purchase_id": seq, "meter": _drn(1000 + rng.randrange(METERS)),
+    body = {"purchase_id": seq, "meter": drn(rng.choice(FIRST_METERS)),
             "amount": f"{rng.randint(10, 60)}.00", "tender": "cash"}  # fmt: skip
     return rng.choice(keys), json.dumps(body).encode()
 
@@ -267,7 +237,7 @@ def run(kind: str) -> None:
             closed = load("closed", base, keys, CLOSED_CLIENTS, "closed")
             print(_line(f"{kind} closed loop, {CLOSED_CLIENTS} clients", closed))
             if url:
-                from benchmarks.bench_vend import pgbench_tps
+                from bench_vend import pgbench_tps
 
                 anchor = pgbench_tps(8)
                 rate = OPEN_RATIO * anchor

@@ -61,15 +61,40 @@ def _drn(n: int) -> str:
     return body + str(sts.luhn_check_digit(body))
 
 
+def insert_meters(conn: Any, numbers: range, *, tariff: str) -> None:
+    """Meters ``_drn(n)`` for each n of ``numbers``, each with a customer ``C<n>`` and an
+    account ``K<n>`` on ``tariff`` (bulk inserts: setup, not measured)."""
+    from sqlalchemy import insert, select
+
+    from stsvend.store.models import Account, Customer, Meter, Tariff
+    from stsvend.tokenlog.writer import open_chains
+
+    now = datetime.now(UTC)
+    tariff_id = conn.execute(select(Tariff.id).where(Tariff.code == tariff)).scalar_one()
+    conn.execute(insert(Meter), [
+        {"drn": _drn(i), "iin": "600727", "resource": 0, "status": "active", "sgc": 123456,
+         "ti": 1, "krn": 1, "key_type": 2, "ea": "07", "base_date": 2014, "ken": 255,
+         "dkga": "02", "created_at": now} for i in numbers
+    ])  # fmt: skip
+    conn.execute(insert(Customer), [
+        {"customer_number": f"C{i}", "created_at": now} for i in numbers
+    ])  # fmt: skip
+    open_chains(conn, [_drn(i) for i in numbers])
+    ids = dict(conn.execute(select(Meter.drn, Meter.id)).all())
+    cids = dict(conn.execute(select(Customer.customer_number, Customer.id)).all())
+    conn.execute(insert(Account), [
+        {"contract_number": f"K{i}", "customer_id": cids[f"C{i}"], "meter_id": ids[_drn(i)],
+         "tariff_id": tariff_id, "credit_balance": 0, "debt": 0, "debt_recovery_bp": 0,
+         "emergency_debt": 0, "opened_at": now} for i in numbers
+    ])  # fmt: skip
+
+
 def populate(url: str, meters: int = METERS) -> None:
     """An installation with ``meters`` meters and accounts (bulk inserts: setup, not measured)."""
-    from sqlalchemy import insert, select
     from tests.services.helpers import PINS, Installation
 
     from stsvend.services import auth, registry, tariffs
-    from stsvend.store.models import Account, Customer, Meter, Tariff
     from stsvend.store.repos.settings import put_setting
-    from stsvend.tokenlog.writer import open_chains
 
     inst = Installation(url, create=False)
     try:
@@ -77,27 +102,9 @@ def populate(url: str, meters: int = METERS) -> None:
         registry.add_group(inst.svc, inst.admin, 123457, name="Bench", krn=1)
         tariffs.add_tariff(inst.svc, inst.admin, "IBT", name="Inclining",
                            blocks=[(500, "1.50"), (None, "2.50")], tax_percent="15")  # fmt: skip
-        now = datetime.now(UTC)
         with inst.svc.store.transaction() as conn:
             put_setting(conn, "keyset_mode", "test")
-            tariff_id = conn.execute(select(Tariff.id).where(Tariff.code == "IBT")).scalar_one()
-            conn.execute(insert(Meter), [
-                {"drn": _drn(i), "iin": "600727", "resource": 0, "status": "active",
-                 "sgc": 123456, "ti": 1, "krn": 1, "key_type": 2, "ea": "07", "base_date": 2014,
-                 "ken": 255, "dkga": "02", "created_at": now} for i in range(meters)
-            ])  # fmt: skip
-            conn.execute(insert(Customer), [
-                {"customer_number": f"C{i}", "created_at": now} for i in range(meters)
-            ])  # fmt: skip
-            open_chains(conn, [_drn(i) for i in range(meters)])
-            ids = dict(conn.execute(select(Meter.drn, Meter.id)).all())
-            cids = dict(conn.execute(select(Customer.customer_number, Customer.id)).all())
-            conn.execute(insert(Account), [
-                {"contract_number": f"K{i}", "customer_id": cids[f"C{i}"],
-                 "meter_id": ids[_drn(i)], "tariff_id": tariff_id, "credit_balance": 0,
-                 "debt": 0, "debt_recovery_bp": 0, "emergency_debt": 0, "opened_at": now}
-                for i in range(meters)
-            ])  # fmt: skip
+            insert_meters(conn, range(meters), tariff="IBT")
         assert auth.login(inst.svc, "clerk", PINS["clerk"]).shift_id is not None
     finally:
         inst.close()

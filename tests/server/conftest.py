@@ -14,7 +14,7 @@ import socket
 import subprocess
 import time
 from collections.abc import Iterator
-from contextlib import ExitStack
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +22,7 @@ import httpx
 import pytest
 from attrs import frozen
 
+from stsvend.services.context import Actor, Services
 from tests.cli.conftest import STSVEND, Cli, build
 from tests.store.pgdb import ENV as PG_ENV
 from tests.store.pgdb import temporary_database
@@ -53,9 +54,12 @@ class Served:
         return httpx.request(method, f"{self.base}{path}", headers=headers, timeout=30, **kwargs)
 
 
-def provision(cli: Cli) -> dict[str, str]:
+@contextmanager
+def admin_and_supervisor(cli: Cli) -> Iterator[tuple[Services, Actor, Actor]]:
+    """The installation's services, its admin and its supervisor, logged in (PINs hashed at
+    the tests' low cost while the block runs)."""
     from stsvend.config import load_config
-    from stsvend.services import auth, pin, terminals, vendors
+    from stsvend.services import auth, pin
     from stsvend.services.bootstrap import open_services
     from tests.cli.conftest import PINS
 
@@ -63,8 +67,17 @@ def provision(cli: Cli) -> dict[str, str]:
     cost, pin._LOG2_N = pin._LOG2_N, 10
     svc = open_services(load_config(env), env=env)
     try:
-        admin = auth.login(svc, "admin", PINS["admin"])
-        boss = auth.login(svc, "supervisor", PINS["supervisor"])
+        yield (svc, auth.login(svc, "admin", PINS["admin"]),
+               auth.login(svc, "supervisor", PINS["supervisor"]))  # fmt: skip
+    finally:
+        svc.store.dispose()
+        pin._LOG2_N = cost
+
+
+def provision(cli: Cli) -> dict[str, str]:
+    from stsvend.services import terminals, vendors
+
+    with admin_and_supervisor(cli) as (svc, admin, boss):
         keys = {"SHOP1/TILL-1": terminals.rotate_key(svc, admin, "SHOP1", "TILL-1").key}
         keys["SHOP1/TILL-2"] = terminals.add_terminal(svc, admin, "SHOP1", "TILL-2").key
         keys["SHOP1/ENG-1"] = terminals.add_terminal(svc, admin, "SHOP1", "ENG-1",
@@ -73,9 +86,6 @@ def provision(cli: Cli) -> dict[str, str]:
         vendors.add_vendor(svc, admin, "SHOP2", name="Agent two", commission="1")
         keys["SHOP2/POS-1"] = terminals.add_terminal(svc, admin, "SHOP2", "POS-1").key
         vendors.deposit(svc, boss, "SHOP2", "100", reference="BANK-2")
-    finally:
-        svc.store.dispose()
-        pin._LOG2_N = cost
     return keys
 
 

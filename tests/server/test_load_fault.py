@@ -19,7 +19,7 @@ import pytest
 
 from stsvend.client import OutcomeUnknown, Purchase, SalePointClient, ServerUnavailable
 from tests.cli.conftest import STSVEND, Cli, build, drn
-from tests.server.conftest import free_port
+from tests.server.conftest import admin_and_supervisor, free_port
 from tests.store.pgdb import ENV as PG_ENV
 from tests.store.pgdb import temporary_database
 
@@ -30,26 +30,15 @@ KILLS = 2
 
 
 def _provision(cli: Cli) -> str:
-    from stsvend.config import load_config
-    from stsvend.services import auth, pin, registry, terminals, vendors
-    from stsvend.services.bootstrap import open_services
-    from tests.cli.conftest import PINS
+    from stsvend.services import registry, terminals, vendors
 
-    env = cli.base_env(None)
-    cost, pin._LOG2_N = pin._LOG2_N, 10
-    svc = open_services(load_config(env), env=env)
-    try:
-        admin = auth.login(svc, "admin", PINS["admin"])
-        boss = auth.login(svc, "supervisor", PINS["supervisor"])
+    with admin_and_supervisor(cli) as (svc, admin, boss):
         for i, meter in enumerate(METERS):
             registry.add_meter(svc, admin, meter, sgc=123456)
             registry.open_account(svc, admin, customer=f"L-{i}", contract=f"LK-{i}", drn=meter,
                                   tariff="FLAT")  # fmt: skip
         key = terminals.rotate_key(svc, admin, "SHOP1", "TILL-1").key
         vendors.deposit(svc, boss, "SHOP1", "100000", reference="BANK-LOAD")
-    finally:
-        svc.store.dispose()
-        pin._LOG2_N = cost
     return key
 
 
