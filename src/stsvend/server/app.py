@@ -11,7 +11,8 @@ Endpoints:
 
 * ``GET /v1/health`` — ``{"status": "ok"}`` when the database answers, else 503; no credentials,
   nothing else revealed;
-* ``GET /v1/openapi.json`` — the API's description (kept in ``docs/openapi.json`` too);
+* ``GET /v1/openapi.json`` — the API's description, made by :mod:`stsvend.server.api_spec`
+  (the same as ``docs/openapi.json``);
 * ``GET /v1/vendor`` — the calling terminal's vendor and its float;
 * the sale-point operations of :mod:`stsvend.server.sales_routes` (meter lookup, trial,
   purchase, fetch result, reprint).
