@@ -4,6 +4,9 @@ workers, a database of its own), over a base installation with vendors and termi
 The base is :func:`tests.cli.conftest.build` (meters M1-M6, accounts on M1-M4, an issued key
 change on M4, vendor SHOP1 with terminal TILL-1) plus: SHOP1's float of R 1 000, its terminals
 TILL-2 (clerk) and ENG-1 (engineer), and vendor SHOP2 (float R 100) with terminal POS-1.
+
+A test module may set ``SERVER_ENV`` (a dict of environment variables) for its server's
+settings (limits, the metrics token).
 """
 
 from __future__ import annotations
@@ -12,11 +15,12 @@ import os
 import signal
 import socket
 import subprocess
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import httpx
 import pytest
@@ -28,6 +32,10 @@ from tests.store.pgdb import ENV as PG_ENV
 from tests.store.pgdb import temporary_database
 
 BACKENDS = ("sqlite", "postgresql")
+
+
+#: Each running server's standard error, by process id.
+_STDERR: dict[int, IO[str]] = {}
 
 
 def free_port() -> int:
@@ -95,11 +103,14 @@ def start_server(
     """``stsvend serve`` on a free port (or ``port``); returns the process and its address once
     it answers its health check."""
     port = port or free_port()
+    # A file, not a pipe: a pipe nobody reads fills with the access log after a few hundred
+    # requests, and the server then hangs writing its next line.
+    errors = tempfile.TemporaryFile("w+", encoding="utf-8")  # noqa: SIM115  # closed by stop_server
     proc = subprocess.Popen(
         [*STSVEND, "serve", "--port", str(port), "--workers", str(workers)],
-        env={**cli.base_env(None), **env}, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-        text=True,
+        env={**cli.base_env(None), **env}, stdout=subprocess.DEVNULL, stderr=errors, text=True,
     )  # fmt: skip
+    _STDERR[proc.pid] = errors
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
     while True:
@@ -110,8 +121,8 @@ def start_server(
             pass
         if proc.poll() is not None or time.monotonic() > deadline:
             proc.kill()
-            _out, err = proc.communicate(timeout=5)
-            pytest.fail(f"the server did not start: {err}")
+            proc.wait(timeout=5)
+            pytest.fail(f"the server did not start: {_stderr(proc)}")
         time.sleep(0.2)
 
 
@@ -119,11 +130,19 @@ def stop_server(proc: subprocess.Popen[str]) -> str:
     """SIGTERM (graceful: requests in flight finish); the server's stderr."""
     proc.send_signal(signal.SIGTERM)
     try:
-        _out, err = proc.communicate(timeout=30)
+        proc.wait(timeout=30)
     except subprocess.TimeoutExpired:
         proc.kill()
         raise
-    return err
+    return _stderr(proc)
+
+
+def _stderr(proc: subprocess.Popen[str]) -> str:
+    errors = _STDERR.pop(proc.pid)
+    errors.seek(0)
+    text = errors.read()
+    errors.close()
+    return text
 
 
 @pytest.fixture(scope="module", params=BACKENDS)
@@ -138,7 +157,8 @@ def served(request: pytest.FixtureRequest,
         root: Path = tmp_path_factory.mktemp(f"server-{request.param}")
         cli = build(Cli(root / "data", url))
         keys = provision(cli)
-        proc, base = start_server(cli, 2 if url else 1)
+        env: dict[str, str] = getattr(request.module, "SERVER_ENV", {})
+        proc, base = start_server(cli, 2 if url else 1, None, **env)
         try:
             yield Served(base, cli, keys, proc)
         finally:

@@ -11,7 +11,8 @@ Endpoints:
 
 * ``GET /v1/health`` — ``{"status": "ok"}`` when the database answers, else 503; no credentials,
   nothing else revealed;
-* ``GET /v1/openapi.json`` — the API's description (kept in ``docs/openapi.json`` too);
+* ``GET /v1/openapi.json`` — the API's description, made by :mod:`stsvend.server.api_spec`
+  (the same as ``docs/openapi.json``);
 * ``GET /v1/vendor`` — the calling terminal's vendor and its float;
 * the sale-point operations of :mod:`stsvend.server.sales_routes` (meter lookup, trial,
   purchase, fetch result, reprint);
@@ -136,8 +137,14 @@ def create_app(svc: Services) -> Starlette:
     async def not_found(_request: Request, _exc: Exception) -> Response:
         return _problem_response(*problem_of("not_found", "no such endpoint", 404))
 
-    async def not_allowed(_request: Request, _exc: Exception) -> Response:
-        return _problem_response(*problem_of("input", "this endpoint takes another method", 405))
+    async def not_allowed(_request: Request, exc: Exception) -> Response:
+        # RFC 9110: a 405 names the methods allowed (the route's, from Starlette: a set's order)
+        allow = (getattr(exc, "headers", None) or {}).get("Allow", "")
+        methods = sorted(method.strip() for method in allow.split(",") if method.strip())
+        answer = _problem_response(*problem_of("input", "this endpoint takes another method", 405))
+        if methods:
+            answer.headers["Allow"] = ", ".join(methods)
+        return answer
 
     install_ops(app, svc)  # access log, request ids, rate limits, GET /metrics
     app.add_exception_handler(404, not_found)
