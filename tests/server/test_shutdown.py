@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx
 
 from tests.cli.conftest import Cli, M, build
-from tests.server.conftest import provision, start_server
+from tests.server.conftest import provision, start_server, stop_server
 
 
 def test_sigterm_finishes_the_purchases_in_flight(tmp_path: Path) -> None:
@@ -50,8 +50,7 @@ def test_sigterm_finishes_the_purchases_in_flight(tmp_path: Path) -> None:
     for thread in tills:
         thread.start()
     time.sleep(1.5)
-    proc.send_signal(signal.SIGTERM)
-    _out, err = proc.communicate(timeout=60)
+    err = stop_server(proc)
     stop.set()
     for thread in tills:
         thread.join(timeout=60)

@@ -196,7 +196,9 @@ def confirm(svc: Services, who: TerminalIdentity, purchase_id: str) -> AdviceAns
     def work() -> AdviceAnswer:
         now = svc.now()
         with svc.store.transaction() as conn:
-            sale = _purchase(conn, who, request_id)
+            # The sale's row first, as a reversal takes it: a confirmation and a reversal at
+            # once then queue on it, where otherwise each would wait on the other's advice row.
+            sale = get_sale(conn, _purchase(conn, who, request_id).id, lock=True)
             stored = _given(conn, request_id, sale, "confirmation")
             if stored is not None:
                 return stored
