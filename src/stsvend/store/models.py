@@ -47,6 +47,7 @@ from stsvend.store.log_models import (
 )
 from stsvend.store.vendor_models import (
     Terminal,
+    TerminalSession,
     Vendor,
     VendorCommission,
     VendorFloat,
@@ -77,6 +78,7 @@ __all__ = [
     "SupplyGroup",
     "Tariff",
     "Terminal",
+    "TerminalSession",
     "TokenLog",
     "Vendor",
     "VendorCommission",
