@@ -131,7 +131,10 @@ def create_app(svc: Services) -> Starlette:
             *(
                 Route(path, _terminal_endpoint(svc, handler), methods=[method])
                 for path, (method, handler) in {
-                    **SALE_ROUTES(svc), **BATCH_ROUTES(svc), **SESSION_ROUTES(svc)}.items()
+                    **SALE_ROUTES(svc),
+                    **BATCH_ROUTES(svc),
+                    **SESSION_ROUTES(svc),
+                }.items()
             ),
         ],
     )
