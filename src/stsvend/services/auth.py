@@ -18,7 +18,14 @@ from sqlalchemy.engine import Connection
 
 from stsvend.errors import InputError, StsError
 from stsvend.services.context import Actor, Services
-from stsvend.services.pin import MIN_PIN_LENGTH, WeakPinError, check_new_pin, hash_pin, verify_pin
+from stsvend.services.pin import (
+    MIN_PIN_LENGTH,
+    WeakPinError,
+    check_new_pin,
+    hash_pin,
+    spend_check,
+    verify_pin,
+)
 from stsvend.store.errors import RecordNotFoundError
 from stsvend.store.repos import operators as ops
 from stsvend.store.repos.oplog import log_operation
@@ -90,10 +97,10 @@ def _check_login(
     operator: ops.OperatorRecord | None, pin: str, new_pin: str | None
 ) -> tuple[str | None, StsError | None]:
     """(refusal reason for the operation log, error to raise) of one login; (None, None): ok."""
-    if operator is None:
-        return "unknown operator", PermissionDenied("unknown operator or wrong PIN")
-    if not operator.active:
-        return "disabled", PermissionDenied("unknown operator or wrong PIN")
+    if operator is None or not operator.active:
+        spend_check(pin)
+        reason = "unknown operator" if operator is None else "disabled"
+        return reason, PermissionDenied("unknown operator or wrong PIN")
     if operator.failed_logins >= MAX_FAILED_LOGINS:
         return "locked", _locked(operator.username)
     if not verify_pin(pin, operator.pin_hash):
