@@ -1,12 +1,16 @@
 """``stsvend vend … --server URL``: a sale through a sale-point server (docs/client.md).
 
-The clerk's machine holds no keys and no store: the server sells, as the terminal whose key
+The clerk's machine holds no keys and no store: the server sells, at the terminal whose key
 this machine holds, and its answer is the receipt a local sale prints (the same renderers, on
 the terminal, the printer and as a PDF).  The terminal key never comes from the command line,
 where it would end up in shell history and in the process list: ``STSVEND_TERMINAL_KEY``, or
 the file the ``terminal_key_file`` setting names (mode 0600).
 
-The operator is not logged in on the server yet: the sale is the terminal's.
+An operator named (``--operator`` or ``STSVEND_OPERATOR``) is logged in on the server with
+their PIN (``STSVEND_PIN``, or the variable ``--pin-env`` names, else a hidden prompt; a PIN to
+replace from ``STSVEND_NEW_PIN`` or a prompt, as a local login takes it), so the sale is theirs,
+in their role and shift at the terminal; they are logged out when the command ends.  With no
+operator named, the sale is the terminal's own.
 """
 
 from __future__ import annotations
@@ -24,8 +28,8 @@ if TYPE_CHECKING:
     from stsvend.services.receipt_model import SaleReceipt
     from stsvend_cli.receipt_out import Delivery
 
-__all__ = ["ENV_TERMINAL_KEY", "OUTBOX_FILE", "open_client", "remote_reprint", "remote_vend",
-           "terminal_key"]
+__all__ = ["ENV_TERMINAL_KEY", "OUTBOX_FILE", "log_in", "open_client", "remote_reprint",
+           "remote_vend", "terminal_key"]
 
 ENV_TERMINAL_KEY = "STSVEND_TERMINAL_KEY"
 #: The advices still to send, in the data directory.
@@ -67,10 +71,31 @@ def open_client(server: str, config: Config) -> SalePointClient:
                            outbox=config.data_dir / OUTBOX_FILE)  # fmt: skip
 
 
+def log_in(api: SalePointClient, operator: str, pin_env: str) -> None:
+    """Log ``operator`` in on the server with their PIN; a PIN set by an admin is replaced on
+    the way (``STSVEND_NEW_PIN`` or a prompt), as a local login does."""
+    from stsvend.client import ServerRefused
+    from stsvend_cli.common import ENV_NEW_PIN, read_new_pin, read_pin
+
+    pin = read_pin(pin_env)
+    try:
+        api.login(operator, pin)
+    except ServerRefused as exc:
+        if exc.code != "pin_change_required":
+            raise
+        new_pin = read_new_pin(ENV_NEW_PIN)
+        if new_pin is None:
+            hint = f"give it in {ENV_NEW_PIN} or run the command at a terminal"
+            raise ServerRefused(exc.code, exc.status, f"{exc.detail}: {hint}",
+                                exc.problem) from None  # fmt: skip
+        api.login(operator, pin, new_pin=new_pin)
+
+
 def remote_vend(server: str, drn: str, amount: str, request_id: str | None,
                 printer: str | None, pdf: str | None, as_json: bool,
-                operator: str | None) -> None:  # fmt: skip
-    """Sell through ``server``, show the receipt (or its document), confirm it, print it."""
+                operator: str | None, pin_env: str) -> None:  # fmt: skip
+    """Sell through ``server`` (as ``operator`` if named, logged in for the sale), show the
+    receipt (or its document), confirm it, print it."""
     from stsvend.client import OutcomeUnknown, new_purchase_id
     from stsvend.errors import StsError
     from stsvend_cli.common import emit, load_config
@@ -79,26 +104,39 @@ def remote_vend(server: str, drn: str, amount: str, request_id: str | None,
 
     config = load_config()
     out = Delivery(printer, pdf)  # a wrong printer or PDF is refused before anything is sold
-    if operator:
-        click.echo(f"note: sold as the terminal (its key), not as {operator}: the server's "
-                   "operator login is not available yet", err=True)  # fmt: skip
     pid = request_id or new_purchase_id()
     with open_client(server, config) as api:
+        if operator:
+            log_in(api, operator, pin_env)
         try:
-            bought = api.purchase(drn, amount, purchase_id=pid)
-        except OutcomeUnknown as exc:
-            raise OutcomeUnknown(pid, (
-                f"the server did not answer: the sale may or may not have been made. Do not "
-                f"sell again under a new id: run `stsvend vend {drn} {amount} --server {server} "
-                f"--request-id {pid}` for its receipt (never sold twice under one id)"
-            )) from exc  # fmt: skip
-        emit(bought.raw if as_json else bought.receipt, as_json, print_receipt)
-        try:
-            api.confirm(bought.purchase_id)
-        except StsError as exc:  # the sale stands; the outbox keeps the advice if it can
-            click.echo(f"note: the server did not take the confirmation: {exc.message}",
-                       err=True)  # fmt: skip
+            try:
+                bought = api.purchase(drn, amount, purchase_id=pid)
+            except OutcomeUnknown as exc:
+                raise OutcomeUnknown(pid, (
+                    f"the server did not answer: the sale may or may not have been made. Do not "
+                    f"sell again under a new id: run `stsvend vend {drn} {amount} --server "
+                    f"{server} --request-id {pid}` for its receipt (never sold twice under one id)"
+                )) from exc  # fmt: skip
+            emit(bought.raw if as_json else bought.receipt, as_json, print_receipt)
+            try:
+                api.confirm(bought.purchase_id)
+            except StsError as exc:  # the sale stands; the outbox keeps the advice if it can
+                click.echo(f"note: the server did not take the confirmation: {exc.message}",
+                           err=True)  # fmt: skip
+        finally:
+            if operator:
+                _log_out(api)
     _send(out, bought.receipt, server, reprint=False)
+
+
+def _log_out(api: SalePointClient) -> None:
+    """End the operator's session; failing to, the sale stands (the session times out)."""
+    from stsvend.errors import StsError
+
+    try:
+        api.logout()
+    except StsError as exc:
+        click.echo(f"note: the server did not take the logout: {exc.message}", err=True)
 
 
 def remote_reprint(server: str, receipt: str, printer: str | None, pdf: str | None,

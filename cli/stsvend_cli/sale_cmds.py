@@ -49,8 +49,9 @@ _request_id = click.option(
 
 _server = click.option(
     "--server", default=None, metavar="URL",
-    help="Through this sale-point server (https://…), as the terminal whose key "
-         "STSVEND_TERMINAL_KEY or terminal_key_file holds; no local store or keys.",
+    help="Through this sale-point server (https://…), at the terminal whose key "
+         "STSVEND_TERMINAL_KEY or terminal_key_file holds, as the operator named (logged in "
+         "there with their PIN); no local store or keys.",
 )  # fmt: skip
 
 
@@ -84,13 +85,14 @@ def vend(
     """Sell credit for AMOUNT (such as 100.00) to meter DRN and print the receipt.
 
     If the printer fails after the sale, the sale stands: reprint it (exit 10), never sell
-    again.  With --server the sale is made by the server (docs/client.md); if it does not
-    answer, run the command again with the --request-id it names, never with a new one.
+    again.  With --server the sale is made by the server (docs/client.md), by the operator
+    named, logged in there with their PIN for the sale (none named: by the terminal); if it
+    does not answer, run the command again with the --request-id it names, never a new one.
     """
     if server is not None:
         from stsvend_cli.remote_sale import remote_vend
 
-        remote_vend(server, drn, amount, request_id, printer, pdf, as_json, operator)
+        remote_vend(server, drn, amount, request_id, printer, pdf, as_json, operator, pin_env)
         return
     # with_session's wrapper takes the operator options and passes the session first.
     here: Callable[..., None] = _vend_here

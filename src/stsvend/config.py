@@ -113,6 +113,10 @@ class Config:
     server_rate_burst: int = 100
     server_auth_failures: int = 20
     server_auth_window_seconds: int = 60
+    #: A person's session at a terminal (``POST /v1/sessions``) ends after this many seconds
+    #: without a request, and after the second setting's seconds however busy it is.
+    server_session_idle_seconds: int = 900
+    server_session_max_seconds: int = 8 * 3600
     #: The bearer secret that ``GET /metrics`` asks for, or ``sha256:<64 hex digits>`` of it
     #: (empty: no metrics endpoint).  Never shown in the configuration's repr.
     metrics_token: str = field(default="", repr=False)
@@ -154,6 +158,8 @@ _INT_FIELDS = {
     "server_rate_burst",
     "server_auth_failures",
     "server_auth_window_seconds",
+    "server_session_idle_seconds",
+    "server_session_max_seconds",
 }
 _STR_FIELDS = {
     "database_url",
@@ -191,6 +197,8 @@ _INT_RANGES = {
     "server_rate_burst": (1, 1_000_000),
     "server_auth_failures": (1, 1_000_000),
     "server_auth_window_seconds": (1, 86_400),
+    "server_session_idle_seconds": (1, 86_400),
+    "server_session_max_seconds": (1, 7 * 86_400),
 }
 _MONEY_FIELDS = ("min_vend", "max_vend", "daily_limit", "vendor_reversal_daily_cap")
 _METRICS_DIGEST = re.compile(r"sha256:[0-9a-fA-F]{64}")
@@ -252,6 +260,8 @@ def _check(config: Config) -> None:
     if token and not (_METRICS_DIGEST.fullmatch(token) or len(token) >= 16):
         # The value itself is never repeated in the message.
         raise ConfigError("metrics_token: at least 16 characters, or sha256:<64 hex digits>")
+    if config.server_session_idle_seconds > config.server_session_max_seconds:
+        raise ConfigError("server_session_idle_seconds is at most server_session_max_seconds")
     if bool(config.client_cert) != bool(config.client_key):
         raise ConfigError("client_cert and client_key go together: give both or neither")
 

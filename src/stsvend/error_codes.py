@@ -92,6 +92,7 @@ _ROWS: tuple[tuple[str, Outcome, int, str], ...] = (
     ("pin_change_required", _A, 403, "the operator must choose a new PIN first"),
     ("meter_blocked", _A, 403, "the meter is blocked from receiving tokens"),
     ("unauthenticated", _A, 401, "no valid, active terminal key was given"),
+    ("session_expired", _A, 401, "the operator's session at the terminal is over: log in again"),
     # refused by a rule
     ("refused", _R, 409, "a business rule refused the request"),
     ("vend_limit", _R, 409, "a vend limit"),

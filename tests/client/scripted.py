@@ -44,6 +44,8 @@ class Asked:
     path: str
     body: Any
     authorization: str | None
+    #: The ``X-Stsvend-Session`` header (a person's session), if sent.
+    session: str | None = None
 
 
 class Script:
@@ -111,7 +113,13 @@ class _Handler(BaseHTTPRequestHandler):
         raw = self.rfile.read(length) if length else b""
         body = json.loads(raw) if raw else None
         step = self.server.script.next(
-            Asked(self.command, self.path, body, self.headers.get("authorization"))
+            Asked(
+                self.command,
+                self.path,
+                body,
+                self.headers.get("authorization"),
+                self.headers.get("x-stsvend-session"),
+            )
         )
         if step.delay:
             time.sleep(step.delay)
@@ -128,7 +136,7 @@ class _Handler(BaseHTTPRequestHandler):
         except OSError:  # the client gave up waiting: that was the point of the delay
             pass
 
-    do_GET = do_POST = _answer
+    do_GET = do_POST = do_DELETE = _answer
 
     def log_message(self, format: str, *args: Any) -> None:
         pass

@@ -3,6 +3,7 @@ wrong PIN and holds, on PostgreSQL and on SQLite."""
 
 from __future__ import annotations
 
+import hashlib
 import os
 import threading
 from collections.abc import Iterator
@@ -116,3 +117,27 @@ def test_concurrent_wrong_pins_and_the_right_one_cannot_bypass_the_lockout(
             assert run <= auth.MAX_FAILED_LOGINS, outcomes
     with pytest.raises(PermissionDenied, match="locked"):
         auth.login(inst.svc, "clerk", PINS["clerk"])
+
+
+def test_an_unknown_or_disabled_name_costs_a_pin_check_like_a_wrong_pin(
+    backend: tuple[str, Installation], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Over the sale-point API anyone with a terminal's key may try names: the answer's timing
+    must not tell which exist."""
+    _url, inst = backend
+    auth.set_operator_active(inst.svc, inst.admin, "auditor", False)
+    checks: list[int] = []
+    real = hashlib.scrypt
+
+    def counted(password: bytes, *, salt: bytes, n: int, r: int, p: int, maxmem: int,
+                dklen: int) -> bytes:  # fmt: skip
+        checks.append(n)
+        return real(password, salt=salt, n=n, r=r, p=p, maxmem=maxmem, dklen=dklen)
+
+    monkeypatch.setattr(hashlib, "scrypt", counted)
+    for name in ("clerk", "nobody", "auditor"):
+        with pytest.raises(PermissionDenied, match="unknown operator or wrong PIN"):
+            auth.login(inst.svc, name, "000000")
+    assert len(checks) == 3
+    assert checks[1] == checks[2] == 1 << pin._LOG2_N  # today's cost, not a cheap one
+    assert [r for _o, r in login_outcomes(inst, "nobody")] == ["unknown operator"]

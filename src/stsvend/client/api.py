@@ -13,8 +13,12 @@ not to be made: :class:`~stsvend.client.errors.ServerUnavailable`.
 Confirmation and reversal advices go through the outbox (:mod:`stsvend.client.outbox`): kept
 on disk before they are sent, sent again after every later call that reached the server and
 by :meth:`SalePointClient.flush_advices`, until the server accepts or refuses them for good.
-A 401 is the exception: it says the client's key is wrong, not the advice, so the advice
-waits for a client with a valid key.
+A 401 is the exception: it says the client's key (or person's session) is wrong, not the
+advice, so the advice waits for a client with a valid key.
+
+A person selling at the terminal logs in (:meth:`SalePointClient.login`, with their PIN): the
+calls after it carry the session (``X-Stsvend-Session``) and act as that person, until
+:meth:`SalePointClient.logout`.
 """
 
 from __future__ import annotations
@@ -36,15 +40,20 @@ from stsvend.client.answers import Advice, AnswerError, Purchase
 from stsvend.client.errors import OutcomeUnknown, ServerRefused, ServerUnavailable
 from stsvend.client.outbox import ADVICES, Outbox, OutboxEntry
 from stsvend.client.outcome import RetryPolicy, Verdict, classify
+from stsvend.client.tls import describe as _say
+from stsvend.client.tls import tls_context as _tls
 from stsvend.config import ConfigError
 from stsvend.errors import InputError
 
-__all__ = ["KEY_PATTERN", "PURCHASE_ID_PATTERN", "SalePointClient", "new_purchase_id"]
+__all__ = ["KEY_PATTERN", "PURCHASE_ID_PATTERN", "SESSION_HEADER", "SalePointClient",
+           "new_purchase_id"]  # fmt: skip
 
 #: A terminal key's form (``stsvend terminals add`` prints one).
 KEY_PATTERN = re.compile(r"stv_[0-9a-f]{12}_[0-9a-f]{32}")
 #: A purchase id's form: what the server accepts.
 PURCHASE_ID_PATTERN = re.compile(r"[A-Za-z0-9._:-]{1,64}")
+#: The header that carries a person's session (:meth:`SalePointClient.login`).
+SESSION_HEADER = "X-Stsvend-Session"
 #: Seconds an automatic resending of advices may take after a call.
 _FLUSH_BOX = 1.0
 _LOG = logging.getLogger("stsvend.client")
@@ -111,6 +120,39 @@ class SalePointClient:
 
     def __exit__(self, *_exc: object) -> None:
         self.close()
+
+    # -- a person's session ----------------------------------------------------------------
+
+    def login(self, username: str, pin: str, *, new_pin: str | None = None) -> dict[str, Any]:
+        """Log a person in at this terminal: the calls after it act as them, until
+        :meth:`logout` (docs/client.md).  The PIN is sent once and kept nowhere, the session's
+        token only in this client.  The answer: ``operator``, ``role``, ``expires_at``,
+        ``idle_timeout_seconds``; a refusal is ``ServerRefused`` (``permission``: wrong PIN or
+        locked; ``pin_change_required``: log in again with ``new_pin``)."""
+        self._http.headers.pop(SESSION_HEADER, None)
+        body = {"username": username, "pin": pin, **({"new_pin": new_pin} if new_pin else {})}
+        doc = self._read("POST", "/v1/sessions", body, _doc)
+        token = doc.pop("session", None)
+        if not isinstance(token, str) or not token.isascii() or not token.isprintable():
+            raise ServerUnavailable("the server's login answer holds no session")
+        self._http.headers[SESSION_HEADER] = token
+        return doc
+
+    def logout(self) -> None:
+        """End the person's session: the calls after it are the terminal's own.  A session that
+        is over already, or a server that does not answer (the session then times out), is no
+        error."""
+        if SESSION_HEADER not in self._http.headers:
+            return
+        try:
+            reply = self._send("DELETE", "/v1/sessions/current", None,
+                               self._clock() + self.policy.budget)  # fmt: skip
+        finally:
+            self._http.headers.pop(SESSION_HEADER, None)
+        if reply.verdict.kind == "refused" and reply.response is not None:
+            refusal = _refusal(reply.response)
+            if refusal.code != "session_expired":
+                raise refusal
 
     # -- operations ------------------------------------------------------------------------
 
@@ -295,33 +337,6 @@ class SalePointClient:
         return done
 
 
-def _tls(verify: bool | str | ssl.SSLContext, cert: str | tuple[str, str] | None,
-         ) -> bool | ssl.SSLContext:  # fmt: skip
-    """The TLS context of ``verify`` and ``cert`` (a file that cannot be read: ConfigError)."""
-    if isinstance(verify, ssl.SSLContext):
-        context = verify
-    elif verify is True and cert is None:
-        return True
-    else:
-        import certifi  # httpx's own CAs, so that a client certificate changes nothing else
-
-        try:
-            context = ssl.create_default_context(
-                cafile=verify if isinstance(verify, str) else certifi.where())
-        except (OSError, ssl.SSLError) as exc:
-            raise ConfigError(f"the server's CA file {verify}: {_say(exc)}") from None
-        if verify is False:
-            context.check_hostname = False
-            context.verify_mode = ssl.CERT_NONE
-    if cert is not None:
-        chain, key = (cert, None) if isinstance(cert, str) else cert
-        try:
-            context.load_cert_chain(chain, key)
-        except (OSError, ssl.SSLError) as exc:
-            raise ConfigError(f"the client certificate {chain}: {_say(exc)}") from None
-    return context
-
-
 def _purchase_id(value: str) -> str:
     if not isinstance(value, str) or not PURCHASE_ID_PATTERN.fullmatch(value):
         raise InputError("a purchase id is 1 to 64 letters, digits or . _ : -")
@@ -372,9 +387,3 @@ def _unavailable(reply: _Reply, what: Literal["nothing was sold", "nothing was c
         later = "later" if wait is None else f"in {wait:.0f} s"
         return ServerUnavailable(f"the server is busy ({what}): try again {later}")
     return ServerUnavailable(f"the sale-point server did not answer ({reply.note}); {what}")
-
-
-def _say(exc: Exception) -> str:
-    """An exception in a few words, for a message (never a header or a key)."""
-    text = " ".join(str(exc).split())[:120]
-    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__

@@ -43,6 +43,7 @@ from stsvend.server.limits import RateLimited
 from stsvend.server.ops import admit, install_ops
 from stsvend.server.problems import MEDIA_TYPE, internal_problem, problem, problem_of
 from stsvend.server.sales_routes import SALE_ROUTES
+from stsvend.server.session_routes import SESSION_ROUTES
 from stsvend.services.context import Services
 from stsvend.services.results import as_doc
 from stsvend.services.terminals import TerminalIdentity, vendor_float
@@ -127,9 +128,8 @@ def create_app(svc: Services) -> Starlette:
             Route("/v1/vendor", _terminal_endpoint(svc, vendor), methods=["GET"]),
             *(
                 Route(path, _terminal_endpoint(svc, handler), methods=[method])
-                for path, (method, handler) in (
-                    SALE_ROUTES(svc) | BATCH_ROUTES(svc) | ADVICE_ROUTES(svc)
-                ).items()
+                for table in (SALE_ROUTES, BATCH_ROUTES, ADVICE_ROUTES, SESSION_ROUTES)
+                for path, (method, handler) in table(svc).items()
             ),
         ],
     )

@@ -37,6 +37,7 @@ from stsvend.server.metrics import CONTENT_TYPE, REGISTRY, Sample, count, observ
 from stsvend.server.metrics import token_matches as _token_matches
 from stsvend.server.problems import MEDIA_TYPE, problem_of
 from stsvend.services.context import Services
+from stsvend.services.sessions import LOGIN_PATH, SESSION_HEADER, resume
 from stsvend.services.terminals import TerminalIdentity, Unauthenticated, authenticate
 from stsvend.store.repos import vendors as vendor_repo
 from stsvend.store.repos.oplog import log_operation
@@ -143,7 +144,14 @@ def _address(request: Request) -> str:
 async def admit(svc: Services, request: Request) -> TerminalIdentity:
     """The terminal calling, or a refusal: 429 ``rate_limited`` for an address that failed too
     often (its key not even looked at) or a key over its rate, 401 ``unauthenticated`` for no
-    valid key (counted against the address)."""
+    valid key (counted against the address).
+
+    With a person's session in ``X-Stsvend-Session`` the terminal acts as that person
+    (:func:`~stsvend.services.sessions.resume`), or 401 ``session_expired``: not counted
+    against the address, since the key was right and a session's token cannot be guessed.
+    ``POST /v1/sessions`` (a login) reads no session: it opens a new one whatever the client
+    held before.
+    """
     ops = _ops(request)
     address = _address(request)
     await ops.sweep()
@@ -168,7 +176,10 @@ async def admit(svc: Services, request: Request) -> TerminalIdentity:
     if wait > 0:
         count("rate_limited", limit="key")
         raise RateLimited(wait=wait)
-    return who
+    token = request.headers.get(SESSION_HEADER)
+    if token is None or (request.method == "POST" and request.url.path == LOGIN_PATH):
+        return who
+    return await run_in_threadpool(resume, svc, who, token.strip())
 
 
 def _problem(code: str, detail: str, status: int, **headers: str) -> Response:

@@ -10,11 +10,22 @@ after that only an admin manages operators.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TypeVar, cast
+
 from attrs import frozen
+from sqlalchemy.engine import Connection
 
 from stsvend.errors import InputError, StsError
 from stsvend.services.context import Actor, Services
-from stsvend.services.pin import MIN_PIN_LENGTH, WeakPinError, check_new_pin, hash_pin, verify_pin
+from stsvend.services.pin import (
+    MIN_PIN_LENGTH,
+    WeakPinError,
+    check_new_pin,
+    hash_pin,
+    spend_check,
+    verify_pin,
+)
 from stsvend.store.errors import RecordNotFoundError
 from stsvend.store.repos import operators as ops
 from stsvend.store.repos.oplog import log_operation
@@ -32,6 +43,7 @@ __all__ = [
     "list_operators",
     "login",
     "parse_username",
+    "pin_login",
     "require_open_shift",
     "require_shift",
     "set_operator_active",
@@ -41,6 +53,7 @@ __all__ = [
 ]
 
 MAX_FAILED_LOGINS = 5
+T = TypeVar("T")
 
 
 class PinChangeRequired(PermissionDenied):
@@ -65,14 +78,15 @@ def parse_username(name: str) -> str:
     return text
 
 
-def _log_refusal(svc: Services, actor_name: str, action: str, reason: str) -> None:
-    # Its own transaction: the refused operation's transaction never commits.
+def _log_refusal(svc: Services, actor: Actor, action: str, reason: str) -> None:
+    # Its own transaction: the refused operation's transaction never commits.  The actor's
+    # terminal, not this process's: at a sale point it is VENDOR/TERMINAL.
     with svc.store.transaction() as conn:
         log_operation(
             conn,
             at=svc.now(),
-            operator=actor_name,
-            terminal=svc.config.terminal,
+            operator=actor.username,
+            terminal=actor.terminal,
             action=action,
             outcome="refused",
             detail={"reason": reason},
@@ -83,10 +97,10 @@ def _check_login(
     operator: ops.OperatorRecord | None, pin: str, new_pin: str | None
 ) -> tuple[str | None, StsError | None]:
     """(refusal reason for the operation log, error to raise) of one login; (None, None): ok."""
-    if operator is None:
-        return "unknown operator", PermissionDenied("unknown operator or wrong PIN")
-    if not operator.active:
-        return "disabled", PermissionDenied("unknown operator or wrong PIN")
+    if operator is None or not operator.active:
+        spend_check(pin)
+        reason = "unknown operator" if operator is None else "disabled"
+        return reason, PermissionDenied("unknown operator or wrong PIN")
     if operator.failed_logins >= MAX_FAILED_LOGINS:
         return "locked", _locked(operator.username)
     if not verify_pin(pin, operator.pin_hash):
@@ -112,15 +126,22 @@ def _locked(username: str) -> PermissionDenied:
     )
 
 
-def login(svc: Services, username: str, pin: str, *, new_pin: str | None = None) -> Actor:
-    """Check the PIN; the actor carries the open shift at this terminal (if any).
+def pin_login(
+    svc: Services, username: str, pin: str, *, new_pin: str | None, terminal: str,
+    then: Callable[[Connection, ops.OperatorRecord], T], detail: dict[str, object] | None = None,
+) -> T:  # fmt: skip
+    """Check an operator's PIN at ``terminal``; on success, ``then(conn, operator)`` in the same
+    transaction, and its value.  What :func:`login` and a session at a sale-point terminal
+    (:mod:`stsvend.services.sessions`) both go through.
 
     The operator's row is locked while the PIN is checked and the outcome counted, so that
     logins at the same moment are judged one after the other: no more than
     :data:`MAX_FAILED_LOGINS` wrong PINs are ever checked before the lock holds.  ``new_pin``
-    replaces the PIN once this one is verified (required when ``must_change_pin`` is set).
+    replaces the PIN once this one is verified (required when ``must_change_pin`` is set).  A
+    terminal's own operator row (:data:`~stsvend.store.repos.operators.NO_PIN`) is no one's
+    login: it is answered as an unknown operator, and nothing is counted.  Every attempt is in
+    the operation log (``login``; a refusal with its reason, never the PIN), with ``detail``.
     """
-    terminal = svc.config.terminal
     name = parse_username(username)
     if new_pin is not None:
         check_new_pin(new_pin)  # before anything is checked or counted
@@ -128,6 +149,8 @@ def login(svc: Services, username: str, pin: str, *, new_pin: str | None = None)
         try:
             operator: ops.OperatorRecord | None = ops.get_operator(conn, name, lock=True)
         except RecordNotFoundError:
+            operator = None
+        if operator is not None and operator.pin_hash == ops.NO_PIN:
             operator = None
         reason, error = _check_login(operator, pin, new_pin)
         pin_right = reason is None or reason in ("PIN change required", "new PIN same as old")
@@ -137,21 +160,29 @@ def login(svc: Services, username: str, pin: str, *, new_pin: str | None = None)
                 ops.update_operator(
                     conn, operator.id, pin_hash=hash_pin(new_pin), must_change_pin=False
                 )
-        log_operation(
-            conn,
-            at=svc.now(),
-            operator=name,
-            terminal=terminal,
-            action="login",
-            outcome="ok" if reason is None else "refused",
-            detail={"reason": reason} if reason else ({"pin_changed": True} if new_pin else None),
-        )
-        shift = ops.open_shift_of(conn, operator.id, terminal) if operator and not error else None
+        noted = {**(detail or {}), **({"reason": reason} if reason else {})}
+        if reason is None and new_pin:
+            noted["pin_changed"] = True
+        log_operation(conn, at=svc.now(), operator=name, terminal=terminal, action="login",
+                      outcome="ok" if reason is None else "refused",
+                      detail=noted or None)  # fmt: skip
+        done = then(conn, operator) if operator is not None and error is None else None
     if error is not None or operator is None:
         raise error or PermissionDenied("unknown operator or wrong PIN")
-    return Actor(
-        operator.id, operator.username, operator.role, terminal, shift.id if shift else None
-    )
+    return cast(T, done)
+
+
+def login(svc: Services, username: str, pin: str, *, new_pin: str | None = None) -> Actor:
+    """Check the PIN (:func:`pin_login`); the actor carries the open shift at this terminal
+    (if any)."""
+    terminal = svc.config.terminal
+
+    def acting(conn: Connection, operator: ops.OperatorRecord) -> Actor:
+        shift = ops.open_shift_of(conn, operator.id, terminal)
+        return Actor(operator.id, operator.username, operator.role, terminal,
+                     shift.id if shift else None)  # fmt: skip
+
+    return pin_login(svc, username, pin, new_pin=new_pin, terminal=terminal, then=acting)
 
 
 def authorize(svc: Services, actor: Actor, action: Action) -> None:
@@ -159,7 +190,7 @@ def authorize(svc: Services, actor: Actor, action: Action) -> None:
     try:
         check_permission(Role.parse(actor.role), action)
     except PermissionDenied as exc:
-        _log_refusal(svc, actor.username, action.value, exc.message)
+        _log_refusal(svc, actor, action.value, exc.message)
         raise
 
 

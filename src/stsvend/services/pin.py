@@ -37,6 +37,7 @@ __all__ = [
     "check_pin_format",
     "hash_pin",
     "random_pin",
+    "spend_check",
     "verify_pin",
 ]
 
@@ -120,3 +121,10 @@ def verify_pin(pin: str, stored: str) -> bool:
     except (ValueError, InputError):
         return False
     return hmac.compare_digest(actual, bytes.fromhex(digest))
+
+
+def spend_check(pin: str) -> None:
+    """Take as long as checking ``pin`` against a stored hash of today's cost, and match
+    nothing: a login for a name with no hash to check (unknown, disabled) answers no sooner
+    than a wrong PIN, so its timing does not tell which names exist."""
+    verify_pin(pin, f"scrypt${_LOG2_N}${_R}${_P}${'00' * _SALT_BYTES}${'00' * 32}")

@@ -1,13 +1,14 @@
 """Selling through a vendor's terminal: purchase, trial, meter lookup, fetch result, reprint.
 
 Every operation runs as the terminal (:func:`~stsvend.services.terminals.terminal_actor`): its
-operator row, in its open batch, in its role of the one role table.  A purchase is a credit
-vend (:func:`~stsvend.services.vend.vend`) whose transaction also takes the amount from the
-vendor's float and credits the commission (:class:`VendorFloatDebit`); the answer is stored in
-that same transaction.  Purchase ids are the vendor's own: a repeat of an id with the same
-content gets the stored answer (marked replayed) and issues nothing, the same id with other
-content is refused (``idempotency_mismatch``), and another vendor's ids are never seen.  A
-receipt or purchase of another vendor is answered as not found, never as forbidden.
+operator row, in its open batch, in its role of the one role table — or, under a person's
+session (:mod:`stsvend.services.sessions`), as that person, in their shift and role.  A
+purchase is a credit vend (:func:`~stsvend.services.vend.vend`) whose transaction also takes
+the amount from the vendor's float and credits the commission (:class:`VendorFloatDebit`); the
+answer is stored in that same transaction.  Purchase ids are the vendor's own: a repeat of an
+id with the same content gets the stored answer (marked replayed) and issues nothing, the same
+id with other content is refused (``idempotency_mismatch``), and another vendor's ids are never
+seen.  A receipt or purchase of another vendor is answered as not found, never as forbidden.
 """
 
 from __future__ import annotations

@@ -11,7 +11,8 @@ A terminal acts in one role of the one role table (:class:`~stsvend.vending.role
 ``clerk`` for sales, ``supervisor``, or ``engineer`` for engineering tokens.  Its sales name an
 operator row of its own, ``VENDOR/TERMINAL`` (:data:`NO_PIN`: no one can log in as it), and
 fall in its open batch (a shift at the terminal ``VENDOR/TERMINAL``), opened by the first sale
-after the last batch closed (:func:`terminal_actor`).
+after the last batch closed (:func:`terminal_actor`).  A person logged in at the terminal
+(:mod:`stsvend.services.sessions`) sells as themselves instead, in their own shift there.
 """
 
 from __future__ import annotations
@@ -110,10 +111,14 @@ class TerminalIdentity:
     role: Role
     prefix: str
     test: bool
-    #: The operator row the terminal's sales name, and its open batch (shift), if any.
+    #: The operator row the terminal's sales name, and its open batch (shift), if any: the
+    #: terminal's own row, or under a person's session (:mod:`stsvend.services.sessions`) the
+    #: person's row and their open shift at this terminal (``role`` is then theirs too).
     operator_id: int = 0
     operator: str = ""
     shift_id: int | None = None
+    #: The person's session the request acts under (None: the terminal itself).
+    session_id: int | None = None
 
     @property
     def place(self) -> str:
@@ -280,8 +285,9 @@ def authenticate(svc: Services, key: str, *, client_cert: str | None = None) -> 
 
 
 def terminal_actor(svc: Services, who: TerminalIdentity) -> Actor:
-    """The actor a terminal's requests run as: its operator row, in its open batch (a shift
-    opened now, and logged, when the last one was closed)."""
+    """The actor a terminal's requests run as: its operator row (or the person's, under a
+    session), in that row's open shift at ``VENDOR/TERMINAL`` — the terminal's batch, or the
+    person's own shift there — opened now, and logged, when none is open."""
     shift_id = who.shift_id
     if shift_id is None:
         with svc.store.transaction() as conn:

@@ -48,6 +48,7 @@ from stsvend.store.log_models import (
 from stsvend.store.vendor_models import (
     SaleAdvice,
     Terminal,
+    TerminalSession,
     Vendor,
     VendorCommission,
     VendorFloat,
@@ -79,6 +80,7 @@ __all__ = [
     "SupplyGroup",
     "Tariff",
     "Terminal",
+    "TerminalSession",
     "TokenLog",
     "Vendor",
     "VendorCommission",

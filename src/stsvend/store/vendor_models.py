@@ -10,6 +10,8 @@ Kept apart from the business tables of :mod:`stsvend.store.models` (which re-exp
 * ``terminal`` holds a terminal's API key only as a SHA-256 hash beside its public prefix.
 * ``sale_advice`` holds a vendor's advice about one of its purchases: confirmed (the token was
   delivered) or reversed (it was not); one per sale, the first advice stands.
+* ``terminal_session`` holds a person's session at a terminal (a login over the API) only as
+  its token's SHA-256 hash.
 """
 
 from __future__ import annotations
@@ -30,8 +32,16 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from stsvend.store.base import Base, BigId, UtcDateTime
 
-__all__ = ["FLOAT_FLOOR_CHECK", "SaleAdvice", "Terminal", "Vendor", "VendorCommission",
-           "VendorFloat", "VendorLedger"]  # fmt: skip
+__all__ = [
+    "FLOAT_FLOOR_CHECK",
+    "SaleAdvice",
+    "Terminal",
+    "TerminalSession",
+    "Vendor",
+    "VendorCommission",
+    "VendorFloat",
+    "VendorLedger",
+]
 
 #: The name the database gives the floor check (``ck_`` + table + name, see store/base.py).
 FLOAT_FLOOR_CHECK = "ck_vendor_float_floor"
@@ -137,3 +147,22 @@ class SaleAdvice(Base):
     terminal: Mapped[str] = mapped_column(String(64))
     #: A reversal advice's reversal sale (its receipt number).
     reversal_id: Mapped[int | None] = mapped_column(ForeignKey("sale.id"), nullable=True)
+
+
+class TerminalSession(Base):
+    """A person logged in at a terminal: what the terminal's requests carrying the session's
+    token act as.  Rows are kept after the session ends (who was logged in where, and when)."""
+
+    __tablename__ = "terminal_session"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    #: SHA-256 of the token (domain-separated); the token itself is never stored.
+    token_hash: Mapped[bytes] = mapped_column(LargeBinary(32), unique=True)
+    terminal_id: Mapped[int] = mapped_column(ForeignKey("terminal.id"), index=True)
+    operator_id: Mapped[int] = mapped_column(ForeignKey("operator.id"))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    #: The last request that used it (written at most about once a minute).
+    last_used_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    #: The end of its longest life, however busy it is.
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    #: When the person logged out (None: not ended by a logout).
+    ended_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
