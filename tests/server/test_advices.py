@@ -198,6 +198,7 @@ def test_the_statement_is_the_terminals_own_vendors(served: Served) -> None:
     for query, why in (("?since=2026-13-01", "a day"), ("?until=yesterday", "a day"),
                        ("?since=2026-01-01&until=2026-03-01", "at most 31 days"),
                        ("?since=2026-02-02&until=2026-02-01", "before the first"),
+                       ("?since=9999-12-31", "a day"), ("?until=0001-01-01", "a day"),
                        ("?vendor=SHOP2", "unknown parameter"),
                        ("?since=2026-01-01&since=2026-01-02", "once")):  # fmt: skip
         assert why in _problem(served.call("GET", f"/v1/statement{query}"), 422, "input")

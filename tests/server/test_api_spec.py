@@ -7,16 +7,21 @@ from __future__ import annotations
 import json
 from enum import Enum
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import attrs
 import pytest
 from jsonschema_rs import Draft202012Validator
 
 from stsvend.server import api_spec
+from stsvend.server.advice_routes import ADVICE_ROUTES
 from stsvend.server.api_spec import Endpoint, Field, document, render
 from stsvend.server.app import openapi_document
+from stsvend.server.batch_routes import BATCH_ROUTES
 from stsvend.server.json_schema import class_schema, field_comments, schema_of
+from stsvend.server.sales_routes import SALE_ROUTES
+from stsvend.server.session_routes import SESSION_ROUTES
+from stsvend.services.context import Services
 from stsvend.services.receipt_model import (
     Breakdown,
     BreakdownLine,
@@ -151,7 +156,20 @@ def test_an_endpoint_is_a_few_lines() -> None:
     op = document((end,))["paths"]["/v1/purchases/{purchase_id}/confirm"]["post"]
     assert op["requestBody"]["required"] is False
     assert op["requestBody"]["content"]["application/json"]["schema"]["properties"] == {}
-    assert [p.get("name") for p in op["parameters"]] == [None, "purchase_id", "since"]
+    assert [p.get("name", p.get("$ref")) for p in op["parameters"]] == [
+        "#/components/parameters/RequestId", "#/components/parameters/Session", "purchase_id",
+        "since"]  # fmt: skip
     assert sorted(op["responses"]) == ["200", "401", "404", "409", "413", "422", "429", "500",
                                        "503"]  # fmt: skip
     assert "Retry-After" in op["responses"]["429"]["headers"]
+
+
+def test_every_route_served_is_declared() -> None:
+    nothing = cast(Services, None)  # the tables only close over the services
+    served = {(method, path) for table in (SALE_ROUTES, BATCH_ROUTES, ADVICE_ROUTES,
+                                           SESSION_ROUTES)
+              for path, (method, _) in table(nothing).items()}  # fmt: skip
+    declared = {(end.method, end.path) for end in api_spec.ENDPOINTS}
+    assert declared - served == {("GET", "/v1/health"), ("GET", "/v1/openapi.json"),
+                                 ("GET", "/v1/vendor"), ("GET", "/metrics")}  # fmt: skip
+    assert served <= declared

@@ -164,6 +164,11 @@ def test_a_fast_path_debit_below_the_floor_fails_the_whole_transaction(shop: Ins
          InputError),
         (lambda i: vendors.statement(i.svc, i.supervisor, "SHOP1", since="2026-02-02",
                                      until="2026-02-01"), InputError),
+        # the first and last days of the calendar have no local midnight after (or before)
+        (lambda i: vendors.statement(i.svc, i.supervisor, "SHOP1", until="9999-12-31"),
+         InputError),
+        (lambda i: vendors.statement(i.svc, i.supervisor, "SHOP1", since="0001-01-01"),
+         InputError),
         (lambda i: vendors.set_commission(i.svc, i.admin, "SHOP1", "1", resource="steam"),
          InputError),
         (lambda i: vendors.vendor_info(i.svc, i.clerk, "SHOP1"), PermissionDenied),

@@ -1,5 +1,6 @@
 """The sale-point API's OpenAPI 3.1 description, made from Python: one :class:`Endpoint` a
-route, the answers' schemas from their attrs classes (:mod:`stsvend.server.json_schema`).
+route (the table is :data:`~stsvend.server.api_endpoints.ENDPOINTS`), the answers' schemas
+from their attrs classes (:mod:`stsvend.server.json_schema`).
 
 ``src/stsvend/server/openapi.json`` (served at ``GET /v1/openapi.json``) and
 ``docs/openapi.json`` are this module's output, written by
@@ -24,79 +25,20 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-import attrs
-from attrs import frozen
-
+from stsvend.server.api_endpoints import ENDPOINTS, JSON, PATH_PARAMETERS, Endpoint, Field
 from stsvend.server.json_schema import REF_PREFIX, schema_of
 from stsvend.server.problems import MEDIA_TYPE
-from stsvend.services.receipt_model import SaleReceipt, TrialResult
-from stsvend.services.sale_point import TENDERS, MeterLookup
-from stsvend.services.vendors import VendorInfo
 
 __all__ = [
     "ENDPOINTS", "PATH_PARAMETERS", "PROBLEMS", "Endpoint", "Field", "document", "main",
     "render",
 ]  # fmt: skip
 
-_JSON = "application/json"
-
-
-@frozen
-class Field:
-    """A request body's field or a query parameter: always a string (the server reads each
-    strictly; an unknown one is refused with 422)."""
-
-    name: str
-    description: str
-    required: bool = True
-    #: The only values allowed (empty: any string).
-    enum: tuple[str, ...] = ()
-
-    def schema(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"type": "string", "description": self.description}
-        if self.enum:
-            out["enum"] = list(self.enum)
-        return out
-
-
-@frozen
-class Endpoint:
-    """One operation: ``answer`` is the attrs class the server answers with
-    (:func:`~stsvend.services.results.as_doc` of it), or a JSON schema as a dict."""
-
-    method: str
-    path: str
-    operation_id: str
-    summary: str
-    answer: type | Mapping[str, Any]
-    #: The success statuses and what each means.
-    ok: Mapping[int, str] = attrs.field(factory=lambda: {200: "done"})
-    #: The refusals this operation gives besides those of its credentials (401, 429) and of
-    #: every terminal endpoint (500, 503); a body brings 413 and 422 too.
-    problems: tuple[int, ...] = ()
-    #: The JSON body's fields (None: no body; empty: nothing, or an empty object).
-    body: tuple[Field, ...] | None = None
-    query: tuple[Field, ...] = ()
-    #: Who may call: "terminal" (a terminal key), "metrics" (the metrics token) or "none".
-    auth: str = "terminal"
-    description: str = ""
-    media: str = _JSON
-    #: Descriptions of its own for some refusals (else :data:`PROBLEMS`'s), by status.
-    notes: Mapping[int, str] = attrs.field(factory=dict)
-    #: Whole responses of its own, by status (a health check's 503 is no problem document).
-    responses: Mapping[int, Mapping[str, Any]] = attrs.field(factory=dict)
-
-
-#: What each path parameter is; a new one is added here.
-PATH_PARAMETERS: dict[str, str] = {
-    "meter": "The meter number (DRN): 11 or 13 digits.",
-    "purchase_id": "The purchase id the terminal chose for the purchase (its vendor's own).",
-    "number": "A receipt number of the terminal's vendor, or `last` for this terminal's last.",
-}
-
 #: What each refusal means in general (the problem's `code` says which exactly; docs/api.md).
 PROBLEMS: dict[int, str] = {
-    401: "unauthenticated: no valid, active credentials (WWW-Authenticate says the scheme)",
+    401: "unauthenticated: no valid, active credentials (WWW-Authenticate says the scheme); "
+         "or session_expired: the person's session given in X-Stsvend-Session is over, "
+         "unknown or another terminal's (log in again)",
     402: "insufficient_funds: the vendor's float and credit limit cannot cover the purchase",
     403: "permission or meter_blocked: this terminal's role may not do this, or the meter is "
          "blocked",
@@ -110,48 +52,6 @@ PROBLEMS: dict[int, str] = {
     500: "error: the server did not expect this; the outcome is unknown (fetch it)",
     503: "storage: the database cannot be used now; the outcome is unknown (ask again)",
 }  # fmt: skip
-
-_METER = Field("meter", "The meter number (DRN): 11 or 13 digits.")
-_AMOUNT = Field("amount", 'The money the customer pays, in major units as text ("50.00").')
-_TENDER = Field("tender", "How the customer paid the vendor (default cash).", False, TENDERS)
-_PURCHASE_ID = Field("purchase_id", "The terminal's id for this purchase, 1-64 characters: "
-                     "the same id again gets the same answer, never a second sale.")  # fmt: skip
-_STATUS = {"type": "object", "required": ["status"], "additionalProperties": False}
-
-#: Every operation of the API, in the order of the description.
-ENDPOINTS: tuple[Endpoint, ...] = (
-    Endpoint("GET", "/v1/health", "health", "Whether the server and its database answer",
-             {**_STATUS, "properties": {"status": {"const": "ok"}}}, auth="none",
-             responses={503: {"description": "the database does not answer", "content": {_JSON: {
-                 "schema": {**_STATUS, "properties": {"status": {"const": "unavailable"}}}}}}}),
-    Endpoint("GET", "/v1/openapi.json", "openapi", "This document", {"type": "object"},
-             auth="none", ok={200: "the OpenAPI description"}),
-    Endpoint("GET", "/v1/vendor", "vendorFloat", "The calling terminal's vendor and its float",
-             VendorInfo, ok={200: "the vendor"}),
-    Endpoint("GET", "/v1/meters/{meter}", "lookupMeter", "Confirm the customer: whether the "
-             "meter can be sold to now, its limits and debt", MeterLookup, problems=(404, 422)),
-    Endpoint("POST", "/v1/trial", "trial", "The figures a purchase would give: no token, no "
-             "money moved", TrialResult, problems=(403, 404, 409), body=(_METER, _AMOUNT)),
-    Endpoint("POST", "/v1/purchases", "purchase", "Sell credit to a meter", SaleReceipt,
-             ok={201: "issued now", 200: "the stored answer of an earlier request with this "
-                 "purchase id (`replayed`: true); nothing was issued again"},
-             problems=(402, 403, 404, 409), body=(_PURCHASE_ID, _METER, _AMOUNT, _TENDER)),
-    Endpoint("GET", "/v1/purchases/{purchase_id}", "fetchPurchase", "Fetch a purchase's "
-             "answer by its id", SaleReceipt, problems=(404, 422),
-             notes={404: "not_found: no purchase with this id was ever received from this "
-                         "vendor: it is safe to send it again"}),
-    Endpoint("GET", "/v1/receipts/{number}", "reprint", "A copy of one of the vendor's receipts",
-             SaleReceipt, problems=(404, 422)),
-    Endpoint("GET", "/metrics", "metrics", "Prometheus metrics of the worker process that "
-             "answers (and of the other workers, added up)", {"type": "string"}, auth="metrics",
-             media="text/plain; version=0.0.4", problems=(404,), ok={200: "the metrics"},
-             description="Text exposition format 0.0.4. Only when the server has a "
-             "metrics_token; without one, 404. Failed tokens count against the address like "
-             "failed terminal keys (docs/server.md).",
-             notes={401: "unauthenticated: no metrics token or the wrong one",
-                    404: "not_found: no metrics_token is configured: there is no such "
-                         "endpoint"}),
-)  # fmt: skip
 
 _INFO = {
     "title": "stsvend sale-point API",
@@ -206,6 +106,15 @@ _REQUEST_ID = {
     "or digit) is replaced by one the server makes.",
     "schema": {"type": "string"},
 }
+_SESSION = {
+    "name": "X-Stsvend-Session",
+    "in": "header",
+    "required": False,
+    "description": "A person's session at this terminal (`POST /v1/sessions`): the request "
+    "acts as that person, in their role and their own batch; one that is over is refused with "
+    "401 session_expired.",
+    "schema": {"type": "string"},
+}
 
 
 def _header(*names: str) -> dict[str, Any]:
@@ -231,8 +140,8 @@ def _statuses(end: Endpoint) -> list[int]:
 
 
 def _operation(end: Endpoint, schemas: dict[str, Any]) -> dict[str, Any]:
-    answer = (dict(end.answer) if isinstance(end.answer, Mapping)
-              else schema_of(end.answer, schemas))  # fmt: skip
+    answer = (None if end.answer is None else dict(end.answer)
+              if isinstance(end.answer, Mapping) else schema_of(end.answer, schemas))  # fmt: skip
     op: dict[str, Any] = {"operationId": end.operation_id, "summary": end.summary}
     if end.description:
         op["description"] = end.description
@@ -241,6 +150,10 @@ def _operation(end: Endpoint, schemas: dict[str, Any]) -> dict[str, Any]:
     elif end.auth == "metrics":
         op["security"] = [{"metricsToken": []}]
     params: list[dict[str, Any]] = [{"$ref": "#/components/parameters/RequestId"}]
+    if end.auth == "terminal" and end.session == "optional":
+        params.append({"$ref": "#/components/parameters/Session"})
+    elif end.auth == "terminal" and end.session == "required":
+        params.append({**_SESSION, "required": True})
     for name in re.findall(r"\{(\w+)\}", end.path):
         params.append({"name": name, "in": "path", "required": True,
                        "description": PATH_PARAMETERS[name],
@@ -258,11 +171,12 @@ def _operation(end: Endpoint, schemas: dict[str, Any]) -> dict[str, Any]:
         required = [field.name for field in end.body if field.required]
         if required:
             body["required"] = required
-        op["requestBody"] = {"required": bool(required), "content": {_JSON: {"schema": body}}}
+        op["requestBody"] = {"required": bool(required), "content": {JSON: {"schema": body}}}
     responses: dict[str, Any] = {}
     for status, meaning in end.ok.items():
-        responses[str(status)] = {"description": meaning, "headers": _header(),
-                                  "content": {end.media: {"schema": answer}}}  # fmt: skip
+        responses[str(status)] = {"description": meaning, "headers": _header()}
+        if answer is not None:
+            responses[str(status)]["content"] = {end.media: {"schema": answer}}
     for status in _statuses(end):
         extra = {401: ("WWW-Authenticate",), 429: ("Retry-After",)}.get(status, ())
         responses[str(status)] = _problem(end.notes.get(status, PROBLEMS[status]), *extra)
@@ -292,7 +206,7 @@ def document(endpoints: tuple[Endpoint, ...] = ENDPOINTS) -> dict[str, Any]:
             "securitySchemes": _SECURITY,
             "schemas": dict(sorted(schemas.items())),
             "headers": _HEADERS,
-            "parameters": {"RequestId": _REQUEST_ID},
+            "parameters": {"RequestId": _REQUEST_ID, "Session": _SESSION},
         },
         "security": [{"terminalKey": []}],
     }

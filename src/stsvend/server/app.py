@@ -16,7 +16,11 @@ Endpoints:
 * ``GET /v1/vendor`` — the calling terminal's vendor and its float;
 * the sale-point operations of :mod:`stsvend.server.sales_routes` (meter lookup, trial,
   purchase, fetch result, reprint);
-* the advices and the statement of :mod:`stsvend.server.advice_routes`.
+* the batches and the tokens besides credit of :mod:`stsvend.server.batch_routes`;
+* the advices and the statement of :mod:`stsvend.server.advice_routes`;
+* a person's session, log in and out, of :mod:`stsvend.server.session_routes`.
+
+Every one of them is declared in :mod:`stsvend.server.api_endpoints`.
 """
 
 from __future__ import annotations

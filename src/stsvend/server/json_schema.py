@@ -60,12 +60,25 @@ def _prose(text: str) -> str:
 
 
 def field_comments(cls: type) -> dict[str, str]:
-    """The ``#:`` comment just above each field of ``cls``, by field name (lines joined).
+    """The ``#:`` comment just above each field of ``cls`` or of the class it inherits the
+    field from, by field name (lines joined).
 
     >>> from stsvend.services.receipt_model import SalePoint
     >>> field_comments(SalePoint)["float_left"][:40]
     "The vendor's float just after this sale,"
+    >>> from stsvend.services.batches import KindTotals
+    >>> field_comments(KindTotals)["count"]
+    'How many operations.'
     """
+    found: dict[str, str] = {}
+    for each in cls.__mro__:  # the class's own comment first
+        if attrs.has(each):
+            for name, text in _own_comments(each).items():
+                found.setdefault(name, text)
+    return found
+
+
+def _own_comments(cls: type) -> dict[str, str]:
     try:
         lines = inspect.getsource(cls).splitlines()
     except (OSError, TypeError):  # no source (a class made at run time)

@@ -9,6 +9,10 @@ it, the totals by entry and the closing balance.  Staff read any vendor's
 
 >>> parse_day("2026-03-10", "the day"), parse_day(None, "the day")
 (datetime.date(2026, 3, 10), None)
+>>> parse_day("9999-12-31", "the day")
+Traceback (most recent call last):
+...
+stsvend.errors.InputError: the day is a day of the years 1900 to 9998, got '9999-12-31'
 >>> vendor_code(" shop-1 ")
 'SHOP-1'
 """
@@ -57,6 +61,8 @@ SETTLEMENT_COLUMNS = ("vendor", "day", "currency", "record", "at", "entry", "amo
                       "receipt", "purchase_id", "reference", "recorded_by", "balance")  # fmt: skip
 _CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9-]{0,31}")
 _DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+#: The years a day may be in (as the reports'); beyond, a day's bounds overflow.
+_FIRST_YEAR, _LAST_YEAR = 1900, 9998
 
 
 @frozen
@@ -106,9 +112,14 @@ def parse_day(text: str | None, what: str) -> date | None:
     if not (isinstance(text, str) and _DAY.fullmatch(text)):
         raise InputError(f"{what} is a day, YYYY-MM-DD, got {text!r}")
     try:
-        return date.fromisoformat(text)
+        day = date.fromisoformat(text)
     except ValueError:
         raise InputError(f"{what} is a day, YYYY-MM-DD, got {text!r}") from None
+    # The calendar's first and last days have no local midnight before or after them.
+    if not _FIRST_YEAR <= day.year <= _LAST_YEAR:
+        raise InputError(f"{what} is a day of the years {_FIRST_YEAR} to {_LAST_YEAR}, "
+                         f"got {text!r}")  # fmt: skip
+    return day
 
 
 def _period(since: str | None, until: str | None) -> tuple[date | None, date | None]:
