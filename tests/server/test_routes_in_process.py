@@ -147,8 +147,9 @@ def test_the_body_limit_by_length_and_by_chunks(shop: Shop) -> None:
 def test_the_worker_factory_opens_the_installation(monkeypatch: pytest.MonkeyPatch,
                                                    tmp_path: Path) -> None:  # fmt: skip
     from stsvend.server import asgi
+    from stsvend.store.errors import SchemaError
 
     monkeypatch.setenv("STSVEND_DATA_DIR", str(tmp_path / "empty"))
     monkeypatch.setenv("STSVEND_DATABASE_URL", f"sqlite:///{tmp_path / 'new.db'}")
-    with pytest.raises(Exception, match="migrat|empty|stsvend db upgrade|schema"):
+    with pytest.raises(SchemaError, match="run `stsvend init` first"):
         asgi.app()  # no store there yet: refused, as the CLI refuses it
