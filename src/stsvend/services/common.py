@@ -49,6 +49,7 @@ __all__ = [
     "maybe_seal",
     "meter_context",
     "meter_limits",
+    "meter_or_replay",
     "month_state",
     "normalise_drn",
     "replay",
@@ -216,6 +217,15 @@ def replay(
         any_meter=any_meter,
     )
     return attrs.evolve(decode(sale.result), receipt=sale.id, replayed=True)
+
+
+def meter_or_replay(
+    conn: Connection, actor: Actor, drn: str, request_id: str, kind: str, digest: str
+) -> tuple[MeterContext, SaleReceipt | None]:
+    """Lock the meter, then find the stored answer to an earlier request with this id (None:
+    there is none; a different request under it is refused)."""
+    ctx = load_meter(conn, drn)
+    return ctx, replay(conn, request_id, kind, ctx.meter.id, digest, scope=actor.request_scope)
 
 
 def with_replay(

@@ -13,6 +13,7 @@ from stsvend.services.auth import authorize, require_shift
 from stsvend.services.common import (
     issue_once,
     load_meter,
+    meter_or_replay,
     normalise_drn,
     replay,
     request_content,
@@ -75,9 +76,7 @@ def engineering_token(
     def work() -> SaleReceipt:
         now = svc.now()
         with svc.store.transaction() as conn:
-            ctx = load_meter(conn, meter)
-            stored = replay(conn, request_id, "engineering", ctx.meter.id, digest,
-                                 scope=actor.request_scope)  # fmt: skip
+            ctx, stored = meter_or_replay(conn, actor, meter, request_id, "engineering", digest)
             if stored is not None:
                 return stored
             request = check_engineering(

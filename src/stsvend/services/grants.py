@@ -12,11 +12,10 @@ from stsvend.services.common import (
     account_state,
     calendar,
     issue_once,
-    load_meter,
+    meter_or_replay,
     month_state,
     normalise_drn,
     open_account,
-    replay,
     request_content,
     request_id_of,
 )
@@ -57,9 +56,7 @@ def emergency_credit(
     def work() -> SaleReceipt:
         now = svc.now()
         with svc.store.transaction() as conn:
-            ctx = load_meter(conn, meter)
-            stored = replay(conn, request_id, "emergency", ctx.meter.id, digest,
-                                 scope=actor.request_scope)  # fmt: skip
+            ctx, stored = meter_or_replay(conn, actor, meter, request_id, "emergency", digest)
             if stored is not None:
                 return stored
             check_meter_can_receive(
@@ -146,9 +143,7 @@ def free_issue(
     def work() -> SaleReceipt:
         now = svc.now()
         with svc.store.transaction() as conn:
-            ctx = load_meter(conn, meter)
-            stored = replay(conn, request_id, "free_issue", ctx.meter.id, digest,
-                                 scope=actor.request_scope)  # fmt: skip
+            ctx, stored = meter_or_replay(conn, actor, meter, request_id, "free_issue", digest)
             if stored is not None:
                 return stored
             account = open_account(conn, ctx.meter)

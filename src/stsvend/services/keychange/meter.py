@@ -14,8 +14,8 @@ from stsvend.services.common import (
     key_data_from_dict,
     key_data_to_dict,
     load_meter,
+    meter_or_replay,
     normalise_drn,
-    replay,
     request_content,
     request_id_of,
 )
@@ -61,9 +61,7 @@ def key_change_meter(
     def work() -> SaleReceipt:
         now = svc.now()
         with svc.store.transaction() as conn:
-            ctx = load_meter(conn, meter)
-            stored = replay(conn, request_id, "key_change", ctx.meter.id, digest,
-                                 scope=actor.request_scope)  # fmt: skip
+            ctx, stored = meter_or_replay(conn, actor, meter, request_id, "key_change", digest)
             if stored is not None:
                 return stored
             if ctx.key_change is not None:
@@ -118,9 +116,7 @@ def issue_key_change(
     def work() -> SaleReceipt:
         now = svc.now()
         with svc.store.transaction() as conn:
-            ctx = load_meter(conn, meter)
-            stored = replay(conn, request_id, "key_change", ctx.meter.id, digest,
-                            scope=actor.request_scope)  # fmt: skip
+            ctx, stored = meter_or_replay(conn, actor, meter, request_id, "key_change", digest)
             if stored is not None:
                 return stored
             change = ctx.key_change
