@@ -11,14 +11,18 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy import text
+from sqlalchemy.engine import Connection
 
 from stsvend.errors import InputError
 from stsvend.services import terminals, vend, vendors
 from stsvend.services.results import as_doc
+from stsvend.services.sale_point import VendorFloatDebit
+from stsvend.services.terminals import TerminalIdentity
 from stsvend.store.errors import DuplicateRecordError, FloatFloorError, RecordNotFoundError
 from stsvend.store.repos import vendors as repo
 from stsvend.vending.errors import InsufficientFunds, PermissionDenied
 from stsvend.vending.floats import FLOAT_SLOTS, floors, rebalance, spread
+from stsvend.vending.roles import Role
 from tests.services.helpers import Installation, drn, installation, installation_on
 from tests.store.pgdb import requires_postgres, temporary_database
 
@@ -42,16 +46,26 @@ def _sale_id(inst: Installation) -> int:
     return receipt.number
 
 
+def _debit(inst: Installation, conn: Connection, amount: int, *, terminal_id: int,
+           sale_id: int, refill: bool = False) -> int:  # fmt: skip
+    """Stage a sale's float debit in ``conn`` as a purchase does; returns the commission."""
+    vendor = repo.get_vendor(conn, "SHOP1")
+    who = TerminalIdentity(vendor.id, vendor.code, terminal_id, "TILL", Role.CLERK,
+                           "000000000000", vendor.test, operator="SHOP1/TILL")  # fmt: skip
+    debit = VendorFloatDebit(who, "cash", vendor.currency, refill, inst.svc.now)
+    point = debit.price(conn, amount=amount, resource=0, terms=None)
+    debit.stage(conn, point, sale_id=sale_id, amount=amount, at=inst.svc.now(),
+                recorded_by="SHOP1/TILL")  # fmt: skip
+    return point.commission
+
+
 def _sell(inst: Installation, amount: int, *, terminal_id: int, sale_id: int) -> int:
     """One sale's float debit in a transaction of its own, the way a purchase takes it."""
 
     def run(refill: bool) -> int:
         with inst.svc.store.transaction() as conn:
-            vendor = repo.get_vendor(conn, "SHOP1")
-            return vendors.stage_sale_debit(
-                conn, vendor, terminal_id=terminal_id, amount=amount, resource=0,
-                sale_id=sale_id, at=inst.svc.now(), recorded_by="TILL", refill=refill,
-            )  # fmt: skip
+            return _debit(inst, conn, amount, terminal_id=terminal_id, sale_id=sale_id,
+                          refill=refill)  # fmt: skip
 
     return vendors.sell_from_float(run)
 
@@ -137,9 +151,7 @@ def test_the_credit_limit_lets_the_float_go_below_zero_and_no_further(shop: Inst
 def test_a_fast_path_debit_below_the_floor_fails_the_whole_transaction(shop: Installation) -> None:
     sale = _sale_id(shop)
     with pytest.raises(FloatFloorError), shop.svc.store.transaction() as conn:
-        vendor = repo.get_vendor(conn, "SHOP1")
-        vendors.stage_sale_debit(conn, vendor, terminal_id=1, amount=100, resource=0,
-                                 sale_id=sale, at=shop.svc.now(), recorded_by="T")  # fmt: skip
+        _debit(shop, conn, 100, terminal_id=1, sale_id=sale)
     assert shop.count("vendor_ledger") == 0
 
 

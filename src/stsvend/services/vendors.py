@@ -2,7 +2,8 @@
 and the float debit of a sale.
 
 A sale through a vendor takes its amount from the vendor's float and gives the commission back
-(:func:`stage_sale_debit`, inside the sale's own transaction).  The float lives in slots
+(:class:`~stsvend.services.sale_point.VendorFloatDebit`, inside the sale's own
+transaction).  The float lives in slots
 (:mod:`stsvend.vending.floats`): a terminal debits its own slot first, so that one vendor's
 terminals do not queue on one row; a slot that cannot cover a sale is refilled from the others
 when the sale is tried again (:func:`sell_from_float`: the second try locks the vendor's slots
@@ -33,7 +34,6 @@ True
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from datetime import datetime
 from typing import TypeVar
 
 from attrs import frozen
@@ -56,10 +56,8 @@ from stsvend.store.writes import flush
 from stsvend.vending.floats import (
     BASIS_POINTS,
     InsufficientFunds,
-    commission,
     floors,
     rebalance,
-    slot_for,
     spread,
 )
 from stsvend.vending.money import Money
@@ -78,7 +76,6 @@ __all__ = [
     "sell_from_float",
     "set_commission",
     "set_credit_limit",
-    "stage_sale_debit",
     "statement",
     "vendor_info",
 ]
@@ -286,36 +283,6 @@ def statement(
     """The vendor's float from day ``since`` to day ``until`` (YYYY-MM-DD, both included, in
     the store's time zone; either may be left open)."""
     return staff_statement(svc, actor, code, since, until)
-
-
-def stage_sale_debit(
-    conn: Connection, vendor: repo.VendorRecord, *, terminal_id: int, amount: int,
-    resource: int, sale_id: int, at: datetime, recorded_by: str, refill: bool = False,
-) -> int:  # fmt: skip
-    """Take a sale of ``amount`` from the vendor's float and credit its commission, in the
-    sale's transaction; returns the commission.
-
-    Fast path (``refill`` False): the debit of the terminal's slot is staged, so the slot's row
-    is locked only by the transaction's last statement; a slot that cannot cover it fails the
-    whole transaction with FloatFloorError.  Slow path (``refill`` True, the sale's second
-    try, see :func:`sell_from_float`): every slot of the vendor is locked here, in slot order,
-    and the float shared out so that the terminal's slot can cover the sale, which then cannot
-    fail for want of money; InsufficientFunds when the whole float cannot.
-    """
-    rate = repo.commission_rates(conn, vendor.id).get(resource, vendor.commission_bp)
-    paid = commission(amount, rate)
-    slot = slot_for(terminal_id)
-    if refill:
-        slots = repo.lock_slots(conn, vendor.id)
-        shared = rebalance([b for _, b, _ in slots], [f for _, _, f in slots], slot=slot,
-                           need=amount - paid)  # fmt: skip
-        repo.set_slots(conn, vendor.id, shared)
-    repo.stage_debit(conn, vendor.id, slot=slot, net=amount - paid)
-    lines: list[tuple[str, int, int | None, str | None]] = [("sale", -amount, sale_id, None)]
-    if paid:
-        lines.append(("commission", paid, sale_id, None))
-    repo.stage_ledger(conn, vendor.id, at, lines, recorded_by)
-    return paid
 
 
 def sell_from_float(run: Callable[[bool], T]) -> T:

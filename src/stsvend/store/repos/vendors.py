@@ -63,7 +63,6 @@ __all__ = [
     "set_terminal",
     "stage_debit",
     "stage_ledger",
-    "terminal_by_prefix",
     "terminal_login",
     "update_vendor",
     "vendor_by_id",
@@ -296,11 +295,6 @@ def get_terminal(conn: Connection, vendor_id: int, code: str) -> TerminalRecord:
     if row is None:
         raise RecordNotFoundError(f"no terminal {code} of this vendor")
     return TerminalRecord(*row)
-
-
-def terminal_by_prefix(conn: Connection, prefix: str) -> TerminalRecord | None:
-    row = conn.execute(select(*_TERMINAL_COLUMNS).where(Terminal.key_prefix == prefix)).first()
-    return None if row is None else TerminalRecord(*row)
 
 
 def list_terminals(conn: Connection, vendor_id: int) -> list[TerminalRecord]:
