@@ -79,6 +79,9 @@ def test_a_purchase_the_float_cannot_cover_is_refused(served: Served) -> None:
     assert refused.json()["code"] == "insufficient_funds"
     assert served.call("GET", "/v1/purchases/p-broke", "SHOP2/POS-1").status_code == 404
     assert _float(served, "SHOP2/POS-1") == left
+    # The refusal is in the operation log, under the terminal's name.
+    assert ("SHOP2/POS-1", "refused", {"reason": "insufficient_funds"}) in served.cli.operations(
+        "vend")
 
 
 def test_a_purchase_on_a_meter_with_a_key_change_gets_its_tokens_first(served: Served) -> None:
