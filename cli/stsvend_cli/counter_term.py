@@ -43,14 +43,17 @@ class SessionEnd(Exception):
 
 
 class Terminal:
-    """Standard input and output of a counter session, with an idle time in seconds."""
+    """Standard input and output of a counter session, with an idle time in seconds (the
+    keys come from ``fd``, standard input by default)."""
 
-    def __init__(self, idle_seconds: float) -> None:
+    def __init__(self, idle_seconds: float, fd: int | None = None) -> None:
         self.idle_seconds = idle_seconds
-        self.fd = sys.stdin.fileno()
+        self.fd = sys.stdin.fileno() if fd is None else fd
         self._busy = False
         self._hangup = False
         self._previous: dict[int, Any] = {}
+        self._wake: tuple[int, int] | None = None
+        self._previous_wake = -1
 
     # -- signals -----------------------------------------------------------------------------
 
@@ -60,8 +63,19 @@ class Terminal:
         for sig in (signal.SIGHUP, signal.SIGTERM):
             self._previous[sig] = signal.signal(sig, self._on_hangup)
         self._previous[signal.SIGINT] = signal.signal(signal.SIGINT, self._on_interrupt)
+        # A signal that lands between the last Python step and the wait itself would not
+        # interrupt the wait: the wake-up pipe is waited on too, so the wait always ends.
+        self._wake = os.pipe()
+        for end in self._wake:
+            os.set_blocking(end, False)
+        self._previous_wake = signal.set_wakeup_fd(self._wake[1], warn_on_full_buffer=False)
 
     def uninstall(self) -> None:
+        if self._wake is not None:
+            signal.set_wakeup_fd(self._previous_wake)
+            for end in self._wake:
+                os.close(end)
+            self._wake = None
         for sig, handler in self._previous.items():
             signal.signal(sig, handler)
         self._previous.clear()
@@ -149,11 +163,17 @@ class Terminal:
             left = deadline - time.monotonic()
             if left <= 0:
                 raise SessionEnd("idle", mid_sale=mid_sale)
+            waited = [self.fd] if self._wake is None else [self.fd, self._wake[0]]
             try:
-                ready, _, _ = select.select([self.fd], [], [], left)
+                ready, _, _ = select.select(waited, [], [], left)
             except InterruptedError:  # pragma: no cover - PEP 475 retries select itself
                 continue
-            if not ready:
+            if self._wake is not None and self._wake[0] in ready:
+                # The signal's handler has run by now (or runs at the next step); one it
+                # ignores (Ctrl-C while a sale is written) leaves the wait going on.
+                with contextlib.suppress(BlockingIOError):
+                    os.read(self._wake[0], 64)
+            if self.fd not in ready:
                 continue
             try:
                 chunk = os.read(self.fd, _MAX_LINE)
