@@ -33,4 +33,5 @@ COMMANDS: dict[str, str] = {
     "vendors": "stsvend_cli.vendor_cmds:vendors",
     "terminals": "stsvend_cli.vendor_cmds:terminals",
     "serve": "stsvend_cli.serve_cmd:serve",
+    "adapters": "stsvend_cli.adapter_cmds:adapters",
 }

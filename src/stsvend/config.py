@@ -54,6 +54,10 @@ __all__ = ["ENV_PREFIX", "Config", "ConfigError", "default_data_dir", "load_conf
 ENV_PREFIX = "STSVEND_"
 
 
+#: The adapters' settings tables: ("GROUP.NAME", ((key, value), ...)) each.
+AdapterTables = tuple[tuple[str, tuple[tuple[str, Any], ...]], ...]
+
+
 class ConfigError(StsError):
     """The configuration file or an environment variable is not usable."""
 
@@ -131,10 +135,31 @@ class Config:
     #: (setting, where its value came from: ``STSVEND_<NAME>`` or the file's path), for each
     #: setting the file or the environment gave.
     sources: tuple[tuple[str, str], ...] = ()
+    #: The ``[adapters.GROUP.NAME]`` tables of the file, each as ("GROUP.NAME", ((key, value),
+    #: ...)): the
+    #: settings of the plug-in adapters (:mod:`stsvend.adapters`), read by
+    #: :meth:`adapter_settings`.  Secrets (passwords, API tokens) never sit here: an adapter
+    #: takes them from the environment.
+    adapters: AdapterTables = field(
+        default=(), repr=False, eq=False
+    )
 
     def source_of(self, name: str) -> str | None:
         """Where the value of setting ``name`` came from (None: the default or the store)."""
         return dict(self.sources).get(name)
+
+    def adapter_settings(self, group: str, name: str) -> dict[str, Any] | None:
+        """The ``[adapters.GROUP.NAME]`` table of the configuration file (None: there is none).
+
+        >>> cfg = Config(Path("/srv"), "sqlite://", "T1",
+        ...              adapters=(("notify.smtp", (("host", "mail.example"), ("port", 25))),))
+        >>> cfg.adapter_settings("notify", "smtp"), cfg.adapter_settings("notify", "sms")
+        ({'host': 'mail.example', 'port': 25}, None)
+        """
+        for adapter, pairs in self.adapters:
+            if adapter == f"{group}.{name}":
+                return dict(pairs)
+        return None
 
     @property
     def zone(self) -> ZoneInfo:
@@ -247,6 +272,33 @@ def _read_toml(path: Path) -> dict[str, Any]:
     return section
 
 
+_ADAPTER_NAME = re.compile(r"[a-z][a-z0-9_-]{0,39}")
+_SECRET_KEYS = ("password", "secret", "token", "api_key", "apikey")
+
+def _adapter_tables(raw: Any, path: Path) -> AdapterTables:
+    # [adapters.GROUP.NAME] tables, kept as ("GROUP.NAME", ((key, value), ...)).
+    shape = f"{path}: [adapters] holds tables [adapters.GROUP.NAME] (e.g. [adapters.notify.smtp])"
+    if not isinstance(raw, dict):
+        raise ConfigError(shape)
+    tables = []
+    for group, named in sorted(raw.items()):
+        if not isinstance(named, dict) or not all(isinstance(t, dict) for t in named.values()):
+            raise ConfigError(shape)
+        for name, table in sorted(named.items()):
+            for part in (group, name):
+                if not _ADAPTER_NAME.fullmatch(part):
+                    raise ConfigError(f"{path}: adapter name {part!r} is not 1-40 of a-z 0-9 _ -")
+            for key in table:
+                # "password_env = 'SMTP_PASSWORD'" names the variable; "password = …" is refused.
+                if not key.endswith("_env") and any(w in key.lower() for w in _SECRET_KEYS):
+                    raise ConfigError(
+                        f"{path}: [adapters.{group}.{name}] {key}: a secret is taken only from "
+                        "the environment (name its variable with a key ending in _env)"
+                    )
+            tables.append((f"{group}.{name}", tuple(sorted(table.items()))))
+    return tuple(tables)
+
+
 def _check(config: Config) -> None:
     """Refuse a currency or default vend limit that no sale could use, or half a TLS setting,
     now, not at a sale or at the server's start."""
@@ -288,6 +340,7 @@ def load_config(env: Mapping[str, str] | None = None, *, config_file: Path | Non
     file_values = _read_toml(path)
     if "data_dir" in file_values and not data_dir_text:
         data_dir = Path(_convert("data_dir", file_values["data_dir"], str(path))).expanduser()
+    adapters = _adapter_tables(file_values.pop("adapters", {}), path)
     for name, value in file_values.items():
         if name == "data_dir":
             continue
@@ -310,7 +363,7 @@ def load_config(env: Mapping[str, str] | None = None, *, config_file: Path | Non
         database_url=f"sqlite:///{data_dir / 'stsvend.db'}",
         terminal=socket.gethostname() or "terminal",
     )
-    config = evolve(base, **values, sources=tuple(sorted(sources.items())))
+    config = evolve(base, **values, sources=tuple(sorted(sources.items())), adapters=adapters)
     try:
         config.zone  # noqa: B018  # validate the zone name now, not at the first sale
     except (ZoneInfoNotFoundError, ValueError, OSError):

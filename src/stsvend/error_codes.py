@@ -111,6 +111,7 @@ _ROWS: tuple[tuple[str, Outcome, int, str], ...] = (
     ("config", _S, 500, "the configuration is invalid"),
     ("time_zone", _S, 500, "the time zone is unknown or contradicts the store"),
     ("output_file", _S, 500, "an output file cannot be written"),
+    ("adapter", _S, 503, "a plug-in adapter is missing, does not load or is not configured"),
     # a sale-point client (stsvend.client): the server did not answer
     ("unavailable", _S, 503, "the sale-point server cannot be reached; nothing was done"),
     ("outcome_unknown", _S, 504, "the server did not answer: fetch the purchase by its id"),
