@@ -198,6 +198,8 @@ class Account(Base):
     debt_recovery_bp: Mapped[int] = mapped_column(Integer, default=0)
     #: Emergency credit issued and not yet repaid (minor units).
     emergency_debt: Mapped[int] = mapped_column(BigInteger, default=0)
+    #: The CRM's premise number where the meter is installed (no address); NULL: not known.
+    premise: Mapped[str | None] = mapped_column(String(40), nullable=True, index=True)
     opened_at: Mapped[datetime] = mapped_column(UtcDateTime)
     closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
 
