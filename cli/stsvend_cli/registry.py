@@ -33,6 +33,7 @@ COMMANDS: dict[str, str] = {
     "vendors": "stsvend_cli.vendor_cmds:vendors",
     "terminals": "stsvend_cli.vendor_cmds:terminals",
     "serve": "stsvend_cli.serve_cmd:serve",
+    "readings": "stsvend_cli.readings_cmds:readings",
     "adapters": "stsvend_cli.adapter_cmds:adapters",
     "worker": "stsvend_cli.worker_cmd:worker",
 }

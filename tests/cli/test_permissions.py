@@ -79,6 +79,9 @@ CASES: list[tuple[list[str], Action, dict[str, str]]] = [
     (["terminals", "list", "SHOP1"], Action.VENDORS_VIEW, {}),
     (["terminals", "rotate", "SHOP1", "TILL-1"], Action.VENDORS_MANAGE, {}),
     (["terminals", "revoke", "SHOP1", "TILL-1"], Action.VENDORS_MANAGE, {}),
+    (["readings", "import", "{readingsfile}"], Action.READINGS_INGEST, {}),
+    (["readings", "list", M[1]], Action.READINGS_VIEW, {}),
+    (["readings", "purge", "--keep-months", "12"], Action.READINGS_PURGE, {}),
 ]  # fmt: skip
 
 
@@ -100,7 +103,9 @@ def test_every_role_for_this_command(
     keyfile.write_text(DEMO_KEY_FILE_TEXT)
     csvfile = tmp_path / "import.csv"
     csvfile.write_text("drn,sgc,krn,key_type,base_date\n01000000990,123456,1,2,2014\n")
-    line = [a.format(keyfile=keyfile, csvfile=csvfile) for a in args]
+    readingsfile = tmp_path / "readings.csv"
+    readingsfile.write_text(f"drn,read_at,energy_wh\n{M[1]},2026-11-01T00:00Z,5\n")
+    line = [a.format(keyfile=keyfile, csvfile=csvfile, readingsfile=readingsfile) for a in args]
     refused = [r for r in ROLES if not is_allowed(Role(r), action)]
     allowed = [r for r in ROLES if is_allowed(Role(r), action)]
 

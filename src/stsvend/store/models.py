@@ -45,6 +45,7 @@ from stsvend.store.log_models import (
     SaleRecord,
     TokenLog,
 )
+from stsvend.store.reading_models import MeterReading, ReadingHead
 from stsvend.store.vendor_models import (
     SaleAdvice,
     Terminal,
@@ -69,9 +70,11 @@ __all__ = [
     "LogSealEntry",
     "LogSealedHead",
     "Meter",
+    "MeterReading",
     "MeterTid",
     "OperationLog",
     "Operator",
+    "ReadingHead",
     "Sale",
     "SaleAdvice",
     "SaleRecord",

@@ -93,6 +93,9 @@ class Action(enum.Enum):
     VENDORS_VIEW = "vendors.view"
     VENDORS_MANAGE = "vendors.manage"
     VENDORS_DEPOSIT = "vendors.deposit"
+    READINGS_VIEW = "readings.view"
+    READINGS_INGEST = "readings.ingest"
+    READINGS_PURGE = "readings.purge"
 
 
 _DESCRIPTIONS: dict[Action, str] = {
@@ -133,6 +136,9 @@ _DESCRIPTIONS: dict[Action, str] = {
     Action.VENDORS_VIEW: "view vendors, their floats and statements",
     Action.VENDORS_MANAGE: "manage vendors, commissions, credit limits and terminals",
     Action.VENDORS_DEPOSIT: "record a vendor's float deposit",
+    Action.READINGS_VIEW: "view meter readings",
+    Action.READINGS_INGEST: "take in meter readings",
+    Action.READINGS_PURGE: "remove meter readings past their retention",
 }
 
 _C, _S, _E, _A, _D = Role.CLERK, Role.SUPERVISOR, Role.ENGINEER, Role.AUDITOR, Role.ADMIN
@@ -177,6 +183,9 @@ PERMISSIONS: Mapping[Action, frozenset[Role]] = {
     Action.VENDORS_VIEW: frozenset({_S, _A, _D}),
     Action.VENDORS_MANAGE: frozenset({_D}),
     Action.VENDORS_DEPOSIT: frozenset({_S}),
+    Action.READINGS_VIEW: frozenset({_S, _E, _A, _D}),
+    Action.READINGS_INGEST: frozenset({_E, _D}),
+    Action.READINGS_PURGE: frozenset({_D}),
 }
 
 
