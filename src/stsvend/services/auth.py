@@ -36,6 +36,7 @@ __all__ = [
     "MAX_FAILED_LOGINS",
     "OperatorView",
     "PinChangeRequired",
+    "ShiftClosedDuringSale",
     "ShiftError",
     "add_operator",
     "authorize",
@@ -68,6 +69,13 @@ class ShiftError(VendingError):
 
     code = "refused"
     default_message = "the operator has no open shift at this terminal"
+
+
+class ShiftClosedDuringSale(ShiftError):
+    """The shift (a terminal's batch) was closed while a sale into it was being made: nothing
+    was sold (a sale-point purchase goes on in the terminal's next batch by itself)."""
+
+    default_message = "the shift was closed while this sale was being made: nothing was sold"
 
 
 def parse_username(name: str) -> str:

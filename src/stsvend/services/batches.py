@@ -272,6 +272,10 @@ def close_batch(svc: Services, who: TerminalIdentity) -> Batch:
         shift = ops.open_shift_of(conn, who.operator_id, who.place)
         if shift is None:
             raise ShiftError(f"{who.place} has no open batch to close")
+        # Locked before its totals are read: a sale under way finishes first and is counted.
+        shift = ops.get_shift(conn, shift.id, lock="update")
+        if shift.closed_at is not None:
+            raise ShiftError(f"batch {shift.id} is already closed")
         rows = _totals(conn, Sale.shift_id == shift.id)
         cash = expected_cash([{"kind": k.kind, "amount": k.amount} for k in fold(rows, "kind")])
         if not ops.close_shift(conn, shift.id, now, cash_expected=cash):

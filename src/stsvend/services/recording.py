@@ -32,6 +32,7 @@ from stsvend.services.context import Actor, Services
 from stsvend.services.issue import Issued, sale_entry, token_entries
 from stsvend.services.receipt_codec import stored_form
 from stsvend.services.receipt_model import SaleReceipt
+from stsvend.store.repos import operators as ops
 from stsvend.store.repos.keychanges import set_state
 from stsvend.store.repos.sales import insert_sale, ledger_rows, sale_row, stage_ledger, stage_sale
 from stsvend.tokenlog.chain import LogEntry
@@ -128,8 +129,17 @@ def record_sale(
     ``logged``: the tokens of the receipt made now, one token log row each (``note`` on each);
     ``marks``: further log rows of this sale, given its id (a reversal's).  ``ledger``:
     (entry, amount, units) lines that sum to zero.  ``sale_id``: an id already taken from the
-    sequence (a vend's snapshot), so that nothing here needs an answer from the database.
+    sequence (a vend's snapshot), so that the only answer needed here is the shift's state.
     """
+    # The shift's row is share-locked to the commit: a close of it waits for this sale and
+    # counts it, and a sale that finds it closed (by a close that came first) is refused.
+    if (actor.shift_id is not None
+            and ops.get_shift(conn, actor.shift_id, lock="share").closed_at is not None):
+        from stsvend.services.auth import ShiftClosedDuringSale
+
+        raise ShiftClosedDuringSale(
+            f"shift {actor.shift_id} was closed while this sale was being made: nothing was sold"
+        )
     values = {
         "request_id": request_id,
         "scope": actor.request_scope,

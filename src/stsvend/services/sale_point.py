@@ -22,6 +22,7 @@ from sqlalchemy.engine import Connection
 
 from stsvend import sts
 from stsvend.errors import InputError
+from stsvend.services.auth import ShiftClosedDuringSale
 from stsvend.services.common import (
     NoAccountError,
     account_state,
@@ -31,7 +32,7 @@ from stsvend.services.common import (
     month_state,
     request_id_of,
 )
-from stsvend.services.context import Services
+from stsvend.services.context import Actor, Services
 from stsvend.services.documents import UNIT_NAMES
 from stsvend.services.receipt_codec import decode
 from stsvend.services.receipt_model import SalePoint, SaleReceipt, TrialResult
@@ -182,11 +183,20 @@ def purchase(
     purchase_id = request_id_of(svc, purchase_id)
     paid_by = _tender(tender)
     actor = terminal_actor(svc, who)
-    try:
+
+    def sell(actor: Actor) -> SaleReceipt:
         return sell_from_float(lambda refill: vend(
             svc, actor, meter, amount, request_id=purchase_id,
             float_debit=VendorFloatDebit(who, paid_by, svc.config.currency, refill,
                                          svc.now)))  # fmt: skip
+
+    try:
+        try:
+            return sell(actor)
+        except ShiftClosedDuringSale:
+            # The terminal's batch was closed while the sale was made (nothing was sold):
+            # it goes into the next batch, which this opens.
+            return sell(terminal_actor(svc, who))
     except InsufficientFunds:
         with svc.store.transaction() as conn:
             log_operation(conn, at=svc.now(), operator=actor.username, terminal=actor.terminal,

@@ -79,7 +79,8 @@ def end_shift(svc: Services, actor: Actor, *, cash_counted: int | None = None) -
     from stsvend.store.repos.sales import sale_totals
 
     with svc.store.transaction() as conn:
-        shift = ops.get_shift(conn, shift_id)
+        # Locked before its totals are read: a sale under way finishes first and is counted.
+        shift = ops.get_shift(conn, shift_id, lock="update")
         now = svc.now()
         totals = sale_totals(conn, shift_id=shift_id)
         expected = expected_cash(totals)

@@ -171,8 +171,14 @@ def open_shift_of(conn: Connection, operator_id: int, terminal: str) -> ShiftRec
     return None if row is None else ShiftRecord(*row)
 
 
-def get_shift(conn: Connection, shift_id: int) -> ShiftRecord:
-    row = conn.execute(select(*_SHIFT_COLUMNS).where(Shift.id == shift_id)).first()
+def get_shift(conn: Connection, shift_id: int, *, lock: str | None = None) -> ShiftRecord:
+    """The shift; ``lock`` ``"share"`` (a sale going into it: a close waits for the sale's
+    commit) or ``"update"`` (its close: sales wait, then see it closed).  SQLite's write lock,
+    taken at each transaction's start, already keeps the two apart."""
+    stmt = select(*_SHIFT_COLUMNS).where(Shift.id == shift_id)
+    if lock is not None:
+        stmt = stmt.with_for_update(read=lock == "share")
+    row = conn.execute(stmt).first()
     if row is None:
         raise RecordNotFoundError(f"no shift #{shift_id}")
     return ShiftRecord(*row)
