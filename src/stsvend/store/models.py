@@ -45,6 +45,7 @@ from stsvend.store.log_models import (
     SaleRecord,
     TokenLog,
 )
+from stsvend.store.notice_models import NoticeOptOut, NoticeOutbox, NoticeWatermark
 from stsvend.store.vendor_models import (
     SaleAdvice,
     Terminal,
@@ -70,6 +71,9 @@ __all__ = [
     "LogSealedHead",
     "Meter",
     "MeterTid",
+    "NoticeOptOut",
+    "NoticeOutbox",
+    "NoticeWatermark",
     "OperationLog",
     "Operator",
     "Sale",
