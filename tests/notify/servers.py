@@ -24,19 +24,20 @@ __all__ = ["CrmService", "SmsReceiver", "SmtpServer", "crm_service", "sms_receiv
 
 @dataclass
 class SmtpServer:
-    """The mails the server took; ``refuse`` makes it answer DATA with that code; ``hang``
-    makes it wait that many seconds before answering DATA."""
+    """The mails the server took; ``refuse`` makes it answer DATA with that code; ``hold``
+    makes it wait before answering DATA until ``release`` is set (a send that never ends)."""
 
     port: int = 0
     mails: list[Message] = field(default_factory=list)
     refuse: int | None = None
-    hang: float = 0.0
+    hold: bool = False
+    release: threading.Event = field(default_factory=threading.Event)
     data_seen: threading.Event = field(default_factory=threading.Event)
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
         self.data_seen.set()
-        if self.hang:
-            time.sleep(self.hang)  # blocks the server's loop: a send that never finishes
+        if self.hold:
+            self.release.wait(30)  # blocks the server's loop: the client waits for the answer
         if self.refuse is not None:
             return f"{self.refuse} refused by the test"
         assert isinstance(envelope.content, bytes)
@@ -60,7 +61,7 @@ def smtp_server() -> Iterator[SmtpServer]:
     try:
         yield handler
     finally:
-        handler.hang = 0.0
+        handler.release.set()
         controller.stop()
 
 
