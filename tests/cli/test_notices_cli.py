@@ -46,7 +46,8 @@ def servers(cli: Cli, channels: str = '["smtp", "http-sms"]', **worker: int) -> 
                  "[adapters.notify.smtp]", 'host = "127.0.0.1"', f"port = {made.smtp.port}",
                  'sender = "City Power <notices@power.example>"', "timeout = 5",
                  '[adapters.notify."http-sms"]', f'url = "{made.sms.url}"', "timeout = 1",
-                 "[adapters.contacts.http]", f'base_url = "{made.crm.url}"', "timeout = 2"]  # fmt: skip
+                 "[adapters.contacts.http]", f'base_url = "{made.crm.url}"',
+                 "timeout = 2"]  # fmt: skip
         (cli.data_dir / "config.toml").write_text("\n".join(lines) + "\n")
         yield made
 
@@ -157,7 +158,7 @@ def test_file_channel_by_default_and_purge(cli: Cli) -> None:
 def test_a_sender_killed_mid_send_loses_nothing(cli: Cli) -> None:
     with servers(cli, channels='["smtp"]', lease_seconds=1) as s:
         s.smtp.hold = True
-        proc = subprocess.Popen(STSVEND + ["notices", "send", "--once"], env=cli.base_env("admin"),
+        proc = subprocess.Popen([*STSVEND, "notices", "send", "--once"], env=cli.base_env("admin"),
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                 stdin=subprocess.DEVNULL)  # fmt: skip
         try:
