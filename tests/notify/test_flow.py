@@ -3,6 +3,7 @@ SMS received; retries, dead letters, opt-outs, contacts, purge; on SQLite and Po
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -28,7 +29,10 @@ def inst(request: pytest.FixtureRequest) -> Iterator[Installation]:
         yield made
 
 
-def test_sale_to_mail_and_sms_without_storing_the_contact(inst: Installation) -> None:
+def test_sale_to_mail_and_sms_without_storing_the_contact(
+    inst: Installation, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
     sale = vend.vend(inst.svc, inst.clerk, D1, "20")
     token = digits(sale.tokens[0])
     with smtp_server() as smtp, sms_receiver() as sms, crm_service() as crm:
@@ -52,6 +56,11 @@ def test_sale_to_mail_and_sms_without_storing_the_contact(inst: Installation) ->
     stored = all_text(inst)
     assert "555 0199" not in stored and "555" not in stored and EMAIL not in stored
     assert "thandi" not in stored
+    # Everything logged but the test's own SMTP server (aiosmtpd logs what it is sent).
+    logged = "\n".join(r.getMessage() for r in caplog.records if r.name != "mail.log")
+    assert f"stsvend.sale.{sale.receipt}.smtp" in logged  # the worker logs what it did …
+    assert token[:8] not in logged and grouped[:9] not in logged  # … never the digits
+    assert EMAIL not in logged and "0199" not in logged
 
 
 def test_refusal_retries_with_backoff_then_dead_then_resend(inst: Installation) -> None:
@@ -159,7 +168,9 @@ def test_bad_contacts_are_skipped_and_reported(inst: Installation) -> None:
         n = notifier(inst, None, sms, crm)
         try:
             n.run_once()
-            report = contacts_report(inst.svc, inst.admin, crm_lookup(crm.url))
+            lookup = HttpContacts(crm.url)
+            report = contacts_report(inst.svc, inst.admin, lookup)
+            lookup.close()
         finally:
             n.close()
         assert sms.posts == []
@@ -171,10 +182,6 @@ def test_bad_contacts_are_skipped_and_reported(inst: Installation) -> None:
     assert by_customer[f"C-{d2}"].problems == (
         ("phone", "letters in the phone number"), ("email", "malformed e-mail address"))
     assert all(line.paper for line in report)
-
-
-def crm_lookup(url: str) -> HttpContacts:
-    return HttpContacts(url)
 
 
 def test_crm_down_is_retried_not_skipped(inst: Installation) -> None:
