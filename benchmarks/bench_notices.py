@@ -18,12 +18,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from tests.services.helpers import drn, installation
+
 from stsvend.adapters.notify.file_channel import FileChannel
 from stsvend.services import vend
 from stsvend.services.notices.delivery import deliver
 from stsvend.services.notices.outbox import RetryPolicy
 from stsvend.services.notices.producer import scan
-from tests.services.helpers import drn, installation
 
 SALES = int(os.environ.get("NOTICE_SALES", "500"))
 

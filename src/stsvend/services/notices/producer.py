@@ -12,8 +12,8 @@ Each round scans, without touching the sale's own transaction:
 A watermark is the time of the last scan; the next starts a little before it
 (:data:`OVERLAP`): a sale made (its time taken) before the scan may commit after it, and the
 overlap picks it up; the unique message id makes a re-scan add nothing.  A transaction open
-longer than the overlap, or a clock behind by more, could make a notice be missed.  A work order's status comes from whoever follows the order, through
-:func:`enqueue_work_order_status`.
+longer than the overlap, or a clock behind by more, could make a notice be missed.  A work
+order's status comes from whoever follows the order, through :func:`enqueue_work_order_status`.
 
 >>> message_id("sale", 42, channel="smtp")
 'stsvend.sale.42.smtp'
