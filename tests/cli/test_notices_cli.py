@@ -130,6 +130,14 @@ def test_contacts_report(cli: Cli) -> None:
     assert "0800" not in text and "12345" not in text and "C-3" in text
 
 
+def test_contacts_report_when_the_crm_fails(cli: Cli) -> None:
+    with servers(cli) as s:
+        s.crm.status = 503
+        out = cli.run("notices", "contacts-report")
+    assert out.returncode == 8 and "HTTP 503" in out.stderr
+    assert len(out.stderr.strip().splitlines()) == 1
+
+
 def test_contacts_report_needs_a_lookup(cli: Cli) -> None:
     (cli.data_dir / "config.toml").write_text('[adapters.worker.notify]\nchannels = ["file"]\n')
     out = cli.run("notices", "contacts-report")

@@ -152,8 +152,9 @@ def test_opt_out_of_an_unknown_customer(inst: Installation) -> None:
 
     with pytest.raises(RecordNotFoundError):
         outbox.set_opt_out(inst.svc, inst.admin, "C-nobody", "smtp", opted_out=True)
-    with pytest.raises(InputError):
-        outbox.set_opt_out(inst.svc, inst.admin, C1, " ", opted_out=True)
+    for bad in (" ", "sms gateway", "x" * 41):
+        with pytest.raises(InputError):
+            outbox.set_opt_out(inst.svc, inst.admin, C1, bad, opted_out=True)
 
 
 def test_bad_contacts_are_skipped_and_reported(inst: Installation) -> None:

@@ -17,6 +17,7 @@ next; after ``max_attempts`` the notice is a dead letter until an operator resen
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
@@ -55,6 +56,8 @@ OUTBOX = table_of(NoticeOutbox)
 OPT_OUT = table_of(NoticeOptOut)
 CUSTOMER = table_of(Customer)
 _FINISHED = ("sent", "skipped", "dead")
+#: A channel's name, as an adapter's name is written (stsvend.config).
+_CHANNEL = re.compile(r"[a-z0-9_-]{1,40}")
 
 
 @frozen
@@ -271,8 +274,8 @@ def set_opt_out(
     True when that changed anything."""
     authorize(svc, actor, Action.CUSTOMERS_MANAGE)
     channel = channel.strip().lower()
-    if not channel or len(channel) > 40:
-        raise InputError("name a channel (file, smtp, http-sms, …)")
+    if not _CHANNEL.fullmatch(channel):
+        raise InputError("a channel is named by 1-40 of a-z 0-9 _ - (file, smtp, http-sms, …)")
     now = svc.now()
     with svc.store.transaction() as conn:
         customer_id = _customer_id(conn, customer_number.strip())
