@@ -36,4 +36,5 @@ COMMANDS: dict[str, str] = {
     "readings": "stsvend_cli.readings_cmds:readings",
     "adapters": "stsvend_cli.adapter_cmds:adapters",
     "worker": "stsvend_cli.worker_cmd:worker",
+    "notices": "stsvend_cli.notice_cmds:notices",
 }

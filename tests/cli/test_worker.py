@@ -9,6 +9,7 @@ import subprocess
 import time
 import urllib.error
 import urllib.request
+from pathlib import Path
 from typing import Any
 
 from tests.cli.conftest import STSVEND, Cli
@@ -37,7 +38,7 @@ def test_the_worker_finishes_the_job_answers_health_and_stops_on_sigterm(cli: Cl
     job = _running_job(cli)
     port = free_port()
     proc = subprocess.Popen(
-        [*STSVEND, "worker", "--health-port", str(port)],
+        [*STSVEND, "worker", "--part", "keychange", "--health-port", str(port)],
         env={**cli.base_env("engineer"), "STSVEND_CONFIG": str(_config(cli, batch_size=1))},
         stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
@@ -74,7 +75,7 @@ def test_a_part_that_keeps_failing_is_reported_and_once_exits_non_zero(cli: Cli)
     assert '"event": "round_failed"' in proc.stderr
     port = free_port()
     live = subprocess.Popen(
-        [*STSVEND, "worker", "--health-port", str(port)],
+        [*STSVEND, "worker", "--part", "keychange", "--health-port", str(port)],
         env={**cli.base_env("clerk"),
              "STSVEND_CONFIG": str(_config(cli, batch_size=1, interval=0.1))},
         stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
@@ -89,6 +90,26 @@ def test_a_part_that_keeps_failing_is_reported_and_once_exits_non_zero(cli: Cli)
         if live.poll() is None:
             live.kill()
         live.communicate()
+
+
+def test_the_notify_part_sends_under_the_worker(cli: Cli, tmp_path: Path) -> None:
+    sent = tmp_path / "notices.txt"
+    config = tmp_path / "notify.toml"
+    config.write_text(f'[adapters.notify.file]\npath = "{sent}"\n')
+    out = cli.ok("worker", "--once", "--part", "notify", role="supervisor",
+                 STSVEND_CONFIG=str(config))  # fmt: skip
+    assert "items handled" in out
+    assert "--- stsvend.sale.1.file to customer C-1" in sent.read_text()
+
+
+def test_without_part_every_ready_part_runs_and_the_others_are_named(cli: Cli) -> None:
+    proc = cli.run("worker", "--once", role="admin")
+    assert proc.returncode == 0, proc.stderr
+    lines = [json.loads(x) for x in proc.stderr.splitlines() if x.startswith("{")]
+    assert {"event": "part_skipped", "part": "readings-mqtt",
+            "why": "not configured (needs: host)"} in lines  # fmt: skip
+    started = next(x for x in lines if x["event"] == "started")
+    assert {"keychange", "notify"} <= set(started["parts"])
 
 
 def test_refusals(cli: Cli) -> None:

@@ -45,6 +45,7 @@ from stsvend.store.log_models import (
     SaleRecord,
     TokenLog,
 )
+from stsvend.store.notice_models import NoticeOptOut, NoticeOutbox, NoticeWatermark
 from stsvend.store.reading_models import MeterReading, ReadingHead
 from stsvend.store.vendor_models import (
     SaleAdvice,
@@ -72,6 +73,9 @@ __all__ = [
     "Meter",
     "MeterReading",
     "MeterTid",
+    "NoticeOptOut",
+    "NoticeOutbox",
+    "NoticeWatermark",
     "OperationLog",
     "Operator",
     "ReadingHead",
