@@ -17,12 +17,12 @@ import pytest
 
 pytest.importorskip("gurux_dlms")
 
-from stsvend.adapters.control import ControlResult, MeterControl  # noqa: E402
-from stsvend.adapters.dlms_control import DlmsControl, addresses  # noqa: E402
-from stsvend.adapters.dlms_wire import DlmsSession  # noqa: E402
-from stsvend.adapters.registry import AdapterError, installed, load  # noqa: E402
-from tests.cli.conftest import M  # noqa: E402
-from tests.dlms.simproc import START, free_port, simulator  # noqa: E402
+from stsvend.adapters.control import ControlResult, MeterControl
+from stsvend.adapters.dlms_control import DlmsControl, addresses
+from stsvend.adapters.dlms_wire import DlmsSession
+from stsvend.adapters.registry import AdapterError, installed, load
+from tests.cli.conftest import M
+from tests.dlms.simproc import START, free_port, simulator
 
 T0 = datetime(2026, 11, 1, tzinfo=UTC)
 QUICK = {"timeout_seconds": 0.4, "attempts": 3, "backoff_seconds": 0.05}
@@ -46,19 +46,19 @@ def test_the_registers_read_as_the_meter_holds_them() -> None:
 
 def test_the_register_advances_with_the_clock_at_the_load_and_not_while_disconnected() -> None:
     # 3600 simulated seconds a second: 2 kW adds 2,000 Wh a real second.
-    with simulator(M[1], "--start", START, "--rate", "3600", "--load-w", "2000") as addr:
-        with DlmsSession(*_host_port(addr), timeout=3) as s:
-            first, at = s.energy_wh(), s.clock()
-            time.sleep(0.5)
-            second, later = s.energy_wh(), s.clock()
-            hours = (later - at).total_seconds() / 3600
-            assert hours > 0.4 and second > first
-            assert abs((second - first) - 2000 * hours) < 2000 * 0.25
-            s.invoke(1)
-            off = s.energy_wh()
-            time.sleep(0.3)
-            assert s.energy_wh() == off  # no supply, no consumption
-            assert s.clock() > later
+    with (simulator(M[1], "--start", START, "--rate", "3600", "--load-w", "2000") as addr,
+          DlmsSession(*_host_port(addr), timeout=3) as s):
+        first, at = s.energy_wh(), s.clock()
+        time.sleep(0.5)
+        second, later = s.energy_wh(), s.clock()
+        hours = (later - at).total_seconds() / 3600
+        assert hours > 0.4 and second > first
+        assert abs((second - first) - 2000 * hours) < 2000 * 0.25
+        s.invoke(1)
+        off = s.energy_wh()
+        time.sleep(0.3)
+        assert s.energy_wh() == off  # no supply, no consumption
+        assert s.clock() > later
 
 
 def test_disconnect_then_state_then_reconnect() -> None:
@@ -109,15 +109,15 @@ def test_a_closed_port_and_a_meter_that_drops_connections() -> None:
     port = free_port()
     with pytest.raises(AdapterError, match=r"no answer after 3 attempt\(s\): cannot connect"):
         DlmsControl({M[1]: f"127.0.0.1:{port}", **QUICK}).read(M[1])
-    with simulator(M[1], "--drop-connections") as addr:
-        with pytest.raises(AdapterError, match=r"after 2 attempt\(s\): .*closed the connection"):
-            DlmsControl({M[1]: addr, **QUICK, "attempts": 2}).state(M[1])
+    with (simulator(M[1], "--drop-connections") as addr,
+          pytest.raises(AdapterError, match=r"after 2 attempt\(s\): .*closed the connection")):
+        DlmsControl({M[1]: addr, **QUICK, "attempts": 2}).state(M[1])
 
 
 def test_a_command_never_goes_to_a_meter_reporting_another_number() -> None:
-    with simulator(M[2]) as addr:
-        with pytest.raises(AdapterError, match=f"reports number {M[2]}, not {M[1]}: nothing"):
-            DlmsControl({M[1]: addr}).disconnect(M[1])
+    with (simulator(M[2]) as addr,
+          pytest.raises(AdapterError, match=f"reports number {M[2]}, not {M[1]}: nothing")):
+        DlmsControl({M[1]: addr}).disconnect(M[1])
 
 
 def test_a_low_password(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -125,7 +125,7 @@ def test_a_low_password(monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.setenv("METER_PW", "s3cret")
         assert DlmsControl({M[1]: addr, "password_env": "METER_PW"}).state(M[1]).output_state
         monkeypatch.setenv("METER_PW", "wrong")
-        with pytest.raises(AdapterError, match="refused the association: .*Authentication"):
+        with pytest.raises(AdapterError, match=r"refused the association: .*Authentication"):
             DlmsControl({M[1]: addr, "password_env": "METER_PW", **QUICK}).state(M[1])
         with pytest.raises(AdapterError, match="refused the association"):
             DlmsControl({M[1]: addr, **QUICK}).state(M[1])
@@ -153,7 +153,7 @@ def test_it_is_registered_as_the_dlms_control_adapter() -> None:
     assert load("control", "dlms") is DlmsControl
     names = {(a.group, a.name): a.status for a in installed()}
     assert names[("control", "dlms")] == "ready"
-    assert names[("worker", "readings-dlms")] == "ready"
+    assert names[("worker", "readings-dlms")] == "not configured (needs: interval_seconds)"
 
 
 def test_the_simulator_command() -> None:

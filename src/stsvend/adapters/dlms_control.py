@@ -28,8 +28,8 @@ from typing import Any, TypeVar
 from attrs import frozen
 
 from stsvend.adapters.control import ControlResult
-from stsvend.adapters.registry import AdapterError
 from stsvend.adapters.dlms_wire import DlmsError, DlmsLost, DlmsSession, DlmsTimeout
+from stsvend.adapters.registry import AdapterError
 
 __all__ = ["DlmsControl", "MeterRead", "addresses"]
 

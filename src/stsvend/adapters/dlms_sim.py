@@ -112,12 +112,23 @@ def _cosem_class() -> type:
     # gurux is imported only when a simulator is built: it is an optional extra.
     from gurux_dlms import GXDLMS, GXByteBuffer, GXDateTime, GXDLMSLNParameters, GXDLMSServer
     from gurux_dlms.enums import (
-        AccessMode, Authentication, Command, DataType, ErrorCode, InterfaceType,
-        MethodAccessMode, ObjectType, SourceDiagnostic, Unit,
+        AccessMode,
+        Authentication,
+        Command,
+        DataType,
+        ErrorCode,
+        InterfaceType,
+        MethodAccessMode,
+        ObjectType,
+        SourceDiagnostic,
+        Unit,
     )  # fmt: skip
     from gurux_dlms.internal._GXCommon import _GXCommon
     from gurux_dlms.objects import (
-        GXDLMSAssociationLogicalName, GXDLMSClock, GXDLMSData, GXDLMSDisconnectControl,
+        GXDLMSAssociationLogicalName,
+        GXDLMSClock,
+        GXDLMSData,
+        GXDLMSDisconnectControl,
         GXDLMSRegister,
     )  # fmt: skip
 
@@ -285,7 +296,7 @@ class MeterSimulator:
 
         self.stopping = threading.Event()
         self.server = Server((host, port), Handler)
-        self.host, self.port = self.server.server_address[:2]
+        self.host, self.port = str(self.server.server_address[0]), self.server.server_address[1]
         self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
     @property

@@ -109,7 +109,8 @@ class DlmsSession:
             raise
         except Exception as exc:  # gurux raises its own exceptions for a refused association
             self.conn.close()
-            raise DlmsError(f"the meter at {self.where} refused the association: {_said(exc)}") from None
+            raise DlmsError(f"the meter at {self.where} refused the association: "
+                            f"{_said(exc)}") from None  # fmt: skip
 
     def __enter__(self) -> DlmsSession:
         return self
@@ -137,7 +138,8 @@ class DlmsSession:
             try:
                 self.client.getData(answer, reply, None)
             except Exception as exc:  # gurux: a malformed frame or an error answer
-                raise DlmsError(f"the meter at {self.where} answered an error: {_said(exc)}") from None
+                raise DlmsError(f"the meter at {self.where} answered an error: "
+                                f"{_said(exc)}") from None  # fmt: skip
             if reply.error:
                 raise DlmsError(f"the meter at {self.where} answered error {reply.error}")
         return reply
@@ -160,7 +162,7 @@ class DlmsSession:
                 not isinstance(value, int | float):  # fmt: skip
             raise DlmsError(f"the meter at {self.where} does not report its energy register "
                             "in Wh")  # fmt: skip
-        return int(round(value))
+        return round(value)
 
     def clock(self) -> datetime:
         """The meter's clock, in UTC."""
@@ -169,6 +171,8 @@ class DlmsSession:
         clock = GXDLMSClock(OBIS["clock"])
         self.read(clock, 2)
         at = clock.time.value
+        if not isinstance(at, datetime):
+            raise DlmsError(f"the meter at {self.where} does not report its clock as a time")
         if at.tzinfo is None:
             at = at.replace(tzinfo=UTC)
         return at.astimezone(UTC)

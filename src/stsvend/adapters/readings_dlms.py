@@ -1,16 +1,17 @@
 """The ``readings-dlms`` worker part: the meters' energy registers read over DLMS, stored.
 
-Every ``interval_seconds`` (900) it reads each configured meter's active energy register and
+Every ``interval_seconds`` it reads each configured meter's active energy register and
 clock (:class:`~stsvend.adapters.dlms_control.DlmsControl`) and stores the readings in one
 batch through :func:`stsvend.services.readings.ingest` (source ``dlms``), where they are judged
-like any other.  The meters are those of its own table, ``[adapters.worker.readings-dlms]``
+like any other.  Its table ``[adapters.worker.readings-dlms]`` turns it on: it needs
+``interval_seconds``.  The meters are those of that table
 (meter-number keys, ``meters_file``, as for the control adapter), or else those of
 ``[adapters.control.dlms]``; ``timeout_seconds``, ``attempts`` and ``backoff_seconds`` likewise.
 A meter that does not answer is logged (a ``readings_dlms_failed`` line with its number and the
 reason) and the others are still read; a round in which no meter answered is a failure.
 
 >>> ReadingsDlms.settings_required
-()
+('interval_seconds',)
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ class ReadingsDlms:
     """A :class:`~stsvend.adapters.worker.WorkerPart` that polls meters over DLMS."""
 
     description = "meter readings polled from meters over DLMS/COSEM (TCP)"
-    settings_required = ()
+    settings_required = ("interval_seconds",)
     name = "readings-dlms"
 
     def __init__(self, svc: Services, actor: Actor, settings: Mapping[str, Any]) -> None:
@@ -44,7 +45,7 @@ class ReadingsDlms:
             shared = svc.config.adapter_settings("control", "dlms") or {}
             table = {**{k: v for k, v in shared.items() if k != "interval_seconds"}, **table}
         self.control = DlmsControl(table)
-        interval = table.get("interval_seconds", 900)
+        interval = table.get("interval_seconds")
         if isinstance(interval, bool) or not isinstance(interval, int | float) or \
                 not 0.05 <= interval <= 86_400:  # fmt: skip
             raise InputError("[adapters.worker.readings-dlms] interval_seconds is 0.05 to 86400")
