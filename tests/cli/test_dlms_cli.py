@@ -4,6 +4,7 @@ Skipped without the ``dlms`` extra (gurux-dlms)."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -36,8 +37,20 @@ def test_a_meter_read_once_is_stored_and_printed(cli: Cli, tmp_path: Path) -> No
                          "energy_wh": 1523250, "outcome": "already stored"}  # fmt: skip
         refused = cli.run("readings", "dlms-read", M[1], role="clerk", STSVEND_CONFIG=cfg)
         assert refused.returncode == 6 and "may not" in refused.stderr
+    outcomes = []
+    for start, energy in (("2026-11-01T00:00Z", "1"), ("2026-11-01T01:00Z", "1000"),
+                          ("2040-01-01T00:00Z", "1")):  # fmt: skip
+        with simulator(M[1], "--start", start, "--rate", "0", "--energy-wh", energy) as addr:
+            outcomes.append(cli.run("readings", "dlms-read", M[1], "--json",
+                                    STSVEND_CONFIG=_config(tmp_path, {M[1]: addr})))  # fmt: skip
+    conflict, backwards, future = outcomes
+    assert json.loads(conflict.stdout)["outcome"] == "conflicting (the stored one kept)"
+    assert json.loads(backwards.stdout)["outcome"] == "stored, flagged"
+    assert future.returncode == 3 and "is refused: the time is before 2000 or in the future" in (
+        future.stderr)  # fmt: skip
     listed = cli.json("readings", "list", M[1], role="engineer")
-    assert [(r["energy_wh"], r["source"]) for r in listed["readings"]] == [(1523250, "dlms")]
+    assert [(r["energy_wh"], r["source"], r["flag"]) for r in listed["readings"]] == [
+        (1523250, "dlms", None), (1000, "dlms", "backwards")]  # fmt: skip
 
 
 def test_relay_disconnect_state_reconnect_logged(cli: Cli, tmp_path: Path) -> None:
