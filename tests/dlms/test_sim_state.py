@@ -4,9 +4,11 @@ never moves, and the register never goes down (it stands still while disconnecte
 
 from __future__ import annotations
 
+import sys
 import time
 from datetime import UTC, datetime
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -49,3 +51,16 @@ def test_the_register_runs_only_while_connected() -> None:
     time.sleep(0.02)
     assert state.energy_wh() == stopped >= first
     assert state.now() > T0
+
+
+def test_without_gurux_one_clear_line(monkeypatch: pytest.MonkeyPatch,
+                                      capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
+    from stsvend.adapters.dlms_control import DlmsControl
+    from stsvend.adapters.dlms_sim import main
+    from stsvend.adapters.registry import AdapterError
+
+    monkeypatch.setitem(sys.modules, "gurux_dlms", None)  # as if not installed
+    with pytest.raises(AdapterError, match=r"needs gurux-dlms \(GPL-2.0\): pip install"):
+        DlmsControl({"01234567897": "127.0.0.1:1"}).state("01234567897")
+    assert main(["--port", "0", "--drn", "01234567897"]) == 1
+    assert "pip install 'stsvend[dlms]'" in capsys.readouterr().err

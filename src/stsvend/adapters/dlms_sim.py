@@ -36,7 +36,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from stsvend.adapters.dlms_wire import OBIS, read_frame
+from stsvend.adapters.dlms_wire import NOT_INSTALLED, OBIS, read_frame
 
 __all__ = ["MeterSimulator", "MeterState", "main"]
 
@@ -336,6 +336,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--fail-commands", action="store_true", help="never answer relay commands")
     ap.add_argument("--drop-connections", action="store_true", help="close every connection")
     opts = ap.parse_args(argv)
+    try:
+        import gurux_dlms  # noqa: F401
+    except ImportError:
+        print(f"stsvend-dlms-sim: {NOT_INSTALLED}", file=sys.stderr)
+        return 1
     state = MeterState(opts.drn, start=opts.start or datetime.now(UTC), rate=opts.rate,
                        energy_wh=opts.energy_wh, load_w=opts.load_w,
                        control_mode=opts.control_mode)  # fmt: skip

@@ -20,7 +20,9 @@ from typing import Any
 
 from stsvend.errors import StsError
 
-__all__ = ["OBIS", "DlmsError", "DlmsLost", "DlmsSession", "DlmsTimeout", "read_frame"]
+__all__ = [
+    "NOT_INSTALLED", "OBIS", "DlmsError", "DlmsLost", "DlmsSession", "DlmsTimeout", "read_frame",
+]  # fmt: skip
 
 #: The objects stsvend uses, by logical name.
 OBIS = {
@@ -30,6 +32,7 @@ OBIS = {
     "relay": "0.0.96.3.10.255",  # disconnect control, class 70
 }
 _HEADER = 8
+NOT_INSTALLED = "DLMS needs gurux-dlms (GPL-2.0): pip install 'stsvend[dlms]' (docs/dlms.md)"
 
 
 class DlmsError(StsError):
@@ -86,8 +89,11 @@ class DlmsSession:
 
     def __init__(self, host: str, port: int, *, timeout: float = 5.0,
                  password: str | None = None) -> None:  # fmt: skip
-        from gurux_dlms import GXDLMSClient
-        from gurux_dlms.enums import Authentication, InterfaceType
+        try:
+            from gurux_dlms import GXDLMSClient
+            from gurux_dlms.enums import Authentication, InterfaceType
+        except ImportError:
+            raise DlmsError(NOT_INSTALLED) from None
 
         self.where, self.timeout = f"{host}:{port}", timeout
         auth = Authentication.NONE if password is None else Authentication.LOW
