@@ -21,6 +21,13 @@ def free_port() -> int:
 @contextmanager
 def simulator(drn: str, *args: str) -> Iterator[str]:
     """``python -m stsvend.adapters.dlms_sim --port P --drn DRN ARGS``; yields host:port."""
+    with simulator_process(drn, *args) as (_proc, address):
+        yield address
+
+
+@contextmanager
+def simulator_process(drn: str, *args: str) -> Iterator[tuple[subprocess.Popen[str], str]]:
+    """The same, yielding the process too (a test signals it)."""
     port = free_port()
     proc = subprocess.Popen(
         [sys.executable, "-m", "stsvend.adapters.dlms_sim", "--port", str(port), "--drn", drn,
@@ -31,7 +38,7 @@ def simulator(drn: str, *args: str) -> Iterator[str]:
         assert proc.stdout is not None
         line = proc.stdout.readline()
         assert line.startswith("listening on"), (line, proc.stderr and proc.stderr.read())
-        yield f"127.0.0.1:{port}"
+        yield proc, f"127.0.0.1:{port}"
     finally:
         proc.terminate()
         try:

@@ -7,6 +7,7 @@ gurux-dlms's client on a socket.  Skipped without the ``dlms`` extra (gurux-dlms
 
 from __future__ import annotations
 
+import signal
 import subprocess
 import sys
 import time
@@ -22,7 +23,7 @@ from stsvend.adapters.dlms_control import DlmsControl, addresses
 from stsvend.adapters.dlms_wire import DlmsSession
 from stsvend.adapters.registry import AdapterError, installed, load
 from tests.cli.conftest import M
-from tests.dlms.simproc import START, free_port, simulator
+from tests.dlms.simproc import START, free_port, simulator, simulator_process
 
 T0 = datetime(2026, 11, 1, tzinfo=UTC)
 QUICK = {"timeout_seconds": 0.4, "attempts": 3, "backoff_seconds": 0.05}
@@ -74,13 +75,18 @@ def test_disconnect_then_state_then_reconnect() -> None:
         assert control.state(M[2]).control_state == 1
 
 
-def test_mode_2_reconnects_to_ready_for_reconnection() -> None:
-    with simulator(M[2], "--control-mode", "2") as addr:
+def test_mode_2_reconnects_to_ready_for_reconnection_and_the_button_closes() -> None:
+    with simulator_process(M[2], "--control-mode", "2") as (proc, addr):
         control = DlmsControl({M[2]: addr})
         control.disconnect(M[2])
         ready = control.reconnect(M[2])
         assert (ready.state, ready.output_state, ready.control_mode) == (
             "ready_for_reconnection", False, 2)  # fmt: skip
+        proc.send_signal(signal.SIGUSR1)  # the customer presses the button
+        deadline = time.monotonic() + 10
+        while control.state(M[2]).state != "connected":
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
 
 
 def test_a_meter_in_mode_0_refuses_at_once() -> None:

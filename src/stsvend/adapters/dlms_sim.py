@@ -28,6 +28,7 @@ Time is injected: the simulated clock starts at ``start`` and runs at ``rate`` t
 from __future__ import annotations
 
 import argparse
+import signal
 import socket
 import socketserver
 import sys
@@ -294,6 +295,12 @@ class MeterSimulator:
             daemon_threads = True
             allow_reuse_address = True
 
+            def handle_error(self, request: Any, client_address: Any) -> None:
+                # One line for a connection that went wrong; the meter serves the others.
+                error = sys.exc_info()[1]
+                print(f"connection from {client_address[0]} ended: {type(error).__name__}: "
+                      f"{error}", file=sys.stderr, flush=True)  # fmt: skip
+
         self.stopping = threading.Event()
         self.server = Server((host, port), Handler)
         self.host, self.port = str(self.server.server_address[0]), self.server.server_address[1]
@@ -352,6 +359,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"stsvend-dlms-sim: cannot listen on {opts.host}:{opts.port}: {exc.strerror}",
               file=sys.stderr)  # fmt: skip
         return 1
+    # SIGUSR1: the customer presses the meter's button (a relay ready for reconnection closes).
+    signal.signal(signal.SIGUSR1, lambda *_: state.press_button())
     print(f"listening on {sim.address}", flush=True)  # a starter waits for this line
     try:
         while True:
