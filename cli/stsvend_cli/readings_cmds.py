@@ -100,3 +100,32 @@ def readings_purge(sess: Session, keep_months: str, as_json: bool) -> None:
     removed = purge(sess.svc, sess.actor, keep_months=months)
     emit({"removed": removed}, as_json,
          lambda _doc: click.echo(f"{removed} reading(s) removed"))  # fmt: skip
+
+
+@readings.command("dlms-read")
+@click.argument("drn")
+@json_option
+@with_session(keys=False, action="readings.ingest")
+def readings_dlms_read(sess: Session, drn: str, as_json: bool) -> None:
+    """Read a meter's energy register and clock over DLMS once, and store the reading."""
+    from stsvend.services.common import normalise_drn
+    from stsvend.services.readings import IncomingReading, ingest
+    from stsvend_cli.relay_cmds import control_adapter
+
+    number = normalise_drn(drn)
+    got = control_adapter(sess, "dlms").read(number)
+    intake = ingest(sess.svc, sess.actor, [IncomingReading(
+        drn=number, read_at=got.read_at, energy_wh=got.energy_wh, ref=number)],
+        source="dlms")  # fmt: skip
+    if intake.rejected:
+        from stsvend.errors import InputError
+
+        raise InputError(f"the reading of meter {number} is refused: "
+                         f"{intake.rejected[0].reason}")  # fmt: skip
+    outcome = ("stored" if intake.stored and not intake.flagged else
+               "stored, flagged" if intake.stored else
+               "already stored" if intake.duplicates else "conflicting (the stored one kept)")
+    doc = {"drn": number, "read_at": got.read_at.isoformat(), "energy_wh": got.energy_wh,
+           "outcome": outcome}  # fmt: skip
+    emit(doc, as_json, lambda d: click.echo(
+        f"meter {d['drn']}: {d['energy_wh']:,} Wh at {d['read_at']} ({d['outcome']})"))

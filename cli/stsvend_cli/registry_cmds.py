@@ -389,3 +389,12 @@ def tariffs_list(sess: Session, as_json: bool) -> None:
     emit(as_doc(rows), as_json, lambda _: console().print(table(
         "Tariffs", TARIFF_COLUMNS, [tariff_row(t) for t in rows]
     )))  # fmt: skip
+
+
+def _add_relay() -> None:
+    from stsvend_cli.relay_cmds import relay
+
+    meters.add_command(relay)
+
+
+_add_relay()

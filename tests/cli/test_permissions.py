@@ -11,6 +11,7 @@ cell (``log.export-digits``).
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -33,6 +34,8 @@ CASES: list[tuple[list[str], Action, dict[str, str]]] = [
     (["meters", "block", M[2], "--reason", "tamper seen"], Action.METERS_BLOCK, {}),
     (["meters", "unblock", M[2], "--reason", "inspected ok"], Action.METERS_BLOCK, {}),
     (["meters", "import", "{csvfile}"], Action.METERS_IMPORT, {}),
+    # A simulated DLMS meter (the dlms_meter fixture) answers the relay command.
+    (["meters", "relay", M[1], "--state"], Action.METERS_RELAY, {"STSVEND_CONFIG": "{dlms}"}),
     (["customers", "list"], Action.CUSTOMERS_VIEW, {}),
     (["customers", "open-account", "--customer", "C-5", "--contract", "K-5", "--meter", M[5],
       "--tariff", "FLAT"], Action.CUSTOMERS_MANAGE, {}),
@@ -85,6 +88,18 @@ CASES: list[tuple[list[str], Action, dict[str, str]]] = [
 ]  # fmt: skip
 
 
+@pytest.fixture(scope="module")
+def dlms_meter(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A configuration file naming a simulated DLMS meter for M1 (skipped without gurux)."""
+    pytest.importorskip("gurux_dlms")
+    from tests.dlms.simproc import simulator
+
+    with simulator(M[1]) as address:
+        path = tmp_path_factory.mktemp("dlms") / "dlms.toml"
+        path.write_text(f'[adapters.control.dlms]\n{M[1]} = "{address}"\n')
+        yield str(path)
+
+
 def test_the_cases_cover_every_action() -> None:
     covered = {action for _, action, _ in CASES} | {Action.LOG_EXPORT_DIGITS}
     assert covered == set(PERMISSIONS)
@@ -95,7 +110,8 @@ def test_the_cases_cover_every_action() -> None:
     ("args", "action", "env"), CASES, ids=[" ".join(a[:2]) for a, _, _ in CASES]
 )
 def test_every_role_for_this_command(
-    backend: Backend, tmp_path: Path, args: list[str], action: Action, env: dict[str, str]
+    backend: Backend, tmp_path: Path, args: list[str], action: Action, env: dict[str, str],
+    request: pytest.FixtureRequest,
 ) -> None:
     from stsvend.keystore import DEMO_KEY_FILE_TEXT
 
@@ -106,6 +122,8 @@ def test_every_role_for_this_command(
     readingsfile = tmp_path / "readings.csv"
     readingsfile.write_text(f"drn,read_at,energy_wh\n{M[1]},2026-11-01T00:00Z,5\n")
     line = [a.format(keyfile=keyfile, csvfile=csvfile, readingsfile=readingsfile) for a in args]
+    if "{dlms}" in env.values():
+        env = {k: v.format(dlms=request.getfixturevalue("dlms_meter")) for k, v in env.items()}
     refused = [r for r in ROLES if not is_allowed(Role(r), action)]
     allowed = [r for r in ROLES if is_allowed(Role(r), action)]
 

@@ -61,8 +61,9 @@ def test_the_worker_finishes_the_job_answers_health_and_stops_on_sigterm(cli: Cl
             proc.communicate()
     assert proc.returncode == 0, err
     assert "Traceback" not in err and '"event": "stopped"' in err
-    assert json.loads(err.splitlines()[0]) == {
-        "event": "started", "parts": ["keychange"], "operator": "engineer"}  # fmt: skip
+    # The parts that are not configured (readings-dlms, readings-mqtt) are said skipped first.
+    [started] = [json.loads(x) for x in err.splitlines() if '"event": "started"' in x]
+    assert started == {"event": "started", "parts": ["keychange"], "operator": "engineer"}
     done = cli.json("key-change", "jobs", role="engineer")[0]
     assert done["job"] == job["job"] and done["state"] == "done"
 

@@ -9,7 +9,7 @@ the adapter's factory.  A factory may say what it is and what it needs:
   as installed).
 
 >>> sorted(GROUPS)[:3]
-['billing', 'contacts', 'crm']
+['billing', 'contacts', 'control']
 >>> GROUPS["notify"].entry_point_group
 'stsvend.notification_channels'
 >>> load("nosuchgroup", "x")
@@ -58,6 +58,7 @@ GROUPS: Mapping[str, Group] = {
         Group("contacts", "stsvend.contact_lookups", "CRM contact lookups at send time"),
         Group("meter", "stsvend.meter_transports", "links that deliver tokens to a meter"),
         Group("worker", "stsvend.workers", "long-running parts of stsvend worker"),
+        Group("control", "stsvend.meter_controls", "remote disconnect and reconnect of a meter"),
     )
 }
 

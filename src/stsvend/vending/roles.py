@@ -65,6 +65,7 @@ class Action(enum.Enum):
     METERS_MANAGE = "meters.manage"
     METERS_BLOCK = "meters.block"
     METERS_IMPORT = "meters.import"
+    METERS_RELAY = "meters.relay"
     CUSTOMERS_VIEW = "customers.view"
     CUSTOMERS_MANAGE = "customers.manage"
     TARIFFS_VIEW = "tariffs.view"
@@ -108,6 +109,7 @@ _DESCRIPTIONS: dict[Action, str] = {
     Action.METERS_MANAGE: "register or change meters",
     Action.METERS_BLOCK: "block or unblock a meter",
     Action.METERS_IMPORT: "import meters from a previous system",
+    Action.METERS_RELAY: "disconnect or reconnect a meter's supply remotely",
     Action.CUSTOMERS_VIEW: "view customers",
     Action.CUSTOMERS_MANAGE: "manage customers and accounts",
     Action.TARIFFS_VIEW: "view tariffs",
@@ -155,6 +157,7 @@ PERMISSIONS: Mapping[Action, frozenset[Role]] = {
     Action.METERS_MANAGE: frozenset({_S, _E, _D}),
     Action.METERS_BLOCK: frozenset({_S, _D}),
     Action.METERS_IMPORT: frozenset({_D}),
+    Action.METERS_RELAY: frozenset({_E, _D}),
     Action.CUSTOMERS_VIEW: frozenset({_C, _S, _A, _D}),
     Action.CUSTOMERS_MANAGE: frozenset({_S, _D}),
     Action.TARIFFS_VIEW: _ALL,
