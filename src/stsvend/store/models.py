@@ -54,12 +54,20 @@ from stsvend.store.vendor_models import (
     VendorFloat,
     VendorLedger,
 )
+from stsvend.store.workorder_models import (
+    CreditTransfer,
+    WorkOrder,
+    WorkOrderOutbox,
+    WorkOrderRoute,
+    WorkOrderRun,
+)
 from stsvend.vending.key_change import OPEN_KEY_CHANGE_STATES
 
 __all__ = [
     "CHAIN_NAME",
     "Account",
     "AccountMonth",
+    "CreditTransfer",
     "Customer",
     "KeyChange",
     "KeyChangeJob",
@@ -82,6 +90,10 @@ __all__ = [
     "Terminal",
     "TerminalSession",
     "TokenLog",
+    "WorkOrder",
+    "WorkOrderOutbox",
+    "WorkOrderRoute",
+    "WorkOrderRun",
     "Vendor",
     "VendorCommission",
     "VendorFloat",
