@@ -90,14 +90,14 @@ __all__ = [
     "Terminal",
     "TerminalSession",
     "TokenLog",
-    "WorkOrder",
-    "WorkOrderOutbox",
-    "WorkOrderRoute",
-    "WorkOrderRun",
     "Vendor",
     "VendorCommission",
     "VendorFloat",
     "VendorLedger",
+    "WorkOrder",
+    "WorkOrderOutbox",
+    "WorkOrderRoute",
+    "WorkOrderRun",
 ]
 
 #: The longest key change reason stored (the longest made is well under it).

@@ -5,8 +5,9 @@ may take it.  ``docs/security.md`` prints the same table (a test keeps the two e
 why each cell is what it is.  The principles: separation of duties (whoever manages operators
 and keys does not take money; whoever takes money does not reverse it), least privilege (token
 digits in bulk exports only for supervisors; a clerk reprints only receipts of their own open
-shift), and every operator can log in (open and close a shift).  An *installer* is not a person at the counter but an installer's system, holding a
-key like a terminal's: it may acknowledge work orders and nothing else.
+shift), and every operator can log in (open and close a shift).  An *installer* is no person
+at the counter but an installer's system, holding a key like a terminal's: it may acknowledge
+work orders and nothing else.
 
 >>> check_permission(Role.CLERK, Action.VEND)
 >>> check_permission(Role.CLERK, Action.REVERSE)
