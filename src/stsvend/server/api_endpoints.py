@@ -26,6 +26,7 @@ from stsvend.services.sale_point import TENDERS, MeterLookup
 from stsvend.services.sessions import NewSession
 from stsvend.services.vendor_statements import Statement
 from stsvend.services.vendors import VendorInfo
+from stsvend.services.workorders import AckAnswer
 
 __all__ = ["ENDPOINTS", "JSON", "PATH_PARAMETERS", "Endpoint", "Field"]
 
@@ -92,6 +93,7 @@ PATH_PARAMETERS: dict[str, str] = {
     "purchase_id": "The purchase id the terminal chose for the purchase (its vendor's own).",
     "number": "A receipt number of the terminal's vendor, or `last` for this terminal's last.",
     "batch": "A batch number of the calling terminal's vendor: a whole number above 0.",
+    "order_id": "The CRM's work order id: 1-40 letters, digits and ._-.",
 }
 
 _METER = Field("meter", "The meter number (DRN): 11 or 13 digits.")
@@ -208,6 +210,32 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     Endpoint("DELETE", "/v1/sessions/current", "logOut", "End the session the request "
              "carries", None, session="required", ok={204: "the session is over"},
              problems=(422,), notes={422: "input: no session given"}),
+    Endpoint("POST", "/v1/workorders/{order_id}/acks", "acknowledgeWorkOrder", "An "
+             "installer's acknowledgement of a work order: started, supply interrupted, "
+             "completed with the installation data (an installer's key)", AckAnswer,
+             ok={200: "recorded now, or had already (`replayed`: true)"},
+             problems=(403, 404, 409),
+             body=(Field("event", "What happened.", enum=("started", "supply-interrupted",
+                                                             "completed")),
+                   Field("meter", "completed (installation, replacement): the meter installed, "
+                         "its DRN.", False),
+                   Field("model", "completed (installation, replacement): its model.", False),
+                   Field("installed_on", "completed: the day of the work, YYYY-MM-DD.", False,
+                         format="date"),
+                   Field("removed_on", "completed (replacement, removal): the day the old "
+                         "meter came out, YYYY-MM-DD.", False, format="date"),
+                   Field("old_meter_credit", "completed (replacement): the old meter's "
+                         'remaining credit in its unit, steps of 0.1 ("12.5").', False)),
+             description="The order moves on: started, supply-interrupted, completed. A "
+             "completion is applied to the store by the work-order worker (the meter "
+             "registered or replaced, its commissioning key change queued) and its result goes "
+             "back to the CRM.",
+             notes={403: _ROLE + " acknowledge a work order (only an installer's key may)",
+                    404: "not_found: no work order with this id",
+                    409: "workorder: the order's state does not allow the event, or it was "
+                         "completed with other data",
+                    422: "input: a malformed body, a missing or malformed field of a "
+                         "completion (meter number, model, day, credit)"}),
     Endpoint("GET", "/metrics", "metrics", "Prometheus metrics of the worker process that "
              "answers (and of the other workers, added up)", {"type": "string"}, auth="metrics",
              media="text/plain; version=0.0.4", problems=(404,), ok={200: "the metrics"},

@@ -18,7 +18,8 @@ Endpoints:
   purchase, fetch result, reprint);
 * the batches and the tokens besides credit of :mod:`stsvend.server.batch_routes`;
 * the advices and the statement of :mod:`stsvend.server.advice_routes`;
-* a person's session, log in and out, of :mod:`stsvend.server.session_routes`.
+* a person's session, log in and out, of :mod:`stsvend.server.session_routes`;
+* an installer's work-order acknowledgements of :mod:`stsvend.server.workorder_routes`.
 
 Every one of them is declared in :mod:`stsvend.server.api_endpoints`.
 """
@@ -48,6 +49,7 @@ from stsvend.server.ops import admit, install_ops
 from stsvend.server.problems import MEDIA_TYPE, internal_problem, problem, problem_of
 from stsvend.server.sales_routes import SALE_ROUTES
 from stsvend.server.session_routes import SESSION_ROUTES
+from stsvend.server.workorder_routes import WORKORDER_ROUTES
 from stsvend.services.context import Services
 from stsvend.services.results import as_doc
 from stsvend.services.terminals import TerminalIdentity, vendor_float
@@ -132,7 +134,8 @@ def create_app(svc: Services) -> Starlette:
             Route("/v1/vendor", _terminal_endpoint(svc, vendor), methods=["GET"]),
             *(
                 Route(path, _terminal_endpoint(svc, handler), methods=[method])
-                for table in (SALE_ROUTES, BATCH_ROUTES, ADVICE_ROUTES, SESSION_ROUTES)
+                for table in (SALE_ROUTES, BATCH_ROUTES, ADVICE_ROUTES, SESSION_ROUTES,
+                              WORKORDER_ROUTES)
                 for path, (method, handler) in table(svc).items()
             ),
         ],
