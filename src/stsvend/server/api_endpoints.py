@@ -163,11 +163,13 @@ ENDPOINTS: tuple[Endpoint, ...] = (
              notes={422: "input: a day that is not YYYY-MM-DD, the last before the first, "
                          "more than 31 days, another parameter or one given twice"}),
     Endpoint("GET", "/v1/batches/current", "currentBatch", "The calling terminal's open batch "
-             "(the person's, under a session) and its totals so far", Batch, problems=(404,),
-             notes={404: "not_found: no batch is open: the next sale opens one"}),
+             "(the person's, under a session) and its totals so far", Batch, problems=(403, 404),
+             notes={403: "permission: an installer's key has no batch",
+                    404: "not_found: no batch is open: the next sale opens one"}),
     Endpoint("POST", "/v1/batches/close", "closeBatch", "Close the calling terminal's open "
-             "batch: its totals for good", Batch, problems=(409,), body=(),
-             notes={409: "refused: no batch is open (or another close won)"}),
+             "batch: its totals for good", Batch, problems=(403, 409), body=(),
+             notes={403: "permission: an installer's key has no batch",
+                    409: "refused: no batch is open (or another close won)"}),
     Endpoint("GET", "/v1/batches/{batch}", "getBatch", "A batch of the calling terminal's "
              "vendor, open or closed, and its totals", Batch, problems=(404, 422),
              notes={404: "not_found: no such batch of this vendor (another vendor's is not "
