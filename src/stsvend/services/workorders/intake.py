@@ -56,18 +56,17 @@ class RouteRule:
     url: str
 
 
-def route_message(order: repo.OrderRecord, now_iso: str) -> tuple[str, str]:
+def route_message(order_id: str, version: int, payload: str, now_iso: str) -> tuple[str, str]:
     """The routed message of an order's version: (message id, JSON body).
 
     The body is an IEC 61968-9 style envelope: a header (verb, noun, timestamp, message id,
     correlation id = the order id) and the order as payload.
     """
-    message_id = f"{order.order_id}/v{order.version}/route"
+    message_id = f"{order_id}/v{version}/route"
     body = {
-        "header": {"verb": "create" if order.version == 1 else "change", "noun": "WorkOrder",
-                   "timestamp": now_iso, "message_id": message_id,
-                   "correlation_id": order.order_id},
-        "payload": {**json.loads(order.payload), "version": order.version},
+        "header": {"verb": "create" if version == 1 else "change", "noun": "WorkOrder",
+                   "timestamp": now_iso, "message_id": message_id, "correlation_id": order_id},
+        "payload": {**json.loads(payload), "version": version},
     }  # fmt: skip
     return message_id, dumps(body)
 
@@ -85,7 +84,7 @@ def _store_one(conn: Connection, svc: Services, order: OrderInput, source: str) 
             bulk_id=order.bulk_id, payload=payload, installation=None, version=1,
             source_file=source[:255], created_at=now, updated_at=now,
         )  # fmt: skip
-        outcome = "created"
+        outcome, version = "created", 1
     else:
         if OrderState(found.state) not in OPEN_STATES:
             raise WorkOrderError(
@@ -99,11 +98,11 @@ def _store_one(conn: Connection, svc: Services, order: OrderInput, source: str) 
         repo.update_order(conn, row_id, payload=payload, version=found.version + 1,
                           bulk_id=order.bulk_id, source_file=source[:255], updated_at=now,
                           state=OrderState.RECEIVED.value)  # fmt: skip
-        outcome = "updated"
-    stored = repo.order_by_id(conn, row_id)
-    message_id, body = route_message(stored, now.isoformat())
+        outcome, version = "updated", found.version + 1
+    message_id, body = route_message(order.order_id, version, payload, now.isoformat())
+    # A new version's message id is new: no need to look for it first.
     repo.add_message(conn, message_id=message_id, work_order_id=row_id, kind="route",
-                     payload=body, now=now)  # fmt: skip
+                     payload=body, now=now, fresh=True)  # fmt: skip
     return outcome
 
 

@@ -25,6 +25,7 @@ from datetime import timedelta
 from typing import Protocol
 
 from attrs import frozen
+from sqlalchemy.engine import Connection
 
 from stsvend.errors import StsError
 from stsvend.services.auth import authorize
@@ -80,30 +81,28 @@ def _claim(svc: Services, kinds: Sequence[str], policy: RetryPolicy,
         return [m for m in due if repo.claim(conn, m, until)]
 
 
-def _outcome(svc: Services, message: repo.MessageRecord, error: str | None,
+def _outcome(conn: Connection, svc: Services, message: repo.MessageRecord, error: str | None,
              policy: RetryPolicy) -> str:  # fmt: skip
     now = svc.now()
-    with svc.store.transaction() as conn:
-        if error is None:
-            repo.set_message(conn, message.id, state="delivered", delivered_at=now,
-                             attempts=message.attempts + 1)  # fmt: skip
-            if message.kind == "route":
-                order = repo.order_by_id(conn, message.work_order_id)
-                if order.state == OrderState.RECEIVED.value:
-                    repo.update_order(conn, order.id, state=OrderState.ROUTED.value)
-            return "delivered"
-        attempts = message.attempts + 1
-        order = repo.order_by_id(conn, message.work_order_id)
-        if attempts >= policy.max_attempts:
-            repo.set_message(conn, message.id, state="failed", attempts=attempts,
-                             last_error=error[:500])  # fmt: skip
-            repo.add_run(conn, at=now, step=message.kind, outcome="failed",
-                         order_id=order.order_id,
-                         detail=f"given up after {attempts} attempts: {error}")  # fmt: skip
-            return "given_up"
-        repo.set_message(conn, message.id, attempts=attempts, last_error=error[:500],
-                         next_at=now + timedelta(seconds=policy.delay(attempts)))  # fmt: skip
-        return "retried"
+    if error is None:
+        repo.set_message(conn, message.id, state="delivered", delivered_at=now,
+                         attempts=message.attempts + 1)  # fmt: skip
+        if message.kind == "route":
+            order = repo.order_by_id(conn, message.work_order_id)
+            if order.state == OrderState.RECEIVED.value:
+                repo.update_order(conn, order.id, state=OrderState.ROUTED.value)
+        return "delivered"
+    attempts = message.attempts + 1
+    order = repo.order_by_id(conn, message.work_order_id)
+    if attempts >= policy.max_attempts:
+        repo.set_message(conn, message.id, state="failed", attempts=attempts,
+                         last_error=error[:500])  # fmt: skip
+        repo.add_run(conn, at=now, step=message.kind, outcome="failed", order_id=order.order_id,
+                     detail=f"given up after {attempts} attempts: {error}")  # fmt: skip
+        return "given_up"
+    repo.set_message(conn, message.id, attempts=attempts, last_error=error[:500],
+                     next_at=now + timedelta(seconds=policy.delay(attempts)))  # fmt: skip
+    return "retried"
 
 
 def deliver_due(svc: Services, actor: Actor, kinds: Sequence[str], handler: Handler, *,
@@ -112,16 +111,24 @@ def deliver_due(svc: Services, actor: Actor, kinds: Sequence[str], handler: Hand
     authorize(svc, actor, Action.WORKORDERS_MANAGE)
     policy = policy or RetryPolicy()
     counts = {"delivered": 0, "retried": 0, "given_up": 0}
-    for message in _claim(svc, kinds, policy, limit):
-        try:
-            handler(message)
-        except StsError as exc:
-            error: str | None = exc.message
-        except Exception as exc:  # an adapter's own failure is this attempt's, not the run's
-            error = f"{type(exc).__name__}: {exc}"
-        else:
-            error = None
-        counts[_outcome(svc, message, error, policy)] += 1
+    outcomes: list[tuple[repo.MessageRecord, str | None]] = []
+    try:
+        for message in _claim(svc, kinds, policy, limit):
+            try:
+                handler(message)
+            except StsError as exc:
+                error: str | None = exc.message
+            except Exception as exc:  # an adapter's own failure is this attempt's, not the run's
+                error = f"{type(exc).__name__}: {exc}"
+            else:
+                error = None
+            outcomes.append((message, error))
+    finally:
+        # One transaction records the round's outcomes (a stop before it: the crash window).
+        if outcomes:
+            with svc.store.transaction() as conn:
+                for message, error in outcomes:
+                    counts[_outcome(conn, svc, message, error, policy)] += 1
     return Delivered(**counts)
 
 

@@ -167,11 +167,12 @@ def list_routes(conn: Connection) -> list[tuple[str, str, str]]:
 
 
 def add_message(conn: Connection, *, message_id: str, work_order_id: int, kind: str,
-                payload: str, now: datetime) -> None:  # fmt: skip
-    """Queue a message unless one with this id exists (a repeated decision queues nothing)."""
-    found = conn.execute(
+                payload: str, now: datetime, fresh: bool = False) -> None:  # fmt: skip
+    """Queue a message unless one with this id exists (a repeated decision queues nothing;
+    ``fresh``: the caller knows the id is new)."""
+    found = None if fresh else conn.execute(
         select(WorkOrderOutbox.id).where(WorkOrderOutbox.message_id == message_id)
-    ).first()
+    ).first()  # fmt: skip
     if found is None:
         conn.execute(insert(WorkOrderOutbox).values(
             message_id=message_id, work_order_id=work_order_id, kind=kind, state="pending",
