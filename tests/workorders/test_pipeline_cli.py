@@ -107,7 +107,7 @@ def test_no_route_rule_is_a_failure_with_its_step(cli: Cli, tmp_path: Path) -> N
 def test_failures_are_retried_with_backoff_and_a_restart_loses_nothing(
     cli: Cli, tmp_path: Path
 ) -> None:
-    folders = configure(cli, tmp_path / "wo", retry_base_seconds=0.3, retry_max_seconds=1,
+    folders = configure(cli, tmp_path / "wo", retry_base_seconds=1.5, retry_max_seconds=1.5,
                         http_timeout=0.5)  # fmt: skip
     # The installer's system is down: the attempt fails, the order waits in the outbox.
     cli.ok("workorders", "route", "set", "installation", "--url", closed_port_url(), **ENG)
@@ -121,9 +121,9 @@ def test_failures_are_retried_with_backoff_and_a_restart_loses_nothing(
     # new process each time (a restart), until it is delivered once.
     with Receiver(fail=1) as rx:
         cli.ok("workorders", "route", "set", "installation", "--url", rx.url, **ENG)
-        deadline = time.monotonic() + 20
+        deadline = time.monotonic() + 30
         while not rx.received and time.monotonic() < deadline:
-            time.sleep(0.35)
+            time.sleep(0.5)
             run_once(cli)
         assert rx.ids() == ["WO-1/v1/route"] and rx.calls == 2
     assert status(cli)["counts"] == {"routed": 1}
