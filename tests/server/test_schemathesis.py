@@ -1,9 +1,9 @@
 """The API against its own description, by schemathesis: requests made from the OpenAPI
 document (valid ones and, from the same schemas, invalid ones) go to a real ``stsvend serve``
 on SQLite and on PostgreSQL, without credentials, with a wrong key, with a clerk's, an
-engineer's and an installer's key.  Whatever the request, the server never answers 5xx, every status it answers
-is documented for the operation, every body has the documented media type and schema (a
-refusal is a problem document), and an invalid request is refused with a 4xx.
+engineer's and an installer's key.  Whatever the request, the server never answers 5xx, every
+status it answers is documented for the operation, every body has the documented media type and
+schema (a refusal is a problem document), and an invalid request is refused with a 4xx.
 
 A session header drawn at random is refused (401 ``session_expired``) before the operation
 runs, so the keys send such a request again without it.

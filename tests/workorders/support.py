@@ -28,7 +28,7 @@ class Receiver:
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802 - http.server's name
+            def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
                 with outer._lock:
                     outer.calls += 1
@@ -89,7 +89,8 @@ def single(order_id: str, kind: str = "installation", **kw: Any) -> str:
 
 def bulk(bulk_id: str, orders: list[str]) -> str:
     inner = "".join(f"<workOrder>{o}</workOrder>" for o in orders)
-    return f'<?xml version="1.0"?>\n<workOrders xmlns="{NS}" bulkId="{bulk_id}">{inner}</workOrders>\n'
+    return (f'<?xml version="1.0"?>\n<workOrders xmlns="{NS}" bulkId="{bulk_id}">{inner}'
+            "</workOrders>\n")
 
 
 def new_meter(n: int) -> str:

@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from tests.cli.conftest import M, Cli
+from tests.cli.conftest import Cli, M
 from tests.workorders.support import (
     Receiver,
     bulk,
@@ -91,7 +91,8 @@ def test_intake_split_route_and_reject(cli: Cli, tmp_path: Path) -> None:
         # A type change is refused: the file is rejected and the order stays as it was.
         drop(folders, "retype.xml", single("WO-2", "removal", old=new_meter(2)))
         run_once(cli)
-        assert "its type does not change" in (folders["rejected"] / "retype.xml.reason").read_text()
+        why = (folders["rejected"] / "retype.xml.reason").read_text()
+        assert "its type does not change" in why
         assert len(rx.ids()) == 6
 
 
@@ -128,8 +129,7 @@ def test_failures_are_retried_with_backoff_and_a_restart_loses_nothing(
         assert rx.ids() == ["WO-1/v1/route"] and rx.calls == 2
     assert status(cli)["counts"] == {"routed": 1}
     rows = cli.sql("SELECT attempts, state, last_error FROM workorder_outbox")
-    assert rows == [(3, "delivered", "http://127.0.0.1:{}/orders answered 500".format(
-        rx.server.server_address[1]))]  # fmt: skip
+    assert rows == [(3, "delivered", f"{rx.url} answered 500")]
 
 
 def test_a_timeout_is_a_failed_attempt_and_the_last_one_gives_up(

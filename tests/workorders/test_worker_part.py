@@ -73,9 +73,8 @@ def test_bad_settings_are_refused(cli: Cli, settings: dict[str, object]) -> None
     from stsvend.adapters.workorders.http_json import factory as route_factory
     from stsvend.adapters.workorders.part import factory
 
-    with engineer(cli) as (svc, eng):
-        with pytest.raises(AdapterError):
-            factory(svc, eng, settings)
+    with engineer(cli) as (svc, eng), pytest.raises(AdapterError):
+        factory(svc, eng, settings)
     with pytest.raises(AdapterError, match="timeout_seconds"):
         route_factory({"timeout_seconds": 0})
 

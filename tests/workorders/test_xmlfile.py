@@ -3,6 +3,7 @@ meter number's check digit, bulk orders split; and the published schema is the s
 
 from __future__ import annotations
 
+import contextlib
 import time
 from pathlib import Path
 
@@ -100,10 +101,11 @@ def test_the_limit_is_a_setting(tmp_path: Path) -> None:
     (f'<workOrder xmlns="{NS}"><orderId>WO-1</orderId></workOrder>', "type"),
     (bulk("B-1", [order_xml("WO-1", meter=new_meter(1)), order_xml("WO-1", meter=new_meter(2))]),
      "oneOrderOnce"),
-], ids=["model", "type", "meter-shape", "date", "sgc", "order-id", "missing", "duplicate"])  # fmt: skip
+], ids=["model", "type", "meter-shape", "date", "sgc", "order-id", "missing",
+        "duplicate"])  # fmt: skip
 def test_the_schema_refuses(text: str, why: str) -> None:
     message = refused(text)
-    assert "against the schema" in message, message
+    assert "against the schema" in message and why in message, message
 
 
 def test_a_bad_check_digit_is_refused() -> None:
@@ -127,10 +129,8 @@ def test_orders_that_make_no_sense_are_refused(text: str | bytes, why: str) -> N
 
 @given(st.binary(max_size=300))
 def test_any_bytes_are_orders_or_a_refusal(data: bytes) -> None:
-    try:
+    with contextlib.suppress(WorkOrderFileError):
         read_orders(data, "f.xml")
-    except WorkOrderFileError:
-        pass
 
 
 def test_the_published_schema_is_the_one_shipped() -> None:
