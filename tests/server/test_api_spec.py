@@ -160,8 +160,8 @@ def test_an_endpoint_is_a_few_lines() -> None:
     assert [p.get("name", p.get("$ref")) for p in op["parameters"]] == [
         "#/components/parameters/RequestId", "#/components/parameters/Session", "purchase_id",
         "since"]  # fmt: skip
-    assert sorted(op["responses"]) == ["200", "401", "404", "409", "413", "422", "429", "500",
-                                       "503"]  # fmt: skip
+    assert sorted(op["responses"]) == ["200", "401", "403", "404", "409", "413", "422", "429",
+                                       "500", "503"]  # fmt: skip
     assert "Retry-After" in op["responses"]["429"]["headers"]
 
 

@@ -66,6 +66,9 @@ def test_acknowledge_apply_and_transfer_credit(served: Served, installer: str,
     assert ack(served, "WO-A", "started", terminal="SHOP1/TILL-1").status_code == 403
     assert served.call("POST", "/v1/purchases", terminal=INSTALLER, json={
         "purchase_id": "p-1", "meter": M[1], "amount": "10"}).status_code == 403
+    for path in ("/v1/vendor", f"/v1/meters/{M[1]}", "/v1/receipts/last", "/v1/statement"):
+        refusal = served.call("GET", path, terminal=INSTALLER)
+        assert refusal.status_code == 403 and "only acknowledges" in refusal.text, path
     assert served.call("POST", "/v1/workorders/WO-A/acks", terminal=None,
                        json={"event": "started"}).status_code == 401  # fmt: skip
     assert ack(served, "WO-404", "started").status_code == 404

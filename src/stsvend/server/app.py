@@ -54,6 +54,8 @@ from stsvend.services.context import Services
 from stsvend.services.results import as_doc
 from stsvend.services.terminals import TerminalIdentity, vendor_float
 from stsvend.store.errors import StorageError
+from stsvend.vending.errors import PermissionDenied
+from stsvend.vending.roles import Role
 
 __all__ = ["MAX_BODY_BYTES", "create_app", "openapi_document"]
 
@@ -89,12 +91,20 @@ def _refusal(error: StsError) -> Response:
 Handler = Callable[[Request, TerminalIdentity], Awaitable[Response]]
 
 
-def _terminal_endpoint(svc: Services, handler: Handler) -> Callable[[Request], Awaitable[Response]]:
-    """Authenticate the terminal, run ``handler``, answer every error as a problem."""
+def _terminal_endpoint(
+    svc: Services, handler: Handler, *, installer: bool = False
+) -> Callable[[Request], Awaitable[Response]]:
+    """Authenticate the terminal, run ``handler``, answer every error as a problem.
+
+    An installer's key is admitted only to the work-order routes (``installer``): every other
+    endpoint refuses it before its handler runs, reads included (receipts hold token digits).
+    """
 
     async def endpoint(request: Request) -> Response:
         try:
             who = await admit(svc, request)  # limits and the failed-authentication throttle
+            if who.role is Role.INSTALLER and not installer:
+                raise PermissionDenied("an installer's key only acknowledges work orders")
             return await handler(request, who)
         except StsError as error:
             return _refusal(error)
@@ -134,9 +144,12 @@ def create_app(svc: Services) -> Starlette:
             Route("/v1/vendor", _terminal_endpoint(svc, vendor), methods=["GET"]),
             *(
                 Route(path, _terminal_endpoint(svc, handler), methods=[method])
-                for table in (SALE_ROUTES, BATCH_ROUTES, ADVICE_ROUTES, SESSION_ROUTES,
-                              WORKORDER_ROUTES)
+                for table in (SALE_ROUTES, BATCH_ROUTES, ADVICE_ROUTES, SESSION_ROUTES)
                 for path, (method, handler) in table(svc).items()
+            ),
+            *(
+                Route(path, _terminal_endpoint(svc, handler, installer=True), methods=[method])
+                for path, (method, handler) in WORKORDER_ROUTES(svc).items()
             ),
         ],
     )
