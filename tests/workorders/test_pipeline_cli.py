@@ -5,12 +5,14 @@ applied."""
 
 from __future__ import annotations
 
+import signal
 import socket
+import subprocess
 import time
 from pathlib import Path
 from typing import Any
 
-from tests.cli.conftest import Cli, M
+from tests.cli.conftest import STSVEND, Cli, M
 from tests.workorders.support import (
     Receiver,
     bulk,
@@ -168,3 +170,30 @@ def test_routes_and_their_refusals(cli: Cli, tmp_path: Path) -> None:
 def test_run_needs_its_folders_configured(cli: Cli) -> None:
     proc = cli.run("workorders", "run", "--once", **ENG)
     assert proc.returncode == 8 and "[adapters.worker.workorders]" in proc.stderr
+
+
+def test_run_as_a_long_running_process_stops_on_sigterm(cli: Cli, tmp_path: Path) -> None:
+    folders = configure(cli, tmp_path / "wo", retry_base_seconds=0, interval_seconds=0.2)
+    with Receiver() as rx:
+        cli.ok("workorders", "route", "set", "installation", "--url", rx.url, **ENG)
+        proc = subprocess.Popen([*STSVEND, "workorders", "run"], env=cli.base_env("engineer"),
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            for n in range(1, 4):  # files dropped while it runs are taken at its next round
+                drop(folders, f"f{n}.xml", single(f"WO-{n}", meter=new_meter(n)))
+                deadline = time.monotonic() + 30
+                while len(rx.received) < n and time.monotonic() < deadline:
+                    time.sleep(0.1)
+            assert sorted(rx.ids()) == ["WO-1/v1/route", "WO-2/v1/route", "WO-3/v1/route"]
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 0, err
+    assert "Traceback" not in out + err
+
+
+def test_an_installer_is_never_an_operator(cli: Cli) -> None:
+    proc = cli.run("operators", "add", "fitter", "--role", "installer", STSVEND_NEW_PIN="736251")
+    assert proc.returncode == 3 and "terminals add" in proc.stderr, proc.stderr
+    made = cli.json("terminals", "add", "SHOP1", "INST-1", "--role", "installer")
+    assert made["role"] == "installer" and made["key"].startswith("stv_")

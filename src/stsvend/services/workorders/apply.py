@@ -62,10 +62,12 @@ def _apply(svc: Services, actor: Actor, message: MessageRecord) -> None:
                            request_id=f"wo-{order.order_id}-meter")  # fmt: skip
     now = svc.now()
     with svc.store.transaction() as conn:
-        order = repo.order_by_id(conn, message.work_order_id)
-        if repo.get_order(conn, order.order_id, lock=True) is None or \
-                order.state == OrderState.APPLIED.value:  # fmt: skip
+        # Locked, then read: a second worker applying the same order waits here and then
+        # finds it applied.
+        locked = repo.get_order(conn, order.order_id, lock=True)
+        if locked is None or locked.state == OrderState.APPLIED.value:
             return
+        order = locked
         units = None
         taken_out = payload.get("old_meter") or (payload.get("meter") if kind is
                                                  OrderType.REMOVAL else None)  # fmt: skip
