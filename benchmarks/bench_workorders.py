@@ -5,8 +5,8 @@ server) → delivered.
 
 Run: ``python benchmarks/bench_workorders.py`` (under a minute).  ``WO_ORDERS`` (default 2000)
 sets the orders; they are sent as bulk files of ``WO_BULK`` (default 100) orders, and then as
-many again one order a file.  ``STSVEND_BENCH_POSTGRES_URL`` (a database to use, emptied)
-runs it on PostgreSQL instead of SQLite.
+many again one order a file.  ``WO_POSTGRES=1`` runs it on PostgreSQL instead of SQLite, in a
+temporary database of the tests' server (``STSVEND_TEST_POSTGRES_URL``).
 
 The pipeline runs in-process, as ``stsvend workorders run`` does (its ``run_once`` rounds as the
 engineer), timed from the first round to the last routed order the receiver took.  Printed:
@@ -20,6 +20,7 @@ import os
 import sys
 import tempfile
 import time
+from contextlib import ExitStack
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -73,9 +74,13 @@ def run(cli: Cli, root: Path, label: str, files: list[tuple[str, str]], count: i
 
 
 def main() -> None:
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory() as tmp, ExitStack() as stack:
         root = Path(tmp)
-        url = os.environ.get("STSVEND_BENCH_POSTGRES_URL")
+        url = None
+        if os.environ.get("WO_POSTGRES") == "1":
+            from tests.store.pgdb import temporary_database
+
+            url = stack.enter_context(temporary_database("stsvend_wo_bench"))
         cli = build(Cli(root / "data", url))
         print(f"{'PostgreSQL' if url else 'SQLite'}, {ORDERS} orders each way")
         bulk_files = [
