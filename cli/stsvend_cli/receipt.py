@@ -58,6 +58,7 @@ _TITLES = {
     "test": "TEST TOKEN",
     "key_change": "KEY CHANGE",
     "reversal": "REVERSAL",
+    "credit_transfer": "CREDIT TRANSFER",
 }
 _LINE_NAMES = {
     "fixed_charge": "Fixed charge (monthly)",
@@ -185,7 +186,7 @@ def _kind_lines(result: SaleReceipt) -> list[Line]:
     if kind == "emergency":
         debt = money_text(result.debt or 0, result.currency or "")
         lines.append(Line("pair", "Emergency credit debt", debt))
-    if kind == "free_issue":
+    if kind in ("free_issue", "credit_transfer"):
         lines.append(Line("text", f"Reason: {result.reason or ''}"))
     if kind == "engineering":
         what = str(result.engineering or "").replace("_", " ")
@@ -202,7 +203,8 @@ def _kind_lines(result: SaleReceipt) -> list[Line]:
             f"New key: SGC {sgc:06d} KRN {krn} TI {ti:02d} KT {key_type} base date "
             f"{base_date} ({result.state})"
         )))  # fmt: skip
-    if result.units is not None and kind in {"credit", "emergency", "free_issue"}:
+    if result.units is not None and kind in {"credit", "emergency", "free_issue",
+                                                   "credit_transfer"}:
         lines.append(Line("text", f"Units: {units_text(result.units, result.unit)}"))
     return lines
 
@@ -223,7 +225,7 @@ def _reversed_lines(result: SaleReceipt) -> list[Line]:
 
 
 #: The tokens (by purpose) whose label on the receipt gives their units.
-_CREDIT = {"sale", "free_issue", "emergency_credit"}
+_CREDIT = {"sale", "free_issue", "emergency_credit", "credit_transfer"}
 
 
 def _token_lines(result: SaleReceipt) -> list[Line]:

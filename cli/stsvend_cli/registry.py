@@ -37,4 +37,5 @@ COMMANDS: dict[str, str] = {
     "adapters": "stsvend_cli.adapter_cmds:adapters",
     "worker": "stsvend_cli.worker_cmd:worker",
     "notices": "stsvend_cli.notice_cmds:notices",
+    "workorders": "stsvend_cli.workorder_cmds:workorders",
 }

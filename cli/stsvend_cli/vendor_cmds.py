@@ -204,7 +204,8 @@ def _show_new_key(k: dict[str, Any]) -> None:
 @click.argument("vendor")
 @click.argument("terminal")
 @click.option("--role", default="clerk", show_default=True,
-              help="What its requests act as: clerk, supervisor or engineer.")  # fmt: skip
+              help="What its requests act as: clerk, supervisor, engineer, or installer "
+                   "(an installer's system: work-order acknowledgements only).")  # fmt: skip
 @json_option
 @with_session(keys=False, action="vendors.manage")
 def terminals_add(sess: Session, vendor: str, terminal: str, role: str, as_json: bool) -> None:

@@ -67,6 +67,7 @@ _ROWS: tuple[tuple[str, Outcome, int, str], ...] = (
     ("exists", _I, 409, "a record with that identity already exists"),
     ("weak_pin", _I, 422, "a new PIN is too short, too simple or reused"),
     ("vending", _I, 422, "a vending request is wrong"),
+    ("workorder_file", _I, 422, "a work-order file is refused (size, XML, schema, meter number)"),
     # the meter model
     ("meter", _I, 422, "the meter model refused an entry"),
     ("meter_clock", _I, 422, "the meter's time runs backwards"),
@@ -105,6 +106,7 @@ _ROWS: tuple[tuple[str, Outcome, int, str], ...] = (
     ("emergency_credit", _R, 409, "emergency credit is not available"),
     ("engineering", _R, 409, "the engineering token rules refuse it"),
     ("insufficient_funds", _R, 402, "the vendor's float and credit limit cannot cover the sale"),
+    ("workorder", _R, 409, "the work order's type or state does not allow it"),
     ("rate_limited", _R, 429, "too many requests from a terminal key or address: ask again later"),
     # storage and configuration
     ("storage", _S, 503, "the database cannot be reached or used"),
@@ -112,6 +114,7 @@ _ROWS: tuple[tuple[str, Outcome, int, str], ...] = (
     ("time_zone", _S, 500, "the time zone is unknown or contradicts the store"),
     ("output_file", _S, 500, "an output file cannot be written"),
     ("adapter", _S, 503, "a plug-in adapter is missing, does not load or is not configured"),
+    ("workorder_delivery", _S, 502, "an installer's system did not take a work order (retried)"),
     # a sale-point client (stsvend.client): the server did not answer
     ("unavailable", _S, 503, "the sale-point server cannot be reached; nothing was done"),
     ("outcome_unknown", _S, 504, "the server did not answer: fetch the purchase by its id"),

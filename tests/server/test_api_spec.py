@@ -21,6 +21,7 @@ from stsvend.server.batch_routes import BATCH_ROUTES
 from stsvend.server.json_schema import class_schema, field_comments, schema_of
 from stsvend.server.sales_routes import SALE_ROUTES
 from stsvend.server.session_routes import SESSION_ROUTES
+from stsvend.server.workorder_routes import WORKORDER_ROUTES
 from stsvend.services.context import Services
 from stsvend.services.receipt_model import (
     Breakdown,
@@ -159,15 +160,15 @@ def test_an_endpoint_is_a_few_lines() -> None:
     assert [p.get("name", p.get("$ref")) for p in op["parameters"]] == [
         "#/components/parameters/RequestId", "#/components/parameters/Session", "purchase_id",
         "since"]  # fmt: skip
-    assert sorted(op["responses"]) == ["200", "401", "404", "409", "413", "422", "429", "500",
-                                       "503"]  # fmt: skip
+    assert sorted(op["responses"]) == ["200", "401", "403", "404", "409", "413", "422", "429",
+                                       "500", "503"]  # fmt: skip
     assert "Retry-After" in op["responses"]["429"]["headers"]
 
 
 def test_every_route_served_is_declared() -> None:
     nothing = cast(Services, None)  # the tables only close over the services
     served = {(method, path) for table in (SALE_ROUTES, BATCH_ROUTES, ADVICE_ROUTES,
-                                           SESSION_ROUTES)
+                                           SESSION_ROUTES, WORKORDER_ROUTES)
               for path, (method, _) in table(nothing).items()}  # fmt: skip
     declared = {(end.method, end.path) for end in api_spec.ENDPOINTS}
     assert declared - served == {("GET", "/v1/health"), ("GET", "/v1/openapi.json"),

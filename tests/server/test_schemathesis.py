@@ -1,9 +1,9 @@
 """The API against its own description, by schemathesis: requests made from the OpenAPI
 document (valid ones and, from the same schemas, invalid ones) go to a real ``stsvend serve``
-on SQLite and on PostgreSQL, without credentials, with a wrong key, with a clerk's and with an
-engineer's key.  Whatever the request, the server never answers 5xx, every status it answers
-is documented for the operation, every body has the documented media type and schema (a
-refusal is a problem document), and an invalid request is refused with a 4xx.
+on SQLite and on PostgreSQL, without credentials, with a wrong key, with a clerk's, an
+engineer's and an installer's key.  Whatever the request, the server never answers 5xx, every
+status it answers is documented for the operation, every body has the documented media type and
+schema (a refusal is a problem document), and an invalid request is refused with a 4xx.
 
 A session header drawn at random is refused (401 ``session_expired``) before the operation
 runs, so the keys send such a request again without it.
@@ -64,6 +64,7 @@ CHECKS = [
 WRONG_KEY = "stv_000000000000_" + "0" * 32
 SESSION_HEADER = "x-stsvend-session"
 BOSS = "SHOP1/BOSS-1"
+INSTALLER = "SHOP1/INST-1"
 SESSION_PARAMETER = "#/components/parameters/Session"
 SETTINGS = settings(
     max_examples=50,
@@ -134,6 +135,8 @@ def _boss(served: Served) -> None:
     """A supervisor's terminal of SHOP1 (the base has none), for the vendor's day."""
     out = served.cli.ok("terminals", "add", "SHOP1", "BOSS-1", "--role", "supervisor", "--json")
     served.keys[BOSS] = json.loads(out)["key"]
+    out = served.cli.ok("terminals", "add", "SHOP1", "INST-1", "--role", "installer", "--json")
+    served.keys[INSTALLER] = json.loads(out)["key"]
 
 
 def _headers(served: Served, who: str, path: str) -> dict[str, str]:
@@ -148,7 +151,7 @@ def _headers(served: Served, who: str, path: str) -> dict[str, str]:
 @every_operation
 @SETTINGS
 def test_every_answer_is_documented(case: Any, served: Served) -> None:
-    callers = ["none", "wrong", "SHOP1/TILL-1", "SHOP1/ENG-1"]
+    callers = ["none", "wrong", "SHOP1/TILL-1", "SHOP1/ENG-1", INSTALLER]
     for who in callers:
         _check(case, served, who)
     # A session drawn at random is refused (401 session_expired) before the operation runs:

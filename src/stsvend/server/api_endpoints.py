@@ -26,6 +26,7 @@ from stsvend.services.sale_point import TENDERS, MeterLookup
 from stsvend.services.sessions import NewSession
 from stsvend.services.vendor_statements import Statement
 from stsvend.services.vendors import VendorInfo
+from stsvend.services.workorders import AckAnswer
 
 __all__ = ["ENDPOINTS", "JSON", "PATH_PARAMETERS", "Endpoint", "Field"]
 
@@ -92,6 +93,7 @@ PATH_PARAMETERS: dict[str, str] = {
     "purchase_id": "The purchase id the terminal chose for the purchase (its vendor's own).",
     "number": "A receipt number of the terminal's vendor, or `last` for this terminal's last.",
     "batch": "A batch number of the calling terminal's vendor: a whole number above 0.",
+    "order_id": "The CRM's work order id: 1-40 letters, digits and ._-.",
 }
 
 _METER = Field("meter", "The meter number (DRN): 11 or 13 digits.")
@@ -161,11 +163,13 @@ ENDPOINTS: tuple[Endpoint, ...] = (
              notes={422: "input: a day that is not YYYY-MM-DD, the last before the first, "
                          "more than 31 days, another parameter or one given twice"}),
     Endpoint("GET", "/v1/batches/current", "currentBatch", "The calling terminal's open batch "
-             "(the person's, under a session) and its totals so far", Batch, problems=(404,),
-             notes={404: "not_found: no batch is open: the next sale opens one"}),
+             "(the person's, under a session) and its totals so far", Batch, problems=(403, 404),
+             notes={403: "permission: an installer's key has no batch",
+                    404: "not_found: no batch is open: the next sale opens one"}),
     Endpoint("POST", "/v1/batches/close", "closeBatch", "Close the calling terminal's open "
-             "batch: its totals for good", Batch, problems=(409,), body=(),
-             notes={409: "refused: no batch is open (or another close won)"}),
+             "batch: its totals for good", Batch, problems=(403, 409), body=(),
+             notes={403: "permission: an installer's key has no batch",
+                    409: "refused: no batch is open (or another close won)"}),
     Endpoint("GET", "/v1/batches/{batch}", "getBatch", "A batch of the calling terminal's "
              "vendor, open or closed, and its totals", Batch, problems=(404, 422),
              notes={404: "not_found: no such batch of this vendor (another vendor's is not "
@@ -208,6 +212,32 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     Endpoint("DELETE", "/v1/sessions/current", "logOut", "End the session the request "
              "carries", None, session="required", ok={204: "the session is over"},
              problems=(422,), notes={422: "input: no session given"}),
+    Endpoint("POST", "/v1/workorders/{order_id}/acks", "acknowledgeWorkOrder", "An "
+             "installer's acknowledgement of a work order: started, supply interrupted, "
+             "completed with the installation data (an installer's key)", AckAnswer,
+             ok={200: "recorded now, or had already (`replayed`: true)"},
+             problems=(403, 404, 409),
+             body=(Field("event", "What happened.", enum=("started", "supply-interrupted",
+                                                             "completed")),
+                   Field("meter", "completed (installation, replacement): the meter installed, "
+                         "its DRN.", False),
+                   Field("model", "completed (installation, replacement): its model.", False),
+                   Field("installed_on", "completed: the day of the work, YYYY-MM-DD.", False,
+                         format="date"),
+                   Field("removed_on", "completed (replacement, removal): the day the old "
+                         "meter came out, YYYY-MM-DD.", False, format="date"),
+                   Field("old_meter_credit", "completed (replacement): the old meter's "
+                         'remaining credit in its unit, steps of 0.1 ("12.5").', False)),
+             description="The order moves on: started, supply-interrupted, completed. A "
+             "completion is applied to the store by the work-order worker (the meter "
+             "registered or replaced, its commissioning key change queued) and its result goes "
+             "back to the CRM.",
+             notes={403: _ROLE + " acknowledge a work order (only an installer's key may)",
+                    404: "not_found: no work order with this id",
+                    409: "workorder: the order's state does not allow the event, or it was "
+                         "completed with other data",
+                    422: "input: a malformed body, a missing or malformed field of a "
+                         "completion (meter number, model, day, credit)"}),
     Endpoint("GET", "/metrics", "metrics", "Prometheus metrics of the worker process that "
              "answers (and of the other workers, added up)", {"type": "string"}, auth="metrics",
              media="text/plain; version=0.0.4", problems=(404,), ok={200: "the metrics"},

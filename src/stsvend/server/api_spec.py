@@ -40,8 +40,8 @@ PROBLEMS: dict[int, str] = {
          "or session_expired: the person's session given in X-Stsvend-Session is over, "
          "unknown or another terminal's (log in again)",
     402: "insufficient_funds: the vendor's float and credit limit cannot cover the purchase",
-    403: "permission or meter_blocked: this terminal's role may not do this, or the meter is "
-         "blocked",
+    403: "permission or meter_blocked: this terminal's role may not do this (an installer's "
+         "key may only acknowledge work orders), or the meter is blocked",
     404: "not_found: no such meter, purchase or receipt of this vendor",
     409: "a rule refuses it: amount_too_small, amount_too_large, daily_limit, key_expired, "
          "idempotency_mismatch (the id was used for another request) …",
@@ -133,7 +133,7 @@ def _statuses(end: Endpoint) -> list[int]:
     if end.auth != "none":
         statuses |= {401, 429}
     if end.auth == "terminal":
-        statuses |= {500, 503}
+        statuses |= {403, 500, 503}
     if end.body is not None:
         statuses |= {413, 422}
     return sorted(statuses)

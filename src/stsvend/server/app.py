@@ -18,7 +18,8 @@ Endpoints:
   purchase, fetch result, reprint);
 * the batches and the tokens besides credit of :mod:`stsvend.server.batch_routes`;
 * the advices and the statement of :mod:`stsvend.server.advice_routes`;
-* a person's session, log in and out, of :mod:`stsvend.server.session_routes`.
+* a person's session, log in and out, of :mod:`stsvend.server.session_routes`;
+* an installer's work-order acknowledgements of :mod:`stsvend.server.workorder_routes`.
 
 Every one of them is declared in :mod:`stsvend.server.api_endpoints`.
 """
@@ -48,10 +49,13 @@ from stsvend.server.ops import admit, install_ops
 from stsvend.server.problems import MEDIA_TYPE, internal_problem, problem, problem_of
 from stsvend.server.sales_routes import SALE_ROUTES
 from stsvend.server.session_routes import SESSION_ROUTES
+from stsvend.server.workorder_routes import WORKORDER_ROUTES
 from stsvend.services.context import Services
 from stsvend.services.results import as_doc
 from stsvend.services.terminals import TerminalIdentity, vendor_float
 from stsvend.store.errors import StorageError
+from stsvend.vending.errors import PermissionDenied
+from stsvend.vending.roles import Role
 
 __all__ = ["MAX_BODY_BYTES", "create_app", "openapi_document"]
 
@@ -87,12 +91,20 @@ def _refusal(error: StsError) -> Response:
 Handler = Callable[[Request, TerminalIdentity], Awaitable[Response]]
 
 
-def _terminal_endpoint(svc: Services, handler: Handler) -> Callable[[Request], Awaitable[Response]]:
-    """Authenticate the terminal, run ``handler``, answer every error as a problem."""
+def _terminal_endpoint(
+    svc: Services, handler: Handler, *, installer: bool = False
+) -> Callable[[Request], Awaitable[Response]]:
+    """Authenticate the terminal, run ``handler``, answer every error as a problem.
+
+    An installer's key is admitted only to the work-order routes (``installer``): every other
+    endpoint refuses it before its handler runs, reads included (receipts hold token digits).
+    """
 
     async def endpoint(request: Request) -> Response:
         try:
             who = await admit(svc, request)  # limits and the failed-authentication throttle
+            if who.role is Role.INSTALLER and not installer:
+                raise PermissionDenied("an installer's key only acknowledges work orders")
             return await handler(request, who)
         except StsError as error:
             return _refusal(error)
@@ -134,6 +146,10 @@ def create_app(svc: Services) -> Starlette:
                 Route(path, _terminal_endpoint(svc, handler), methods=[method])
                 for table in (SALE_ROUTES, BATCH_ROUTES, ADVICE_ROUTES, SESSION_ROUTES)
                 for path, (method, handler) in table(svc).items()
+            ),
+            *(
+                Route(path, _terminal_endpoint(svc, handler, installer=True), methods=[method])
+                for path, (method, handler) in WORKORDER_ROUTES(svc).items()
             ),
         ],
     )

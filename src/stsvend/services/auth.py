@@ -244,6 +244,10 @@ def bootstrap_admin(svc: Services, username: str, pin: str) -> bool:
 def add_operator(svc: Services, actor: Actor, username: str, role: str, pin: str) -> None:
     authorize(svc, actor, Action.OPERATORS_MANAGE)
     parsed = Role.parse(role)
+    if parsed is Role.INSTALLER:
+        # An installer is a system with a key (a terminal of role installer), never a login.
+        raise InputError("an installer is no operator: add a terminal of role installer "
+                         "(stsvend terminals add VENDOR CODE --role installer)")
     with svc.store.transaction() as conn:
         ops.add_operator(
             conn, parse_username(username), parsed.value, hash_pin(pin), svc.now(),

@@ -69,6 +69,7 @@ _PURPOSE_OF_KIND = {
     "engineering": TokenPurpose.ENGINEERING,
     "test": TokenPurpose.TEST,
     "key_change": TokenPurpose.KEY_CHANGE,
+    "credit_transfer": TokenPurpose.CREDIT_TRANSFER,
 }
 
 

@@ -8,7 +8,8 @@ prefix and compares the hashes in constant time; a revoked key, a terminal of an
 vendor, or any key that does not match gets the same ``unauthenticated`` answer.
 
 A terminal acts in one role of the one role table (:class:`~stsvend.vending.roles.Role`):
-``clerk`` for sales, ``supervisor``, or ``engineer`` for engineering tokens.  Its sales name an
+``clerk`` for sales, ``supervisor``, ``engineer`` for engineering tokens, or ``installer``
+for an installer's system acknowledging work orders (and nothing else).  Its sales name an
 operator row of its own, ``VENDOR/TERMINAL`` (:data:`NO_PIN`: no one can log in as it), and
 fall in its open batch (a shift at the terminal ``VENDOR/TERMINAL``), opened by the first sale
 after the last batch closed (:func:`terminal_actor`).  A person logged in at the terminal
@@ -60,7 +61,7 @@ NO_PIN = ops.NO_PIN
 #: The longest ``VENDOR/TERMINAL`` (an operator's name).
 _NAME_MAX = 40
 #: The roles a terminal may act in.
-TERMINAL_ROLES = (Role.CLERK, Role.SUPERVISOR, Role.ENGINEER)
+TERMINAL_ROLES = (Role.CLERK, Role.SUPERVISOR, Role.ENGINEER, Role.INSTALLER)
 _KEY = re.compile(r"stv_([0-9a-f]{12})_([0-9a-f]{32})")
 _CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9-]{0,31}")
 _DOMAIN = b"stsvend terminal key v1\x00"

@@ -56,12 +56,20 @@ from stsvend.store.vendor_models import (
     VendorFloat,
     VendorLedger,
 )
+from stsvend.store.workorder_models import (
+    CreditTransfer,
+    WorkOrder,
+    WorkOrderOutbox,
+    WorkOrderRoute,
+    WorkOrderRun,
+)
 from stsvend.vending.key_change import OPEN_KEY_CHANGE_STATES
 
 __all__ = [
     "CHAIN_NAME",
     "Account",
     "AccountMonth",
+    "CreditTransfer",
     "Customer",
     "KeyChange",
     "KeyChangeJob",
@@ -93,6 +101,10 @@ __all__ = [
     "VendorCommission",
     "VendorFloat",
     "VendorLedger",
+    "WorkOrder",
+    "WorkOrderOutbox",
+    "WorkOrderRoute",
+    "WorkOrderRun",
 ]
 
 #: The longest key change reason stored (the longest made is well under it).

@@ -5,7 +5,9 @@ may take it.  ``docs/security.md`` prints the same table (a test keeps the two e
 why each cell is what it is.  The principles: separation of duties (whoever manages operators
 and keys does not take money; whoever takes money does not reverse it), least privilege (token
 digits in bulk exports only for supervisors; a clerk reprints only receipts of their own open
-shift), and every operator can log in (open and close a shift).
+shift), and every operator can log in (open and close a shift).  An *installer* is no person
+at the counter but an installer's system, holding a key like a terminal's: it may acknowledge
+work orders and nothing else.
 
 >>> check_permission(Role.CLERK, Action.VEND)
 >>> check_permission(Role.CLERK, Action.REVERSE)
@@ -43,6 +45,8 @@ class Role(enum.Enum):
     ENGINEER = "engineer"
     AUDITOR = "auditor"
     ADMIN = "admin"
+    #: An installer's system acknowledging work orders over the API (a key, never a login).
+    INSTALLER = "installer"
 
     @classmethod
     def parse(cls, value: str) -> Role:
@@ -97,6 +101,10 @@ class Action(enum.Enum):
     READINGS_VIEW = "readings.view"
     READINGS_INGEST = "readings.ingest"
     READINGS_PURGE = "readings.purge"
+    WORKORDERS_VIEW = "workorders.view"
+    WORKORDERS_MANAGE = "workorders.manage"
+    WORKORDERS_CREDIT = "workorders.credit"
+    WORKORDER_ACK = "workorders.ack"
 
 
 _DESCRIPTIONS: dict[Action, str] = {
@@ -141,10 +149,16 @@ _DESCRIPTIONS: dict[Action, str] = {
     Action.READINGS_VIEW: "view meter readings",
     Action.READINGS_INGEST: "take in meter readings",
     Action.READINGS_PURGE: "remove meter readings past their retention",
+    Action.WORKORDERS_VIEW: "view work orders",
+    Action.WORKORDERS_MANAGE: "take in, route and apply work orders",
+    Action.WORKORDERS_CREDIT: "deliver a replaced meter's credit to its new meter",
+    Action.WORKORDER_ACK: "acknowledge a work order",
 }
 
 _C, _S, _E, _A, _D = Role.CLERK, Role.SUPERVISOR, Role.ENGINEER, Role.AUDITOR, Role.ADMIN
-_ALL = frozenset(Role)
+_I = Role.INSTALLER
+#: Every person's role (an installer's system is no person: it only acknowledges work orders).
+_ALL = frozenset(Role) - {_I}
 
 #: Which roles may take each action.  The source of truth; docs/security.md mirrors it.
 PERMISSIONS: Mapping[Action, frozenset[Role]] = {
@@ -189,6 +203,10 @@ PERMISSIONS: Mapping[Action, frozenset[Role]] = {
     Action.READINGS_VIEW: frozenset({_S, _E, _A, _D}),
     Action.READINGS_INGEST: frozenset({_E, _D}),
     Action.READINGS_PURGE: frozenset({_D}),
+    Action.WORKORDERS_VIEW: frozenset({_S, _E, _A, _D}),
+    Action.WORKORDERS_MANAGE: frozenset({_S, _E, _D}),
+    Action.WORKORDERS_CREDIT: frozenset({_S, _E}),
+    Action.WORKORDER_ACK: frozenset({_I}),
 }
 
 

@@ -39,11 +39,14 @@ class TokenPurpose(enum.Enum):
     KEY_CHANGE = "key_change"
     ENGINEERING = "engineering"
     TEST = "test"
+    #: A replaced meter's remaining credit, given to its new meter (a work order's).
+    CREDIT_TRANSFER = "credit_transfer"
 
     @property
     def is_credit(self) -> bool:
         """A class 0 credit token (what a blocked or default-key meter never gets)."""
-        return self in (TokenPurpose.SALE, TokenPurpose.FREE_ISSUE, TokenPurpose.EMERGENCY_CREDIT)
+        return self in (TokenPurpose.SALE, TokenPurpose.FREE_ISSUE, TokenPurpose.EMERGENCY_CREDIT,
+                        TokenPurpose.CREDIT_TRANSFER)
 
 
 def _fields(value: Any) -> dict[str, int]:
