@@ -9,7 +9,8 @@ import pkgutil
 
 import pytest
 
-_PACKAGES = ("stsvend.store", "stsvend.store.repos", "stsvend.tokenlog", "stsvend.services")
+_PACKAGES = ("stsvend.store", "stsvend.store.repos", "stsvend.tokenlog", "stsvend.services",
+             "stsvend.adapters")
 _SKIP = {"stsvend.store.migrations"}  # Alembic's env.py runs only under Alembic
 _CLI = ("common", "receipt", "admin_cmds", "key_cmds", "registry_cmds", "sale_cmds",
         "keychange_cmds", "log_cmds", "demo", "registry")  # fmt: skip

@@ -7,4 +7,13 @@ by installing a package that declares it.  Adapters call the services; the servi
 an adapter.  Their settings are the configuration file's ``[adapters.GROUP.NAME]`` tables.
 """
 
-__all__ = ["registry"]
+__all__ = ["control", "registry", "runner", "telemetry", "worker"]
+
+
+def __getattr__(name: str) -> object:
+    # The modules load when first named: listing the package imports none of them.
+    if name in __all__:
+        import importlib
+
+        return importlib.import_module(f"{__name__}.{name}")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

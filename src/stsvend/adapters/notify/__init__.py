@@ -6,3 +6,12 @@ these modules implement it over files, SMTP and HTTP.
 """
 
 __all__ = ["crm_contacts", "file_channel", "settings", "sms_channel", "smtp_channel", "worker"]
+
+
+def __getattr__(name: str) -> object:
+    # The modules load when first named: listing the package imports none of them.
+    if name in __all__:
+        import importlib
+
+        return importlib.import_module(f"{__name__}.{name}")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

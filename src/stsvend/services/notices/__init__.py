@@ -8,3 +8,12 @@ itself never waits for any of it.
 """
 
 __all__ = ["contacts", "delivery", "model", "outbox", "producer", "templates"]
+
+
+def __getattr__(name: str) -> object:
+    # The modules load when first named, as stsvend.services' do.
+    if name in __all__:
+        import importlib
+
+        return importlib.import_module(f"{__name__}.{name}")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
