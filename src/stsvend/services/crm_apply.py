@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from attrs import define, field
 from sqlalchemy import bindparam, select, update
@@ -40,10 +40,6 @@ CRM_FIELDS = ("premise", "contract_account", "installation", "division", "equipm
 _ACCOUNT = table_of(Account)
 _CUSTOMER = table_of(Customer)
 _METER = table_of(Meter)
-_LOOKUP = (
-    Account.id, Account.contract_number, Account.customer_id, Account.meter_id,
-    Account.tariff_id, Account.closed_at, *(getattr(Account, f) for f in CRM_FIELDS),
-)  # fmt: skip
 _CLOSE = update(Account).where(Account.id == bindparam("aid")).values(closed_at=bindparam("at"))
 _CHANGE = (
     update(Account)
@@ -66,7 +62,7 @@ class ImportContext:
     #: The supply group of new meters (``--supply-group``), unless a row names one.
     supply_group: int | None
     #: Supply groups by code, looked up once (None: not registered).
-    groups: dict[int, SupplyGroupRecord | None] = field(factory=dict)
+    groups: dict[int, SupplyGroupRecord | str] = field(factory=dict)
     #: The DKGA of each default key data, from the keystore, once.
     dkga: dict[sts.KeyData, str] = field(factory=dict)
 
@@ -81,21 +77,72 @@ class ChunkCounts:
     rejections: list[Rejection] = field(factory=list)
 
 
-def _in(conn: Connection, columns: Sequence[Any], key: Any, values: Sequence[Any]) -> list[Any]:
+class _Account(NamedTuple):
+    id: int
+    contract_number: str
+    customer_id: int
+    meter_id: int
+    tariff_id: int
+    closed_at: Any
+    premise: str | None
+    contract_account: str | None
+    installation: str | None
+    division: str | None
+    equipment: str | None
+    move_in: date | None
+
+
+_ACCOUNT_SQL = ", ".join(_Account._fields)
+
+
+def _in(
+    conn: Connection, columns: str, table: str, key: str, values: Sequence[Any], extra: str = ""
+) -> list[Any]:
+    """``SELECT columns FROM table WHERE key IN values`` as one driver statement: a chunk's
+    lookup binds thousands of values, which SQLAlchemy's expanding IN renders one by one."""
     if not values:
         return []
-    return list(conn.execute(select(*columns).where(key.in_(list(values)))))
+    if conn.dialect.name == "postgresql":
+        sql = f"SELECT {columns} FROM {table} WHERE {key} = ANY(%s){extra}"
+        return conn.exec_driver_sql(sql, (list(values),)).fetchall()  # type: ignore[return-value]
+    marks = ", ".join("?" * len(values))
+    sql = f"SELECT {columns} FROM {table} WHERE {key} IN ({marks}){extra}"
+    return conn.exec_driver_sql(sql, tuple(values)).fetchall()  # type: ignore[return-value]
 
 
-def _group(conn: Connection, ctx: ImportContext, sgc: int) -> SupplyGroupRecord | None:
+def _accounts(conn: Connection, contracts: Sequence[str]) -> dict[str, _Account]:
+    found = {}
+    for row in _in(conn, _ACCOUNT_SQL, "account", "contract_number", contracts):
+        acct = _Account(*row)
+        if isinstance(acct.move_in, str):  # SQLite's driver gives the ISO text
+            acct = acct._replace(move_in=date.fromisoformat(acct.move_in))
+        found[acct.contract_number] = acct
+    return found
+
+
+def _group(
+    svc: Services, conn: Connection, ctx: ImportContext, sgc: int
+) -> SupplyGroupRecord | str:
+    """The supply group new meters join, or why they cannot (read once per import)."""
     if sgc not in ctx.groups:
+        from stsvend.keystore.errors import KeystoreError
         from stsvend.store.errors import RecordNotFoundError
         from stsvend.store.repos.groups import get_group
 
         try:
-            ctx.groups[sgc] = get_group(conn, sgc)
+            group = get_group(conn, sgc)
         except RecordNotFoundError:
-            ctx.groups[sgc] = None
+            ctx.groups[sgc] = "supply_group: no such supply group is registered"
+            return ctx.groups[sgc]
+        default, unique = commissioning_keys(group)
+        try:
+            ctx.dkga[default] = svc.hsm.key_record_for(default).dkga.value
+            svc.hsm.key_record_for(unique)
+        except KeystoreError:
+            ctx.groups[sgc] = ("the keystore holds no default or unique key of the meter's "
+                               "supply group: a new meter cannot be commissioned")  # fmt: skip
+        else:
+            ctx.groups[sgc] = group
     return ctx.groups[sgc]
 
 
@@ -120,20 +167,19 @@ def apply_chunk(
             continue
         first[rec.contract] = rec.line
         unique.append(rec)
-    accounts = {r.contract_number: r for r in _in(conn, _LOOKUP, Account.contract_number,
-                                                      [r.contract for r in unique])}  # fmt: skip
-    customers: dict[str, int] = dict(_in(conn, (Customer.customer_number, Customer.id),
-                                         Customer.customer_number,
-                                         list({r.customer for r in unique})))  # fmt: skip
-    meters: dict[str, int] = dict(_in(conn, (Meter.drn, Meter.id), Meter.drn,
-                                      list({r.meter for r in unique})))  # fmt: skip
+    accounts = _accounts(conn, [r.contract for r in unique])
+    customers: dict[str, int] = dict(
+        _in(conn, "customer_number, id", "customer", "customer_number",
+            list({r.customer for r in unique}))
+    )  # fmt: skip
+    meters: dict[str, int] = dict(
+        _in(conn, "drn, id", "meter", "drn", list({r.meter for r in unique}))
+    )
     # meter id -> the open account on it
-    owner: dict[int, int] = {}
-    if meters:
-        stmt = select(Account.meter_id, Account.id).where(
-            Account.meter_id.in_(list(meters.values())), Account.closed_at.is_(None)
-        )
-        owner = {m: a for m, a in conn.execute(stmt)}
+    owner: dict[int, int] = dict(
+        _in(conn, "meter_id, id", "account", "meter_id", list(meters.values()),
+            " AND closed_at IS NULL")
+    )  # fmt: skip
 
     closes: list[dict[str, Any]] = []
     leaving = [r for r in unique if r.move_out is not None and r.move_out <= ctx.today]
@@ -175,9 +221,9 @@ def apply_chunk(
                 reject(rec, "the meter is new to stsvend and no supply group is given "
                             "(--supply-group or a mapped supply_group column)")  # fmt: skip
                 continue
-            group = _group(conn, ctx, sgc)
-            if group is None:
-                reject(rec, "supply_group: no such supply group is registered")
+            group = _group(svc, conn, ctx, sgc)
+            if isinstance(group, str):
+                reject(rec, group)
                 continue
             claimed[rec.meter] = rec.line
             new_meters[rec.meter] = commissioning_keys(group)
@@ -210,8 +256,8 @@ def apply_chunk(
     if new_customers:
         bulk_insert(conn, _CUSTOMER, [{"customer_number": c, "created_at": ctx.now}
                                       for c in sorted(new_customers)])  # fmt: skip
-        customers.update(_in(conn, (Customer.customer_number, Customer.id),
-                             Customer.customer_number, sorted(new_customers)))  # fmt: skip
+        customers.update(_in(conn, "customer_number, id", "customer", "customer_number",
+                             sorted(new_customers)))  # fmt: skip
     if changes:
         conn.execute(_CHANGE, [
             {"aid": acct.id, "cid": customers[rec.customer], "mid": meters[rec.meter],
@@ -251,9 +297,7 @@ def _add_meters(
     returns their ids by DRN."""
     rows = []
     for drn, (default, _unique) in new.items():
-        dkga = ctx.dkga.get(default)
-        if dkga is None:
-            dkga = ctx.dkga[default] = svc.hsm.key_record_for(default).dkga.value
+        dkga = ctx.dkga[default]
         rows.append({
             "drn": drn, "iin": sts.MeterIdentity.parse(None, drn).iin, "resource": 0,
             "status": "active", "sgc": default.sgc, "ti": default.ti, "krn": default.krn,
@@ -264,7 +308,8 @@ def _add_meters(
     bulk_insert(conn, _METER, rows)
     from stsvend.store.repos.meters import _COLUMNS
 
-    found = [MeterRecord.from_row(r) for r in _in(conn, _COLUMNS, Meter.drn, list(new))]
+    stmt = select(*_COLUMNS).where(Meter.drn.in_(list(new)))
+    found = [MeterRecord.from_row(r) for r in conn.execute(stmt)]
     open_chains(conn, [m.drn for m in found])
     commission_meters(svc, conn, actor, [(m, new[m.drn][1]) for m in found],
                       request_id=ctx.request_id, now=ctx.now)  # fmt: skip

@@ -36,6 +36,7 @@ from stsvend import sts
 from stsvend.errors import StsError
 
 __all__ = [
+    "CODE_FIELDS",
     "FIELDS",
     "NUMBER_FIELDS",
     "REQUIRED",
@@ -55,15 +56,17 @@ FIELDS = (
 REQUIRED = ("customer", "contract", "meter", "tariff")
 #: The fields that hold one of the CRM's numbers.
 NUMBER_FIELDS = (
-    "customer", "contract", "contract_account", "installation", "premise", "division",
-    "equipment",
+    "customer", "contract", "contract_account", "installation", "premise", "equipment",
 )  # fmt: skip
+#: The fields that hold a code (letters allowed, no spaces): the division (``01``, ``Strom``).
+CODE_FIELDS = ("division",)
 
 _LONGEST = 40
 # A CRM number: digits, optionally after a short prefix of letters (``C-1001``, ``KA7``),
 # grouped by - _ / . but never by spaces.
 _NUMBER = re.compile(r"[A-Za-z]{0,4}[-_/.]?[0-9][0-9\-_/.]*")
 _TARIFF = re.compile(r"[A-Za-z0-9][A-Za-z0-9_\-.]{0,31}")
+_CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_\-.]{0,39}")
 _MAIL = re.compile(r"[^@\s]+@[^@\s]+")
 # Digit groups with separators, or a leading + or (: how phone numbers are written.
 _PHONE = re.compile(r"(\+|00|\()?[0-9()]{2,5}\)?([ \-/.][0-9]{2,5}){2,}|\+[0-9 ()\-/.]{6,}")
@@ -125,6 +128,8 @@ def looks_personal(value: str) -> str | None:
 
 
 def _number_problem(value: str) -> str | None:
+    if value.isdigit() and value.isascii() and len(value) <= _LONGEST:
+        return None  # the usual case: digits alone are neither a name, an address nor a phone
     personal = looks_personal(value)
     if personal is not None:
         return f"looks like {personal}"
@@ -138,11 +143,12 @@ def _number_problem(value: str) -> str | None:
 
 
 def _meter_problem(value: str) -> tuple[str | None, str]:
-    personal = looks_personal(value)
-    if personal is not None:
-        return f"looks like {personal}", ""
-    if any(c.isalpha() for c in value):
-        return "has letters where a meter number belongs", ""
+    if not (value.isdigit() and value.isascii()):
+        personal = looks_personal(value)
+        if personal is not None:
+            return f"looks like {personal}", ""
+        if any(c.isalpha() for c in value):
+            return "has letters where a meter number belongs", ""
     try:
         return None, sts.MeterIdentity.parse(None, value).drn
     except StsError:  # its message would repeat the value
@@ -168,6 +174,15 @@ def check(row: CrmRow) -> CrmRecord | RowRejected:
         problem = _number_problem(text)
         if problem is not None:
             return RowRejected(row.line, f"{named(field)} {problem}")
+        out[field] = text
+    for field in CODE_FIELDS:
+        text = values.get(field, "").strip()
+        if not text:
+            continue
+        if not _CODE.fullmatch(text):
+            personal = looks_personal(text)
+            what = f"looks like {personal}" if personal else "is not a code"
+            return RowRejected(row.line, f"{named(field)} {what}")
         out[field] = text
     problem, drn = _meter_problem(values["meter"].strip())
     if problem is not None:

@@ -48,6 +48,7 @@ class MappedCsv:
         self.mapping = mapping
         self._stream = stream
         self._dropped: tuple[str, ...] = ()
+        self._dates: dict[str, date | None] = {}
 
     @property
     def dropped(self) -> tuple[str, ...]:
@@ -72,10 +73,19 @@ class MappedCsv:
         return index
 
     def _date(self, text: str) -> date | None:
-        text = text.strip()
-        if not text or text in self.mapping.open_dates:
-            return None
-        return datetime.strptime(text, self.mapping.date_format).date()
+        # An export has few distinct dates: each is read once.
+        try:
+            return self._dates[text]
+        except KeyError:
+            pass
+        value = text.strip()
+        if not value or value in self.mapping.open_dates:
+            found = None
+        else:
+            found = datetime.strptime(value, self.mapping.date_format).date()
+        if len(self._dates) < 100_000:
+            self._dates[text] = found
+        return found
 
     def rows(self) -> Iterator[CrmRow | RowRejected]:
         reader = csv.reader(self._stream, delimiter=self.mapping.delimiter)
