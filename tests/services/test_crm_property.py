@@ -74,3 +74,16 @@ def test_random_rows(rows: list[tuple[str, ...]], raw: list[str], chunk: int) ->
         if chunk == 5000:  # one chunk: a contract listed twice is decided the same way again
             assert (again.created, again.changed) == (0, 0)
             assert again.rejected == first.rejected
+
+
+def test_the_documented_isu_mapping_is_the_shipped_one() -> None:
+    import re
+    import tomllib
+    from pathlib import Path
+
+    from stsvend.adapters.crm.mapping import default_mapping, mapping_from
+
+    text = (Path(__file__).resolve().parents[2] / "docs" / "integration.md").read_text()
+    block = re.search(r"shipped with the package\):\n\n```toml\n(.*?)```", text, re.S)
+    assert block is not None
+    assert mapping_from(tomllib.loads(block[1])) == default_mapping("isu")

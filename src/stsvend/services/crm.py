@@ -17,7 +17,6 @@ Only identifiers are kept; a value that looks like personal data rejects its row
 repeats a value.  A rejected row writes nothing and never stops the others.  Every import is in
 the operation log with its counts (never a value).
 
->>> from stsvend.services.crm_rows import CrmRow
 >>> rows = list(chunked(iter(range(7)), 3))
 >>> rows
 [[0, 1, 2], [3, 4, 5], [6]]

@@ -9,6 +9,14 @@ written, so a rejected record writes nothing.
 Moves-out are decided first, so that a meter freed by a move-out can go to a new contract in
 the same chunk.  A contract listed twice in one chunk takes the first row; the later one is
 rejected.
+
+A record differs from its account when any field it carries does (the CRM is the source):
+
+>>> from datetime import date
+>>> rec = CrmRecord(2, "C-1", "K-1", "01234567897", "FLAT", premise="P-9")
+>>> acct = _Account(7, "K-1", 3, 4, 5, None, "P-1", None, None, None, None, None)
+>>> _differs(acct, rec, 5, 4, 3), _differs(acct._replace(premise="P-9"), rec, 5, 4, 3)
+(True, False)
 """
 
 from __future__ import annotations
