@@ -221,3 +221,17 @@ def test_chunks_are_independent_and_progress_is_told(db: Installation) -> None:
     report = run(db, isu_text(*(isu_row(n) for n in range(1, 8))), chunk=3,
                  progress=seen.append)  # fmt: skip
     assert seen == [3, 6, 7] and report.created == 7
+
+
+def test_a_larger_file_goes_through_the_bulk_paths(db: Installation) -> None:
+    # Chunks of 128: COPY on PostgreSQL and the driver's executemany on SQLite.
+    text = isu_text(*(isu_row(n) for n in range(1, 301)))
+    first = run(db, text, chunk=128)
+    assert counts(first) == (300, 0, 0, 0) and first.meters_added == 300
+    assert db.count("key_change") == 300 and db.count("token_log") >= 600
+    assert counts(run(db, text, chunk=128)) == (0, 0, 300, 0)
+    moved = text.replace(",20240101,99991231,", ",20240101,20250101,")
+    assert counts(run(db, moved, chunk=128)) == (0, 300, 0, 0)
+    with db.svc.store.transaction() as conn:
+        sql = "SELECT count(*) FROM account WHERE closed_at IS NOT NULL AND move_in IS NOT NULL"
+        assert conn.exec_driver_sql(sql).scalar_one() == 300
