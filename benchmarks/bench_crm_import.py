@@ -130,12 +130,14 @@ def measure(url: str, folder: str, rows: int, new: int, out: Any) -> None:
                 samples.append(_rss_mb())
 
             with (Path(folder) / name).open(encoding="utf-8", newline="") as stream:
-                started = time.perf_counter()
+                started, cpu = time.perf_counter(), time.process_time()
                 report = import_crm(inst.svc, admin, importer.source(stream),
                                     supply_group=123456, progress=tick)  # fmt: skip
                 seconds = time.perf_counter() - started
+                cpu = time.process_time() - cpu
         assert report.adds_up and report.rejected == 0, report.rejections[:3]
-        figures[label] = {"seconds": seconds, "rows": report.rows, "created": report.created,
+        figures[label] = {"seconds": seconds, "cpu": cpu, "rows": report.rows,
+                          "created": report.created,
                           "unchanged": report.unchanged, "meters_added": report.meters_added,
                           "rss_first_mb": samples[0], "rss_last_mb": samples[-1],
                           "rss_max_mb": max(samples)}  # fmt: skip
@@ -144,8 +146,9 @@ def measure(url: str, folder: str, rows: int, new: int, out: Any) -> None:
     out.put(figures)
 
 
-def anchor(folder: str, rows: int) -> float:
-    """Seconds for a plain sqlite3 executemany of ``rows`` rows of 14 text columns."""
+def anchor(folder: str, rows: int) -> tuple[float, float]:
+    """Seconds (wall clock, CPU) for a plain sqlite3 executemany of ``rows`` rows of 14 text
+    columns."""
     path = Path(folder) / "anchor.db"
     db = sqlite3.connect(path)
     db.execute("PRAGMA journal_mode=WAL")
@@ -153,13 +156,13 @@ def anchor(folder: str, rows: int) -> float:
     db.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, " +
                ", ".join(f"c{i} TEXT" for i in range(14)) + ")")  # fmt: skip
     data = ((f"{1_000_000_000 + n}",) * 14 for n in range(rows))
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     with db:
         db.executemany("INSERT INTO t (" + ", ".join(f"c{i}" for i in range(14)) + ") VALUES ("
                        + ", ".join("?" * 14) + ")", data)  # fmt: skip
-    seconds = time.perf_counter() - started
+    seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
     db.close()
-    return seconds
+    return seconds, cpu
 
 
 def main(rows: int = ROWS, new: int = NEW) -> None:
@@ -172,7 +175,8 @@ def main(rows: int = ROWS, new: int = NEW) -> None:
         assert proc.exitcode == 0
         print(f"setup ({rows:,} meters, the files): {time.perf_counter() - t0:.0f} s")
         size = (Path(folder) / "isu.csv").stat().st_size
-        anchor_s = anchor(folder, rows)
+        load = os.getloadavg()[0]
+        anchor_s, anchor_cpu = anchor(folder, rows)
         queue = SPAWN.Queue()
         proc = SPAWN.Process(target=measure, args=(url, folder, rows, new, queue))
         proc.start()
@@ -181,13 +185,15 @@ def main(rows: int = ROWS, new: int = NEW) -> None:
         figures = queue.get(timeout=5)
         buf = io.StringIO()
         print(f"file: {rows:,} IS-U rows, {size / 1e6:.0f} MB", file=buf)
+        print(f"load average before the run: {load:.1f} ({os.cpu_count()} CPUs)", file=buf)
         print(f"anchor: sqlite3 executemany of {rows:,} rows x 14 text columns: "
-              f"{anchor_s:.1f} s", file=buf)  # fmt: skip
+              f"{anchor_s:.1f} s ({anchor_cpu:.1f} s CPU)", file=buf)  # fmt: skip
         for label in ("import", "re-import", "new meters"):
             f = figures[label]
-            print(f"{label}: {f['rows']:,} rows in {f['seconds']:.1f} s "
+            print(f"{label}: {f['rows']:,} rows in {f['seconds']:.1f} s, {f['cpu']:.1f} s CPU "
                   f"({f['rows'] / f['seconds']:,.0f} rows/s; {f['seconds'] / anchor_s:.1f}x the "
-                  f"anchor); created {f['created']:,}, unchanged {f['unchanged']:,}, meters "
+                  f"anchor, {f['cpu'] / anchor_cpu:.1f}x its CPU); created {f['created']:,}, "
+                  f"unchanged {f['unchanged']:,}, meters "
                   f"added {f['meters_added']:,}; RSS {f['rss_first_mb']:.0f} MB after the first "
                   f"chunk, {f['rss_last_mb']:.0f} MB after the last, at most "
                   f"{f['rss_max_mb']:.0f} MB", file=buf)  # fmt: skip
