@@ -38,4 +38,5 @@ COMMANDS: dict[str, str] = {
     "worker": "stsvend_cli.worker_cmd:worker",
     "notices": "stsvend_cli.notice_cmds:notices",
     "workorders": "stsvend_cli.workorder_cmds:workorders",
+    "crm": "stsvend_cli.crm_cmds:crm",
 }

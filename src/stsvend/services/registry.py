@@ -23,6 +23,8 @@ from stsvend.services.common import load_meter
 from stsvend.services.context import Actor, Services
 from stsvend.services.issue import log_issued
 from stsvend.services.keychange import make_change
+from stsvend.services.keychange.commission import NOTE as COMMISSIONING_NOTE
+from stsvend.services.keychange.commission import commissioning_keys
 from stsvend.services.registry_results import (
     Account,
     Commissioning,
@@ -188,21 +190,10 @@ def add_meter(
     with svc.store.transaction() as conn:
         check_keyset_mode(svc, conn)
         group = grp.get_group(conn, sgc)
-        unique = sts.KeyData(
-            sgc=group.sgc, ti=ti, krn=group.krn, key_type=group.key_type, ea=group.ea,
-            base_date=group.base_date, ken=group.ken,
-        )  # fmt: skip
-        current = unique
-        if default_key:
-            current = sts.KeyData(
-                sgc=group.sgc if default_sgc is None else default_sgc,
-                ti=ti,
-                krn=group.krn if default_krn is None else default_krn,
-                key_type=sts.KeyType.DDTK,
-                ea=group.ea,
-                base_date=group.base_date,
-                ken=group.ken,
-            )
+        default, unique = commissioning_keys(
+            group, ti=ti, default_sgc=default_sgc, default_krn=default_krn
+        )
+        current = default if default_key else unique
         record = svc.hsm.key_record_for(current)
         meter = mtr.add_meter(conn, identity, kind, current, record.dkga.value, now)
         open_chains(conn, [meter.drn])
@@ -215,7 +206,7 @@ def add_meter(
             log_issued(
                 svc, conn, actor, meter.drn, issued,
                 request_id=request_id or svc.new_request_id(), sale_id=None, now=now,
-                note="commissioning: default key to unique key",
+                note=COMMISSIONING_NOTE,
             )  # fmt: skip
             commissioning = Commissioning(KeyChangeState.PENDING, KeyTarget.of(unique))
         _oplog(

@@ -219,6 +219,14 @@ class Account(Base):
     emergency_debt: Mapped[int] = mapped_column(BigInteger, default=0)
     #: The CRM's premise number where the meter is installed (no address); NULL: not known.
     premise: Mapped[str | None] = mapped_column(String(40), nullable=True, index=True)
+    #: The CRM's other numbers of the contract (``stsvend crm import``); NULL: not known.
+    contract_account: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    installation: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    division: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    #: The device's equipment number in the CRM (the meter itself is ``meter_id``).
+    equipment: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    #: The CRM's move-in date of the contract.
+    move_in: Mapped[date | None] = mapped_column(Date, nullable=True)
     opened_at: Mapped[datetime] = mapped_column(UtcDateTime)
     closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
 
