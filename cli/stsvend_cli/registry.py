@@ -34,4 +34,5 @@ COMMANDS: dict[str, str] = {
     "terminals": "stsvend_cli.vendor_cmds:terminals",
     "serve": "stsvend_cli.serve_cmd:serve",
     "adapters": "stsvend_cli.adapter_cmds:adapters",
+    "billing": "stsvend_cli.billing_cmds:billing",
 }
