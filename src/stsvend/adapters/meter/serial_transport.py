@@ -1,0 +1,158 @@
+"""The ``serial`` meter transport: the keypad line protocol over a pyserial port.
+
+The port is any pyserial URL: a device (``/dev/ttyUSB0``), a pty (``/dev/pts/N``), or
+``socket://host:port`` (a meter behind a serial-to-network server).  The exchange is protocol
+version 1 of ``docs/keypad-simulator.md``: the meter says hello (its DRN, which must be the
+sale's), each ``TOKEN <digits>`` gets one JSON answer, ``READ`` the registers, ``BYE`` ends.
+
+Settings (``[adapters.meter.serial]``, optional): ``baudrate`` (9600).
+
+>>> class Wire:  # an in-memory stand-in for a port: the meter's lines, then silence
+...     def __init__(self, lines): self.inbox, self.sent = b"".join(lines), b""
+...     def read(self, size=1):
+...         chunk, self.inbox = self.inbox[:size], self.inbox[size:]
+...         return chunk
+...     def write(self, data): self.sent += data
+...     def flush(self): pass
+...     def close(self): pass
+>>> hello = b'{"hello":"stsvend-keypad","protocol":1,"drn":"01000000017"}\\r\\n'
+>>> took = b'{"ok":true,"command":"token","result":{"code":1,"name":"accept",' \\
+...        b'"accepted":true,"message":"+5.0 kWh"}}\\r\\n'
+>>> read = b'{"ok":true,"command":"read","meter":{"registers":{"electricity":{"value":50}}}}\\r\\n'
+>>> wire = Wire([hello, took, read, b'{"ok":true,"command":"bye","bye":true}\\r\\n'])
+>>> out = Link(wire, "test", 1.0).exchange("01000000017", [("credit", "1" * 20)])
+>>> out.delivered, out.registers["electricity"]["value"], wire.sent.split(b"\\r\\n")[0]
+(True, 50, b'TOKEN 11111111111111111111')
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Mapping, Sequence
+from typing import Any, Protocol
+
+from stsvend.adapters.meter import MeterDelivery, TokenAnswer, TokensNotDelivered
+
+__all__ = ["PROTOCOL_VERSION", "Link", "SerialTransport"]
+
+PROTOCOL_VERSION = 1
+#: The longest answer line taken (a full READ view is a few kilobytes).
+MAX_ANSWER = 64 * 1024
+
+
+class Port(Protocol):
+    """The part of ``serial.Serial`` the link uses."""
+
+    def read(self, size: int = 1) -> bytes: ...
+
+    def write(self, data: bytes) -> int | None: ...
+
+    def flush(self) -> None: ...
+
+    def close(self) -> None: ...
+
+
+class Link:
+    """One session with a meter on an open port; every wait bounded by ``timeout`` seconds."""
+
+    def __init__(self, port: Port, name: str, timeout: float) -> None:
+        self.port, self.name, self.timeout = port, name, timeout
+        self.buffer = b""
+
+    def _fail(self, why: str) -> TokensNotDelivered:
+        return TokensNotDelivered(f"the meter on {self.name} {why}")
+
+    def receive(self, waiting_for: str) -> dict[str, Any]:
+        """The next answer line as JSON (a timeout, a closed link or garbage is an error)."""
+        import serial
+
+        deadline = time.monotonic() + self.timeout
+        while b"\n" not in self.buffer:
+            if time.monotonic() > deadline:
+                raise self._fail(f"did not answer {waiting_for} within {self.timeout:g} s")
+            if len(self.buffer) > MAX_ANSWER:
+                raise self._fail(f"sent an answer longer than {MAX_ANSWER} bytes")
+            try:
+                # A byte, then what is waiting: a read of more than has come would lose what
+                # it got if the link closes meanwhile (pyserial's socket:// does).
+                chunk = self.port.read(1)
+                waiting = getattr(self.port, "in_waiting", 0) if chunk else 0
+                self.buffer += chunk + (self.port.read(min(waiting, 4096)) if waiting else b"")
+            except (serial.SerialException, OSError) as exc:
+                if b"\n" in self.buffer:
+                    break
+                raise self._fail(f"closed the link ({exc})") from None
+        line, self.buffer = self.buffer.split(b"\n", 1)
+        try:
+            answer = json.loads(line.rstrip(b"\r").decode("ascii"))
+        except (UnicodeDecodeError, ValueError):
+            raise self._fail(f"answered {waiting_for} with a line that is not JSON") from None
+        if not isinstance(answer, dict):
+            raise self._fail(f"answered {waiting_for} with a line that is not an object")
+        return answer
+
+    def ask(self, line: str, command: str) -> dict[str, Any]:
+        import serial
+
+        try:
+            self.port.write(line.encode("ascii") + b"\r\n")
+            self.port.flush()
+        except (serial.SerialException, OSError) as exc:
+            raise self._fail(f"closed the link ({exc})") from None
+        answer = self.receive(command)
+        if answer.get("command") != command:
+            raise self._fail(f"answered {command} with {answer.get('command')!r}")
+        if answer.get("ok") is not True:
+            error = answer.get("error") or {}
+            raise self._fail(f"refused {command}: {error.get('message', 'no reason given')}")
+        return answer
+
+    def exchange(self, drn: str, tokens: Sequence[tuple[str, str]]) -> MeterDelivery:
+        """Hello, each token until one is refused, READ, BYE."""
+        hello = self.receive("with its hello")
+        if hello.get("protocol") != PROTOCOL_VERSION or "drn" not in hello:
+            raise self._fail(f"speaks protocol {hello.get('protocol')!r}, not "
+                             f"{PROTOCOL_VERSION}")  # fmt: skip
+        if hello["drn"] != drn:
+            raise self._fail(f"is meter {hello['drn']}, not {drn}: nothing was entered")
+        answers = []
+        for label, digits in tokens:
+            result = self.ask(f"TOKEN {digits}", "token").get("result") or {}
+            answers.append(TokenAnswer(
+                label, int(result.get("code", 0)), str(result.get("name", "")),
+                result.get("accepted") is True, str(result.get("message", "")),
+            ))  # fmt: skip
+            if not answers[-1].accepted:
+                break
+        registers = (self.ask("READ", "read").get("meter") or {}).get("registers") or {}
+        try:
+            self.ask("BYE", "bye")
+        except TokensNotDelivered:
+            pass  # everything is in and read: a meter that hangs up at once is no failure
+        return MeterDelivery(drn, tuple(answers), registers, len(tokens) - len(answers))
+
+
+class SerialTransport:
+    """``--deliver PORT``: tokens into a meter over a serial line (pyserial URL)."""
+
+    description = "tokens into a meter over a serial line or socket:// (keypad line protocol)"
+    settings_required: tuple[str, ...] = ()
+
+    def __init__(self, settings: Mapping[str, Any]) -> None:
+        self.baudrate = int(settings.get("baudrate", 9600))
+
+    def deliver(
+        self, port: str, drn: str, tokens: Sequence[tuple[str, str]], *, timeout: float
+    ) -> MeterDelivery:
+        import serial
+
+        try:
+            opened = serial.serial_for_url(port, baudrate=self.baudrate, timeout=0.1,
+                                           write_timeout=timeout)  # fmt: skip
+        except (serial.SerialException, ValueError, OSError) as exc:
+            raise TokensNotDelivered(f"cannot open {port}: {exc}") from None
+        try:
+            return Link(opened, port, timeout).exchange(drn, tokens)
+        finally:
+            opened.close()
