@@ -14,7 +14,7 @@ from pathlib import Path
 
 import click
 
-from stsvend_cli.common import Session, emit, json_option, table, with_session, console
+from stsvend_cli.common import Session, console, emit, json_option, table, with_session
 
 __all__ = ["billing"]
 
@@ -26,7 +26,8 @@ def billing() -> None:
 
 @billing.command("export")
 @click.option("--from", "first", required=True, metavar="YYYY-MM-DD", help="First local day.")
-@click.option("--to", "last", required=True, metavar="YYYY-MM-DD", help="Last local day (included).")
+@click.option("--to", "last", required=True, metavar="YYYY-MM-DD",
+              help="Last local day (included).")  # fmt: skip
 @click.option("--format", "fmt", default="csv", show_default=True, metavar="NAME",
               help="csv, json, mscons (or another installed billing adapter).")  # fmt: skip
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",

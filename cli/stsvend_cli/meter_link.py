@@ -42,7 +42,9 @@ def deliver_options(fn: F) -> F:
     )(fn)  # fmt: skip
 
 
-def prepare(svc: Services, port: str | None, timeout_text: str) -> tuple[MeterTransport, float] | None:
+def prepare(
+    svc: Services, port: str | None, timeout_text: str
+) -> tuple[MeterTransport, float] | None:
     """The transport and the timeout, checked before anything is sold (None: no --deliver)."""
     if port is None:
         return None
@@ -101,11 +103,16 @@ def show(delivery: MeterDelivery | None) -> None:
         console().print(f"meter {delivery.meter}: {delivery.not_sent} token(s) not entered",
                         markup=False)  # fmt: skip
     for name, reading in delivery.registers.items():
-        text = reading.get("display", reading.get("value")) if isinstance(reading, dict) else reading
-        console().print(f"meter {delivery.meter}: register {name}: {text}", markup=False)
+        text = reading
+        if isinstance(reading, dict):
+            text = reading.get("display", reading.get("value"))
+        console().print(f"meter {delivery.meter}: register {name}: {text}",
+                        markup=False)  # fmt: skip
 
 
-def delivery_doc(delivery: MeterDelivery | None, failure: TokensNotDelivered | None) -> dict[str, Any]:
+def delivery_doc(
+    delivery: MeterDelivery | None, failure: TokensNotDelivered | None
+) -> dict[str, Any]:
     """The ``delivery`` key of the ``--json`` document."""
     from stsvend.services.results import as_doc
 

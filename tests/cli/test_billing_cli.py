@@ -259,7 +259,10 @@ def test_metering_point_file_unreadable_and_the_right_needed(cli: Cli, tmp_path:
 def test_the_adapters_are_listed(cli: Cli) -> None:
     listed = json.loads(cli.ok("adapters", "list", "--group", "billing", "--json", role=None))
     assert [(a["name"], a["status"]) for a in listed["adapters"]] == [
-        ("csv", "ready"), ("json", "ready"), ("mscons", "ready")]
+        ("csv", "ready"),
+        ("json", "ready"),
+        ("mscons", "ready"),
+    ]
 
 
 def test_the_real_program_exports(cli: Cli) -> None:

@@ -65,7 +65,6 @@ def _sql(inst: Installation, statement: str) -> int:
         return int(conn.exec_driver_sql(statement).scalar_one() or 0)
 
 
-
 @settings(max_examples=25, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(step, min_size=1, max_size=14))
 def test_the_totals_are_the_ledgers_and_the_token_logs(steps: list[Any]) -> None:

@@ -222,7 +222,9 @@ def _basis() -> tuple[Any, Any]:
     return original, func.coalesce(original.kind, Sale.kind)
 
 
-def ledger_sums(conn: Connection, period: Period) -> dict[int, dict[tuple[str, str], tuple[int, int]]]:
+def ledger_sums(
+    conn: Connection, period: Period
+) -> dict[int, dict[tuple[str, str], tuple[int, int]]]:
     """account → (entry, kind of the sale behind it) → (amount, units), summed by the database."""
     original, basis = _basis()
     stmt = (
@@ -248,7 +250,8 @@ def sale_sums(conn: Connection, period: Period) -> dict[int, dict[str, tuple[int
         .group_by(Sale.account_id, Sale.kind)
     )  # fmt: skip
     out: dict[int, dict[str, tuple[int, int, int, int]]] = defaultdict(dict)
-    for account, kind, count, amount, units, tax in conn.execute(stmt):
+    for account, kind, count, amount, units, tax in conn.execute(stmt).tuples():
+        assert account is not None  # the period's sales are an account's (see _in)
         out[account][kind] = (int(count), int(amount or 0), int(units or 0), int(tax or 0))
     return out
 

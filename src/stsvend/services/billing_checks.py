@@ -31,7 +31,6 @@ from typing import Any
 
 from sqlalchemy import and_, case, func, select
 from sqlalchemy.engine import Connection
-from sqlalchemy.orm import aliased
 
 from stsvend.errors import StsError
 from stsvend.services.billing import AccountFigures, Check, Period, ledger_sums
@@ -126,7 +125,7 @@ def _records(conn: Connection, period: Period) -> Check:
     ids = [s["id"] for s in sales]
     lines: dict[int, list[dict[str, Any]]] = defaultdict(list)
     recorded: dict[int, RecordRow] = {}
-    for chunk in (ids[i:i + 500] for i in range(0, len(ids), 500)):
+    for chunk in (ids[i : i + 500] for i in range(0, len(ids), 500)):
         stmt = (select(LedgerEntry.sale_id, LedgerEntry.account_id, LedgerEntry.entry,
                        LedgerEntry.amount, LedgerEntry.units)
                 .where(LedgerEntry.sale_id.in_(chunk)).order_by(LedgerEntry.id))  # fmt: skip

@@ -93,14 +93,17 @@ def import_metering_points(svc: Services, actor: Actor, text: str) -> ImportedPo
     pairs = parse_csv(text)
     now = svc.now()
     with svc.store.transaction() as conn:
-        known = dict(conn.execute(select(MeteringPoint.premise, MeteringPoint.metering_point)).tuples().all())
+        stmt = select(MeteringPoint.premise, MeteringPoint.metering_point)
+        known = dict(conn.execute(stmt).tuples().all())
         fresh = [(p, m) for p, m in pairs if known.get(p) != m]
         changed = sum(1 for p, _m in fresh if p in known)
-        for chunk in (fresh[i:i + 500] for i in range(0, len(fresh), 500)):
+        for chunk in (fresh[i : i + 500] for i in range(0, len(fresh), 500)):
             conn.execute(delete(MeteringPoint).where(
                 MeteringPoint.premise.in_([p for p, _m in chunk])))  # fmt: skip
-            conn.execute(insert(MeteringPoint), [
-                {"premise": p, "metering_point": m, "updated_at": now} for p, m in chunk])
+            conn.execute(
+                insert(MeteringPoint),
+                [{"premise": p, "metering_point": m, "updated_at": now} for p, m in chunk],
+            )
         result = ImportedPoints(added=len(fresh) - changed, changed=changed)
         log_operation(conn, at=now, operator=actor.username, terminal=actor.terminal,
                       action="billing.metering_points", target=None,

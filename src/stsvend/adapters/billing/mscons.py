@@ -60,7 +60,7 @@ def _quantity(tenths: int) -> str:
 class MsconsExporter:
     """``--format mscons``."""
 
-    description = "billing export as an MSCONS (EDIFACT) consumption report: units per metering point"
+    description = "billing export as MSCONS (EDIFACT): units per metering point, no money"
     settings_required: tuple[str, ...] = ()
     needs_metering_points = True
 

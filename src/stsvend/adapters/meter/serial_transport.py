@@ -27,6 +27,7 @@ Settings (``[adapters.meter.serial]``, optional): ``baudrate`` (9600).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
 from collections.abc import Mapping, Sequence
@@ -126,10 +127,9 @@ class Link:
             if not answers[-1].accepted:
                 break
         registers = (self.ask("READ", "read").get("meter") or {}).get("registers") or {}
-        try:
+        # Everything is in and read: a meter that hangs up at once is no failure.
+        with contextlib.suppress(TokensNotDelivered):
             self.ask("BYE", "bye")
-        except TokensNotDelivered:
-            pass  # everything is in and read: a meter that hangs up at once is no failure
         return MeterDelivery(drn, tuple(answers), registers, len(tokens) - len(answers))
 
 
