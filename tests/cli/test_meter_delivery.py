@@ -101,7 +101,7 @@ def test_a_meter_that_does_not_answer_keeps_the_sale(cli: Cli) -> None:
     finally:
         silent.close()
     assert out.returncode == 10, (out.stdout, out.stderr)
-    assert "did not answer with its hello within 1 s" in out.stderr
+    assert "did not answer read within 1 s" in out.stderr
     assert "The sale stands as receipt" in out.stderr and "reprint" in out.stderr
     assert sales(cli) == before + 1
     receipt = out.stderr.split("The sale stands as receipt ")[1].split(":")[0]

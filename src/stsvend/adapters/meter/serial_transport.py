@@ -2,8 +2,10 @@
 
 The port is any pyserial URL: a device (``/dev/ttyUSB0``), a pty (``/dev/pts/N``), or
 ``socket://host:port`` (a meter behind a serial-to-network server).  The exchange is protocol
-version 1 of ``docs/keypad-simulator.md``: the meter says hello (its DRN, which must be the
-sale's), each ``TOKEN <digits>`` gets one JSON answer, ``READ`` the registers, ``BYE`` ends.
+version 1 of ``docs/keypad-simulator.md``: each request gets one JSON answer line.  A ``READ``
+before any token names the meter, which must be the sale's (its hello is not relied on: opening
+a port throws away what arrived before); then each ``TOKEN <digits>``, ``READ`` for the
+registers, ``BYE``.
 
 Settings (``[adapters.meter.serial]``, optional): ``baudrate`` (9600).
 
@@ -15,14 +17,14 @@ Settings (``[adapters.meter.serial]``, optional): ``baudrate`` (9600).
 ...     def write(self, data): self.sent += data
 ...     def flush(self): pass
 ...     def close(self): pass
->>> hello = b'{"hello":"stsvend-keypad","protocol":1,"drn":"01000000017"}\\r\\n'
 >>> took = b'{"ok":true,"command":"token","result":{"code":1,"name":"accept",' \\
 ...        b'"accepted":true,"message":"+5.0 kWh"}}\\r\\n'
 >>> read = b'{"ok":true,"command":"read","meter":{"registers":{"electricity":{"value":50}}}}\\r\\n'
->>> wire = Wire([hello, took, read, b'{"ok":true,"command":"bye","bye":true}\\r\\n'])
+>>> who = b'{"ok":true,"command":"read","meter":{"drn":"01000000017"}}\\r\\n'
+>>> wire = Wire([who, took, read, b'{"ok":true,"command":"bye","bye":true}\\r\\n'])
 >>> out = Link(wire, "test", 1.0).exchange("01000000017", [("credit", "1" * 20)])
->>> out.delivered, out.registers["electricity"]["value"], wire.sent.split(b"\\r\\n")[0]
-(True, 50, b'TOKEN 11111111111111111111')
+>>> out.delivered, out.registers["electricity"]["value"], wire.sent.split(b"\\r\\n")[:2]
+(True, 50, [b'READ', b'TOKEN 11111111111111111111'])
 """
 
 from __future__ import annotations
@@ -77,9 +79,10 @@ class Link:
             try:
                 # A byte, then what is waiting: a read of more than has come would lose what
                 # it got if the link closes meanwhile (pyserial's socket:// does).
-                chunk = self.port.read(1)
-                waiting = getattr(self.port, "in_waiting", 0) if chunk else 0
-                self.buffer += chunk + (self.port.read(min(waiting, 4096)) if waiting else b"")
+                self.buffer += self.port.read(1)
+                waiting = getattr(self.port, "in_waiting", 0)
+                if waiting and b"\n" not in self.buffer:
+                    self.buffer += self.port.read(min(waiting, 4096))
             except (serial.SerialException, OSError) as exc:
                 if b"\n" in self.buffer:
                     break
@@ -93,7 +96,7 @@ class Link:
             raise self._fail(f"answered {waiting_for} with a line that is not an object")
         return answer
 
-    def ask(self, line: str, command: str) -> dict[str, Any]:
+    def send(self, line: str) -> None:
         import serial
 
         try:
@@ -101,7 +104,28 @@ class Link:
             self.port.flush()
         except (serial.SerialException, OSError) as exc:
             raise self._fail(f"closed the link ({exc})") from None
-        answer = self.receive(command)
+
+    def ask(self, line: str, command: str) -> dict[str, Any]:
+        """Send one request and take its answer.
+
+        A hello on the way means the meter has just opened its port, which throws away what
+        was waiting: a ``READ`` is sent again (a token never is; its answer is awaited).  An
+        answer that echoes another request is the second answer of a ``READ`` sent twice, and
+        is passed over.
+        """
+        self.send(line)
+        while True:
+            answer = self.receive(command)
+            if "hello" in answer:
+                if answer.get("protocol") != PROTOCOL_VERSION:
+                    raise self._fail(f"speaks protocol {answer.get('protocol')!r}, not "
+                                     f"{PROTOCOL_VERSION}")  # fmt: skip
+                if command == "read":
+                    self.send(line)
+                continue
+            if "input" in answer and answer["input"] != line[:80]:
+                continue
+            break
         if answer.get("command") != command:
             raise self._fail(f"answered {command} with {answer.get('command')!r}")
         if answer.get("ok") is not True:
@@ -110,13 +134,10 @@ class Link:
         return answer
 
     def exchange(self, drn: str, tokens: Sequence[tuple[str, str]]) -> MeterDelivery:
-        """Hello, each token until one is refused, READ, BYE."""
-        hello = self.receive("with its hello")
-        if hello.get("protocol") != PROTOCOL_VERSION or "drn" not in hello:
-            raise self._fail(f"speaks protocol {hello.get('protocol')!r}, not "
-                             f"{PROTOCOL_VERSION}")  # fmt: skip
-        if hello["drn"] != drn:
-            raise self._fail(f"is meter {hello['drn']}, not {drn}: nothing was entered")
+        """READ (which meter is it?), each token until one is refused, READ, BYE."""
+        found = (self.ask("READ", "read").get("meter") or {}).get("drn")
+        if found != drn:
+            raise self._fail(f"is meter {found}, not {drn}: nothing was entered")
         answers = []
         for label, digits in tokens:
             result = self.ask(f"TOKEN {digits}", "token").get("result") or {}
