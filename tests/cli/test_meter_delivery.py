@@ -160,3 +160,17 @@ def test_refused_before_anything_is_sold(cli: Cli, args: tuple[str, ...], messag
 def test_the_transport_is_listed(cli: Cli) -> None:
     listed = json.loads(cli.ok("adapters", "list", "--group", "meter", "--json", role=None))
     assert [(a["name"], a["status"]) for a in listed["adapters"]] == [("serial", "ready")]
+
+
+def test_key_change_tokens_go_in_first(cli: Cli, tmp_path: Path, modem: NullModem) -> None:
+    # The base issued M4 a key change to KRN 2: its sale carries the two key change tokens,
+    # then credit under the new key; the meter (on KRN 1) takes them in that order.
+    sim = start_simulator(profile_for(tmp_path, M[4]), modem.meter_end)
+    try:
+        doc = cli.json("vend", M[4], "10", "--deliver", modem.station_end, role="clerk")
+    finally:
+        stop(sim)
+    answers = doc["delivery"]["answers"]
+    assert [a["token"] for a in answers] == [t["label"] for t in doc["tokens"]]
+    assert len(answers) == 3 and all(a["accepted"] for a in answers), answers
+    assert doc["delivery"]["registers"]["electricity"]["value"] == 250
