@@ -104,7 +104,8 @@ class AccountFigures:
     #: VAT contained in the charges (a memo: the charges include it).
     tax: int = 0
     debt_recovered: int = 0
-    #: Emergency credit granted (its money: the units' price, a debt) and its units.
+    #: Emergency credit granted (its money: the units' price, a debt) and its units, net of
+    #: reversals.
     emergency_granted: int = 0
     emergency_units: int = 0
     emergency_repaid: int = 0
@@ -184,25 +185,25 @@ def figures_of(
     ledger: Mapping[str, tuple[int, int]],
     sales: Mapping[str, tuple[int, int, int, int]] | None = None,
     blocks: tuple[BlockCharge, ...] = (),
-    emergency_energy: int = 0,
+    emergency_energy: tuple[int, int] = (0, 0),
 ) -> AccountFigures:
     """An account's figures from its ledger sums (entry → amount, units), its sales' sums
-    (kind → count, amount, units, tax) and its purchases' energy blocks."""
+    (kind → count, amount, units, tax), its purchases' energy blocks, and the energy (money,
+    units) of its emergency credit, net of reversals."""
     sales = sales or {}
 
     def led(entry: str) -> int:
         return ledger.get(entry, (0, 0))[0]
 
     credit = sales.get("credit", (0, 0, 0, 0))
-    emergency = sales.get("emergency", (0, 0, 0, 0))
     reversal = sales.get("reversal", (0, 0, 0, 0))
     return AccountFigures(
         purchases=credit[0], purchase_amount=credit[1],
         units=sum(s[2] for s in sales.values()),
-        energy_charge=-led("energy") - emergency_energy,
+        energy_charge=-led("energy") - emergency_energy[0],
         energy_by_block=blocks, fixed_charges=-led("fixed_charge"),
         tax=sum(s[3] for s in sales.values()), debt_recovered=-led("debt_recovery"),
-        emergency_granted=led("emergency_advance"), emergency_units=emergency[2],
+        emergency_granted=led("emergency_advance"), emergency_units=emergency_energy[1],
         emergency_repaid=-led("emergency_repayment"),
         free_units=ledger.get("free_units", (0, 0))[1] + ledger.get("free_issue", (0, 0))[1],
         credit_brought_forward=led("credit_brought_forward"),
@@ -306,7 +307,8 @@ def account_figures(conn: Connection, period: Period) -> dict[int, AccountFigure
         for (entry, _kind), (amount, units) in ledger.get(account, {}).items():
             a, u = by_entry[entry]
             by_entry[entry] = (a + amount, u + units)
-        emergency_energy = -ledger.get(account, {}).get(("energy", "emergency"), (0, 0))[0]
+        amount, units = ledger.get(account, {}).get(("energy", "emergency"), (0, 0))
+        emergency_energy = (-amount, units)
         out[account] = figures_of(dict(by_entry), sales.get(account, {}),
                                   blocks.get(account, ()), emergency_energy)  # fmt: skip
     return out
