@@ -22,22 +22,21 @@ from typing import Any
 from pytest_benchmark.fixture import BenchmarkFixture
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 METERS = 1_000
 
 
 def build(folder: Path, sales: int) -> Any:
     """An installation on a SQLite file with ``sales`` credit sales (and a reversal every 50th)."""
-    from benchmarks.bench_vend import insert_meters
     from tests.services.helpers import Installation
 
+    from bench_vend import _drn, insert_meters
     from stsvend.services import receipts, vend
 
     inst = Installation(f"sqlite:///{folder / 'bench.db'}")
     with inst.svc.store.transaction() as conn:
         insert_meters(conn, range(1, METERS + 1), tariff="FLAT")
-    from benchmarks.bench_vend import _drn
-
     for n in range(sales):
         result = vend.vend(inst.svc, inst.clerk, _drn(1 + n % METERS), f"{10 + n % 90}.00")
         inst.clock.advance(seconds=30)

@@ -251,7 +251,7 @@ def sale_sums(conn: Connection, period: Period) -> dict[int, dict[str, tuple[int
         .group_by(Sale.account_id, Sale.kind)
     )  # fmt: skip
     out: dict[int, dict[str, tuple[int, int, int, int]]] = defaultdict(dict)
-    for account, kind, count, amount, units, tax in conn.execute(stmt).tuples():
+    for account, kind, count, amount, units, tax in conn.execute(stmt):
         assert account is not None  # the period's sales are an account's (see _in)
         out[account][kind] = (int(count), int(amount or 0), int(units or 0), int(tax or 0))
     return out

@@ -94,7 +94,7 @@ def import_metering_points(svc: Services, actor: Actor, text: str) -> ImportedPo
     now = svc.now()
     with svc.store.transaction() as conn:
         stmt = select(MeteringPoint.premise, MeteringPoint.metering_point)
-        known = dict(conn.execute(stmt).tuples().all())
+        known = {premise: point for premise, point in conn.execute(stmt)}
         fresh = [(p, m) for p, m in pairs if known.get(p) != m]
         changed = sum(1 for p, _m in fresh if p in known)
         for chunk in (fresh[i : i + 500] for i in range(0, len(fresh), 500)):
@@ -117,4 +117,5 @@ def metering_points(svc: Services, actor: Actor) -> Mapping[str, str]:
     authorize(svc, actor, Action.REPORTS)
     with svc.store.transaction() as conn:
         stmt = select(MeteringPoint.premise, MeteringPoint.metering_point)
-        return dict(conn.execute(stmt.order_by(MeteringPoint.premise)).tuples().all())
+        rows = conn.execute(stmt.order_by(MeteringPoint.premise))
+        return {premise: point for premise, point in rows}
