@@ -39,4 +39,5 @@ COMMANDS: dict[str, str] = {
     "notices": "stsvend_cli.notice_cmds:notices",
     "workorders": "stsvend_cli.workorder_cmds:workorders",
     "crm": "stsvend_cli.crm_cmds:crm",
+    "billing": "stsvend_cli.billing_cmds:billing",
 }

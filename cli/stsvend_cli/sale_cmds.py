@@ -8,7 +8,7 @@ the receipt first issued and never issues again (what a client does after a time
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -23,10 +23,11 @@ from stsvend_cli.common import (
     whole,
     with_session,
 )
-from stsvend_cli.receipt_out import Delivery, deliver, receipt_options
+from stsvend_cli.meter_link import deliver_options
+from stsvend_cli.receipt_out import Delivery, ReceiptNotPrinted, deliver, receipt_options
 
 if TYPE_CHECKING:
-    from stsvend.services.receipt_model import TrialResult
+    from stsvend.services.receipt_model import SaleReceipt, TrialResult
 
 __all__ = [
     "emergency",
@@ -76,11 +77,13 @@ def _tenths(text: str) -> int:
 @_request_id
 @_server
 @receipt_options
+@deliver_options
 @json_option
 @operator_options
 def vend(
     drn: str, amount: str, request_id: str | None, server: str | None, printer: str | None,
-    pdf: str | None, as_json: bool, operator: str | None, pin_env: str,
+    pdf: str | None, deliver_port: str | None, deliver_timeout: str, as_json: bool,
+    operator: str | None, pin_env: str,
 ) -> None:  # fmt: skip
     """Sell credit for AMOUNT (such as 100.00) to meter DRN and print the receipt.
 
@@ -88,27 +91,62 @@ def vend(
     again.  With --server the sale is made by the server (docs/client.md), by the operator
     named, logged in there with their PIN for the sale (none named: by the terminal); if it
     does not answer, run the command again with the --request-id it names, never a new one.
+    With --deliver PORT the tokens also go straight into the meter on PORT; if they do not
+    get there the sale still stands (exit 10).
     """
     if server is not None:
+        if deliver_port is not None:
+            from stsvend.errors import InputError
+
+            raise InputError("--deliver works with a sale made here, not with --server")
         from stsvend_cli.remote_sale import remote_vend
 
         remote_vend(server, drn, amount, request_id, printer, pdf, as_json, operator, pin_env)
         return
     # with_session's wrapper takes the operator options and passes the session first.
     here: Callable[..., None] = _vend_here
-    here(drn, amount, request_id, printer, pdf, as_json, operator=operator, pin_env=pin_env)
+    here(drn, amount, request_id, printer, pdf, deliver_port, deliver_timeout, as_json,
+         operator=operator, pin_env=pin_env)  # fmt: skip
 
 
 @with_session(action="vend")
 def _vend_here(
     sess: Session, drn: str, amount: str, request_id: str | None, printer: str | None,
-    pdf: str | None, as_json: bool,
+    pdf: str | None, deliver_port: str | None, deliver_timeout: str, as_json: bool,
 ) -> None:  # fmt: skip
     from stsvend.services.vend import vend as do_vend
+    from stsvend_cli.meter_link import prepare
 
     out = Delivery(printer, pdf)
+    link = prepare(sess.svc, deliver_port, deliver_timeout)
     result = do_vend(sess.svc, sess.actor, drn, amount, request_id=request_id)
-    deliver(out, result, as_json)
+    _hand_over(out, result, as_json, link, deliver_port)
+
+
+def _hand_over(out: Delivery, result: SaleReceipt, as_json: bool, link: Any,
+               port: str | None, *, reprint: bool = False) -> None:  # fmt: skip
+    """Show the receipt, enter its tokens on the meter if asked, then print it."""
+    if link is None or port is None:
+        deliver(out, result, as_json, reprint=reprint)
+        return
+    from stsvend.services.results import as_doc
+    from stsvend_cli.meter_link import delivery_doc, send_to_meter, show
+    from stsvend_cli.receipt import print_receipt
+
+    delivery, failure = send_to_meter(link, port, result)
+    if as_json:
+        emit({**as_doc(result), "delivery": delivery_doc(delivery, failure)}, True, print)
+    else:
+        print_receipt(result)
+        show(delivery)
+    try:
+        out.send(result, reprint=reprint)
+    except ReceiptNotPrinted as exc:
+        if failure is None:
+            raise
+        raise type(failure)(f"{failure}; and {exc}") from None
+    if failure is not None:
+        raise failure
 
 
 @click.command()
@@ -147,32 +185,44 @@ def trial(
 @click.argument("receipt")
 @_server
 @receipt_options
+@deliver_options
 @json_option
 @operator_options
 def reprint(
-    receipt: str, server: str | None, printer: str | None, pdf: str | None, as_json: bool,
-    operator: str | None, pin_env: str,
+    receipt: str, server: str | None, printer: str | None, pdf: str | None,
+    deliver_port: str | None, deliver_timeout: str, as_json: bool, operator: str | None,
+    pin_env: str,
 ) -> None:  # fmt: skip
     """Print a receipt again, exactly as issued, marked COPY (on the terminal, and on the
     printer or as a PDF if asked).  With --server, a receipt of this terminal's vendor from the
-    sale-point server (RECEIPT a number, or `last`)."""
+    sale-point server (RECEIPT a number, or `last`).  With --deliver PORT its tokens go into the
+    meter on PORT again (a meter takes each token once)."""
     if server is not None:
+        if deliver_port is not None:
+            from stsvend.errors import InputError
+
+            raise InputError("--deliver works with a receipt kept here, not with --server")
         from stsvend_cli.remote_sale import remote_reprint
 
         remote_reprint(server, receipt, printer, pdf, as_json)
         return
     here: Callable[..., None] = _reprint_here
-    here(receipt, printer, pdf, as_json, operator=operator, pin_env=pin_env)
+    here(receipt, printer, pdf, deliver_port, deliver_timeout, as_json, operator=operator,
+         pin_env=pin_env)  # fmt: skip
 
 
 @with_session(keys=False, action="reprint")
 def _reprint_here(
-    sess: Session, receipt: str, printer: str | None, pdf: str | None, as_json: bool
-) -> None:
+    sess: Session, receipt: str, printer: str | None, pdf: str | None,
+    deliver_port: str | None, deliver_timeout: str, as_json: bool,
+) -> None:  # fmt: skip
     from stsvend.services.receipts import reprint as do_reprint
+    from stsvend_cli.meter_link import prepare
 
     out = Delivery(printer, pdf)
-    deliver(out, do_reprint(sess.svc, sess.actor, receipt), as_json, reprint=True)
+    link = prepare(sess.svc, deliver_port, deliver_timeout)
+    result = do_reprint(sess.svc, sess.actor, receipt)
+    _hand_over(out, result, as_json, link, deliver_port, reprint=True)
 
 
 @click.command()

@@ -88,6 +88,7 @@ _ROWS: tuple[tuple[str, Outcome, int, str], ...] = (
     # not found
     ("not_found", _N, 404, "no meter, operator, sale or other record of that name"),
     ("key_not_found", _N, 404, "no vending key for that supply group, KRN and type"),
+    ("metering_point", _N, 404, "a premise has no metering point (or an account no premise)"),
     # not allowed
     ("permission", _A, 403, "wrong PIN, operator locked or disabled, or the role may not"),
     ("pin_change_required", _A, 403, "the operator must choose a new PIN first"),
@@ -107,6 +108,7 @@ _ROWS: tuple[tuple[str, Outcome, int, str], ...] = (
     ("engineering", _R, 409, "the engineering token rules refuse it"),
     ("insufficient_funds", _R, 402, "the vendor's float and credit limit cannot cover the sale"),
     ("workorder", _R, 409, "the work order's type or state does not allow it"),
+    ("not_reconciled", _R, 409, "the billing figures do not reconcile with ledger and token log"),
     ("rate_limited", _R, 429, "too many requests from a terminal key or address: ask again later"),
     # storage and configuration
     ("storage", _S, 503, "the database cannot be reached or used"),
@@ -122,6 +124,7 @@ _ROWS: tuple[tuple[str, Outcome, int, str], ...] = (
     ("idempotency_mismatch", Outcome.IDEMPOTENCY, 409, "a request id reused for another request"),
     # the sale is done, its receipt is not
     ("receipt_not_printed", Outcome.NOT_PRINTED, 502, "recorded, but the receipt did not print"),
+    ("not_delivered", Outcome.NOT_PRINTED, 502, "recorded, but the meter did not take the tokens"),
 )
 
 #: Every published code.

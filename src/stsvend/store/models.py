@@ -35,6 +35,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from stsvend.store.base import Base, BigId, UtcDateTime
+from stsvend.store.billing_models import MeteringPoint
 from stsvend.store.log_models import (
     CHAIN_NAME,
     LogHead,
@@ -81,6 +82,7 @@ __all__ = [
     "Meter",
     "MeterReading",
     "MeterTid",
+    "MeteringPoint",
     "NoticeOptOut",
     "NoticeOutbox",
     "NoticeWatermark",
