@@ -28,7 +28,9 @@ from attrs import frozen
 
 from stsvend.errors import StsError
 
-__all__ = ["GROUPS", "AdapterError", "AdapterInfo", "Group", "configured", "installed", "load"]
+__all__ = [
+    "GROUPS", "AdapterError", "AdapterInfo", "Group", "configured", "installed", "load", "make",
+]
 
 
 class AdapterError(StsError):
@@ -108,6 +110,19 @@ def load(group: str, name: str) -> Any:
         return eps[name].load()
     except Exception as exc:  # a third party's import error is that adapter's, not ours
         raise AdapterError(f"the {group} adapter {name!r} does not load: {exc}") from None
+
+
+def make(group: str, name: str, settings: Mapping[str, Any] | None, kind: Any, what: str) -> Any:
+    """Adapter ``name`` of ``group`` made with its settings: refused (AdapterError) when it is
+    not configured, or when what its factory makes is not a ``kind`` (``what`` names it)."""
+    factory = load(group, name)
+    status = configured(factory, settings)
+    if status != "ready":
+        raise AdapterError(f"the {group} adapter {name!r} is {status}")
+    made = factory(dict(settings or {}))
+    if not isinstance(made, kind):
+        raise AdapterError(f"the {group} adapter {name!r} is not {what}")
+    return made
 
 
 def configured(factory: Any, settings: Mapping[str, Any] | None) -> str:

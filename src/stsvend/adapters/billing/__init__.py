@@ -35,13 +35,7 @@ class BillingExporter(Protocol):
 
 def exporter(name: str, settings: Mapping[str, Any] | None) -> BillingExporter:
     """The installed exporter ``name``, made with its settings (an AdapterError if none)."""
-    from stsvend.adapters.registry import AdapterError, configured, load
+    from stsvend.adapters.registry import make
 
-    factory = load("billing", name)
-    status = configured(factory, settings)
-    if status != "ready":
-        raise AdapterError(f"the billing adapter {name!r} is {status}")
-    made = factory(dict(settings or {}))
-    if not isinstance(made, BillingExporter):
-        raise AdapterError(f"the billing adapter {name!r} is not a billing exporter")
+    made: BillingExporter = make("billing", name, settings, BillingExporter, "a billing exporter")
     return made

@@ -86,13 +86,7 @@ class MeterTransport(Protocol):
 
 def transport(name: str, settings: Mapping[str, Any] | None) -> MeterTransport:
     """The installed transport ``name``, made with its settings (an AdapterError if none)."""
-    from stsvend.adapters.registry import AdapterError, configured, load
+    from stsvend.adapters.registry import make
 
-    factory = load("meter", name)
-    status = configured(factory, settings)
-    if status != "ready":
-        raise AdapterError(f"the meter adapter {name!r} is {status}")
-    made = factory(dict(settings or {}))
-    if not isinstance(made, MeterTransport):
-        raise AdapterError(f"the meter adapter {name!r} is not a meter transport")
+    made: MeterTransport = make("meter", name, settings, MeterTransport, "a meter transport")
     return made
