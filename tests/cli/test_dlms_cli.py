@@ -99,7 +99,7 @@ def test_relay_failures_are_one_line_and_logged(cli: Cli, tmp_path: Path) -> Non
         what = cli.run("meters", "relay", M[3], STSVEND_CONFIG=cfg)
         assert what.returncode == 3 and "--disconnect, --reconnect or --state" in what.stderr
         via = cli.run("meters", "relay", M[3], "--state", "--via", "nosuch", STSVEND_CONFIG=cfg)
-        assert via.returncode == 8 and "no control adapter 'nosuch' (dlms)" in via.stderr
+        assert via.returncode == 8 and "no control adapter 'nosuch' (dlms, mqtt)" in via.stderr
     logged = cli.operations("meters.relay")
     assert [(o, d["command"]) for _, o, d in logged] == [("failed", "disconnect"),
                                                          ("failed", "state"),
