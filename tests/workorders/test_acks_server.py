@@ -98,6 +98,19 @@ def test_acknowledge_apply_and_transfer_credit(served: Served, installer: str,
         answer = ack(served, order, "completed", meter=new, model="CONLOG-BEC23",
                      old_meter_credit=credit, removed_on="2026-12-11", **DONE)
         assert answer.status_code == 200, answer.text
+        again = ack(served, order, "completed", meter=new, model="CONLOG-BEC23",
+                    old_meter_credit=credit, removed_on="2026-12-11", **DONE)
+        assert again.json()["replayed"] is True
+    # The customers on the replaced meters hear of it, once per order and status (the
+    # repeat added nothing); WO-A installs a new meter: no customer to tell.
+    notices = cli.sql("SELECT o.message_id, c.customer_number FROM notice_outbox o "
+                      "JOIN customer c ON c.id = o.customer_id WHERE o.kind = 'work_order' "
+                      "ORDER BY o.message_id")  # fmt: skip
+    owners = dict(cli.sql("SELECT m.drn, c.customer_number FROM account a JOIN meter m ON "
+                          "m.id = a.meter_id JOIN customer c ON c.id = a.customer_id "
+                          "WHERE m.drn IN (:b, :d)", b=M[2], d=M[3]))  # fmt: skip
+    assert sorted(customer for _, customer in notices) == sorted(owners.values())
+    assert all("completed" in message for message, _ in notices)
     assert ack(served, "WO-C", "completed", **DONE).status_code == 200
 
     # The worker applies the completions.

@@ -25,6 +25,8 @@ from datetime import date
 from typing import Any
 
 from attrs import frozen
+from sqlalchemy import select
+from sqlalchemy.engine import Connection
 
 from stsvend.errors import InputError
 from stsvend.plaintext import parse_fixed
@@ -34,6 +36,7 @@ from stsvend.services.context import Actor, Services
 from stsvend.services.terminals import TerminalIdentity
 from stsvend.services.workorders.model import OrderState, OrderType, WorkOrderError, dumps
 from stsvend.store.errors import RecordNotFoundError
+from stsvend.store.models import Account, Customer, Meter
 from stsvend.store.repos import workorders as repo
 from stsvend.store.repos.oplog import log_operation
 from stsvend.vending.roles import Action
@@ -126,19 +129,51 @@ def acknowledge(svc: Services, who: TerminalIdentity, order_id: str, event: str,
         kind = OrderType(order.type)
         state = OrderState(order.state)
         data = installation_data(kind, fields) if target is OrderState.COMPLETED else None
+        customer = _customer_of(conn, json.loads(order.payload))
         if state is target or (target is OrderState.COMPLETED and state is OrderState.APPLIED):
             if data is not None and order.installation is not None and \
                     json.loads(order.installation) != data:  # fmt: skip
                 raise WorkOrderError(f"order {order_id} was completed with other data")
-            return AckAnswer(order_id, kind.value, event, state.value, True)
-        if _RANK[target] < _RANK[state] or state is OrderState.APPLIED:
+            answer = AckAnswer(order_id, kind.value, event, state.value, True)
+        elif _RANK[target] < _RANK[state] or state is OrderState.APPLIED:
             raise WorkOrderError(f"order {order_id} is {state.value}: it cannot be {event} now")
-        values: dict[str, Any] = {"state": target.value, "updated_at": now}
-        if data is not None:
-            values["installation"] = dumps(data)
-            repo.add_message(conn, message_id=f"{order_id}/apply", work_order_id=order.id,
-                             kind="apply", payload=dumps(data), now=now)  # fmt: skip
-        repo.update_order(conn, order.id, **values)
-        log_operation(conn, at=now, operator=who.operator, terminal=who.place,
-                      action="workorders.ack", target=order_id, detail={"event": event})
-    return AckAnswer(order_id, kind.value, event, target.value, False)
+        else:
+            values: dict[str, Any] = {"state": target.value, "updated_at": now}
+            if data is not None:
+                values["installation"] = dumps(data)
+                repo.add_message(conn, message_id=f"{order_id}/apply", work_order_id=order.id,
+                                 kind="apply", payload=dumps(data), now=now)  # fmt: skip
+            repo.update_order(conn, order.id, **values)
+            log_operation(conn, at=now, operator=who.operator, terminal=who.place,
+                          action="workorders.ack", target=order_id, detail={"event": event})
+            answer = AckAnswer(order_id, kind.value, event, target.value, False)
+    # The customer hears of it once per order and status; an installer's repeat, answered the
+    # same, also makes good a notice that a crash lost after the acknowledgement's commit.
+    if customer is not None:
+        from stsvend.services.notices.producer import enqueue_work_order_status
+
+        enqueue_work_order_status(svc, customer, order_id, event)
+    return answer
+
+
+def _customer_of(conn: Connection, order: dict[str, Any]) -> str | None:
+    """The customer number of the order's contract, else of the open account on the meter it
+    takes out or works on (None: no customer to tell, a new meter's installation)."""
+    if order.get("contract"):
+        found = conn.execute(
+            select(Customer.customer_number).join(Account, Account.customer_id == Customer.id)
+            .where(Account.contract_number == order["contract"])
+        ).scalar()  # fmt: skip
+        if found is not None:
+            return str(found)
+    for drn in (order.get("old_meter"), order.get("meter")):
+        if drn:
+            found = conn.execute(
+                select(Customer.customer_number)
+                .join(Account, Account.customer_id == Customer.id)
+                .join(Meter, Meter.id == Account.meter_id)
+                .where(Meter.drn == drn, Account.closed_at.is_(None))
+            ).scalar()  # fmt: skip
+            if found is not None:
+                return str(found)
+    return None
