@@ -19,6 +19,7 @@ import json
 import os
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
@@ -45,6 +46,7 @@ __all__ = [
     "operator_options",
     "read_new_pin",
     "read_pin",
+    "read_text",
     "session",
     "table",
     "units",
@@ -251,6 +253,18 @@ def emit(data: Any, as_json: bool, render: Callable[[Any], None]) -> None:
         click.echo(json.dumps(data, indent=2, sort_keys=True, default=str))
     else:
         render(data)
+
+
+def read_text(path: Path) -> str:
+    """A UTF-8 text file's content, or one clear line (InputError) when it cannot be read."""
+    from stsvend.errors import InputError
+
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise InputError(f"{path} is not UTF-8 text") from None
+    except OSError as exc:
+        raise InputError(f"cannot read {path}: {exc.strerror}") from None
 
 
 def whole(text: str | None, what: str, low: int, high: int) -> int | None:

@@ -8,7 +8,16 @@ from pathlib import Path
 import click
 
 from stsvend.services.results import as_doc
-from stsvend_cli.common import Session, console, emit, json_option, table, whole, with_session
+from stsvend_cli.common import (
+    Session,
+    console,
+    emit,
+    json_option,
+    read_text,
+    table,
+    whole,
+    with_session,
+)
 
 __all__ = ["readings"]
 
@@ -38,16 +47,10 @@ def _time(text: str | None, what: str) -> datetime | None:
 @with_session(keys=False, action="readings.ingest")
 def readings_import(sess: Session, csv_file: Path, as_json: bool) -> None:
     """Store the readings of a CSV file (drn, read_at, energy_wh or energy_kwh, …)."""
-    from stsvend.errors import InputError
     from stsvend.services.reading_import import import_file
     from stsvend.services.readings import ReadingIntake
 
-    try:
-        text = csv_file.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        raise InputError(f"{csv_file} is not UTF-8 text") from None
-    except OSError as exc:
-        raise InputError(f"cannot read {csv_file}: {exc.strerror}") from None
+    text = read_text(csv_file)
     got = import_file(sess.svc, sess.actor, text, name=csv_file.name)
 
     def show(d: ReadingIntake) -> None:

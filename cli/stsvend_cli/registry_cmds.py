@@ -14,6 +14,7 @@ from stsvend_cli.common import (
     emit,
     json_option,
     money,
+    read_text,
     table,
     whole,
     with_session,
@@ -218,15 +219,9 @@ def meters_limits(
 @with_session(action="meters.import")
 def meters_import(sess: Session, csv_file: Path, as_json: bool) -> None:
     """Import meters, key data and last TIDs from a previous system's CSV (all or nothing)."""
-    from stsvend.errors import InputError
     from stsvend.services.importing import ImportError_, import_meters
 
-    try:
-        text = csv_file.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        raise InputError(f"{csv_file} is not UTF-8 text") from None
-    except OSError as exc:
-        raise InputError(f"cannot read {csv_file}: {exc.strerror}") from None
+    text = read_text(csv_file)
     try:
         data = import_meters(sess.svc, sess.actor, text)
     except ImportError_ as exc:
